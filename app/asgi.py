@@ -1,0 +1,10 @@
+"""Entry point for granian: `app.asgi:from_env` builds the app from VOICEPROFILE_*."""
+
+from litestar import Litestar
+
+from app.config import Settings
+from app.main import create_app
+
+
+def from_env() -> Litestar:
+    return create_app(Settings.from_env())

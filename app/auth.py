@@ -1,0 +1,53 @@
+"""API keys on every request (SPEC §4): `Authorization: KEY` or `Bearer KEY`, and
+per-route scopes declared as `opt={"scope": ...}`."""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from storage import keys
+from storage.keys import KeyInfo
+
+__all__ = ["PUBLIC_PATHS", "KeyAuthMiddleware", "caller", "require_scope"]
+
+# Public without a key: the docs page, the OpenAPI schema and its UIs, health.
+PUBLIC_PATHS = {"^/$", "^/schema", "^/health$"}
+
+
+def _secret(header: str) -> str:
+    value = header.strip()
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer" and rest:
+        return rest.strip()
+    return value
+
+
+class KeyAuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        header = connection.headers.get("authorization")
+        if not header:
+            raise NotAuthorizedException("missing API key: send Authorization: <KEY>")
+        secret = _secret(header)
+        services = connection.app.state.services
+        digest = keys.hash_secret(secret)
+        info = services.keys.get(digest)
+        if info is None:
+            row = await services.readers.call(keys.lookup, secret)
+            if row is None:
+                raise NotAuthorizedException("unknown or revoked API key")
+            services.keys.put(digest, row)
+            info = row
+        return AuthenticationResult(user=info, auth=digest)
+
+
+def require_scope(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    scope = handler.opt.get("scope")
+    if scope and scope not in connection.user.scopes:
+        raise PermissionDeniedException(f"missing scope {scope}")
+
+
+def caller(connection: ASGIConnection) -> KeyInfo:
+    return connection.user  # type: ignore[no-any-return]

@@ -1,0 +1,215 @@
+"""The `voiceprofile` command: serve, keys, ledger verify.
+
+Every subcommand takes `--db PATH`; options win over VOICEPROFILE_* variables.
+Commands that print a result for scripts print only that on stdout; details and
+progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from app.config import Settings
+from storage import keys
+from storage.db import connect
+from storage.migrations import apply_migrations
+
+__all__ = ["main"]
+
+
+def _err(*parts: object) -> None:
+    print(*parts, file=sys.stderr)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        db=getattr(args, "db", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
+
+
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    settings = _settings(args)
+    conn = connect(settings.db)
+    apply_migrations(conn)
+    return settings, conn
+
+
+def _write(conn, fn, *args):  # type: ignore[no-untyped-def]
+    """One short write transaction from the CLI (the server may be running: WAL and
+    the busy timeout let this wait its turn behind the server's writer)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(conn, *args)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+def _first_start_key(conn) -> None:  # type: ignore[no-untyped-def]
+    if keys.count_keys(conn):
+        return
+    _info, secret = _write(conn, keys.create_key, "admin", 0, keys.SCOPES)
+    bar = "=" * 72
+    print(
+        f"{bar}\n  First start: created an admin key. It is shown only this once:\n\n"
+        f"    {secret}\n\n  It has every scope, `admin` included. Create keys for your bots with\n"
+        f"  `voiceprofile keys create --name NAME --bot-id BOT_ID` or POST /keys.\n{bar}",
+        flush=True,
+    )
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings, conn = _open(args)
+    try:
+        _first_start_key(conn)
+    finally:
+        conn.close()
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    # The worker process builds the app from the environment (app.asgi:from_env).
+    os.environ["VOICEPROFILE_DB"] = str(Path(settings.db).resolve())
+    _err(f"serving on http://{settings.host}:{settings.port} (database {settings.db})")
+    Granian(
+        "app.asgi:from_env",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=1,
+        loop=Loops.uvloop if sys.platform != "win32" else Loops.asyncio,
+        log_access=False,
+        working_dir=Path.cwd(),
+    ).serve()
+    return 0
+
+
+def keys_create(args: argparse.Namespace) -> int:
+    scopes = tuple(args.scope or keys.DEFAULT_SCOPES)
+    if args.admin:
+        scopes = keys.SCOPES if not args.scope else (*scopes, "admin")
+    unknown = [s for s in scopes if s not in keys.SCOPES]
+    if unknown:
+        _err(f"unknown scope {unknown[0]!r}; scopes are: {', '.join(keys.SCOPES)}")
+        return 2
+    bot = args.bot_id
+    if not bot.isdigit() or len(bot) > 20 or int(bot) >= 2**64:
+        _err(f"--bot-id {bot!r} is not a snowflake (1-20 digits, below 2^64)")
+        return 2
+    _, conn = _open(args)
+    info, secret = _write(conn, keys.create_key, args.name, bot, scopes)
+    _err(
+        f"created key {info.id} {info.name!r} for bot {info.bot_id} with scopes: "
+        f"{' '.join(info.scopes)}"
+    )
+    print(secret)
+    return 0
+
+
+def keys_list(args: argparse.Namespace) -> int:
+    _, conn = _open(args)
+    print("id\tname\tbot_id\tscopes\tstate")
+    for k in keys.list_keys(conn):
+        state = "revoked" if k.revoked_at else "active"
+        print(f"{k.id}\t{k.name}\t{k.bot_id}\t{','.join(k.scopes)}\t{state}")
+    return 0
+
+
+def keys_revoke(args: argparse.Namespace) -> int:
+    _, conn = _open(args)
+    try:
+        info = _write(conn, keys.revoke_key, args.id)
+    except keys.KeyNotFound as exc:
+        _err(exc.message)
+        return 1
+    _err(f"revoked key {info.id} {info.name!r}")
+    return 0
+
+
+def ledger_verify(args: argparse.Namespace) -> int:
+    from ledger.verify import verify
+
+    _, conn = _open(args)
+    report = verify(
+        conn, progress=(lambda n: _err(f"  {n} entries checked")) if sys.stderr.isatty() else None
+    )
+    for text in report.problems:
+        print(f"DIFF {text}")
+    print(
+        f"{'OK' if report.ok else 'FAILED'}: {report.entries} entries, {report.accounts}"
+        f" accounts, {len(report.problems)} problem(s)"
+    )
+    return 0 if report.ok else 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voiceprofile", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--db", help="SQLite file (default: $VOICEPROFILE_DB or ./data/voiceprofile.db)"
+        )
+        return p
+
+    p = with_db(sub.add_parser("serve", help="run the server"))
+    p.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 8000)")
+    p.set_defaults(run=serve)
+
+    k = sub.add_parser("keys", help="create, list and revoke API keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    p = with_db(k.add_parser("create", help="create a key; prints only the key on stdout"))
+    p.add_argument("--name", required=True)
+    p.add_argument("--bot-id", required=True, help="the bot's Discord id")
+    p.add_argument(
+        "--scope",
+        action="append",
+        help=f"repeatable; one of {', '.join(keys.SCOPES)} (default: all but admin)",
+    )
+    p.add_argument("--admin", action="store_true", help="add the admin scope")
+    p.set_defaults(run=keys_create)
+    p = with_db(k.add_parser("list", help="list keys (never their secrets)"))
+    p.set_defaults(run=keys_list)
+    p = with_db(k.add_parser("revoke", help="revoke a key by id"))
+    p.add_argument("id", type=int)
+    p.set_defaults(run=keys_revoke)
+
+    led = sub.add_parser("ledger", help="ledger tools").add_subparsers(
+        dest="ledger_command", required=True
+    )
+    p = with_db(led.add_parser("verify", help="replay the ledger and check every projection"))
+    p.set_defaults(run=ledger_verify)
+
+    for name, (help_text, fn, configure) in EXTRA_COMMANDS.items():
+        p = with_db(sub.add_parser(name, help=help_text))
+        configure(p)
+        p.set_defaults(run=fn)
+    return parser
+
+
+# Commands other areas add: name -> (help, run, configure parser).
+EXTRA_COMMANDS: dict[
+    str, tuple[str, Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None]]
+] = {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Every error leaves the server in one JSON shape (SPEC §4), decided here once."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from storage.errors import DomainError
+
+__all__ = ["EXCEPTION_HANDLERS", "error_response"]
+
+log = logging.getLogger("voiceprofile.errors")
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "storage_unavailable",
+}
+_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+
+# Areas that keep their reference API's numeric `code` (SPEC §8, §9).
+NUMERIC_CODE_PREFIXES = ("/reputation", "/settings")
+
+
+def error_response(request: Request | None, body: dict, headers: dict | None = None) -> Response:
+    if (
+        request is not None
+        and request.url.path.startswith(NUMERIC_CODE_PREFIXES)
+        and isinstance(body.get("code"), str)
+    ):
+        body = {**body, "code": body["status"]}
+    return Response(
+        content=body, status_code=body["status"], headers=headers, media_type="application/json"
+    )
+
+
+def _field(path: str) -> str:
+    """`$.data[1].amount` as Litestar reports it, as the client named it: `[1].amount`."""
+    path = path.removeprefix(".data") if path.startswith(".data") else path
+    return path.lstrip(".") or "body"
+
+
+def _validation(request: Request, exc: ValidationException) -> Response:
+    cause = exc.__cause__
+    if isinstance(cause, msgspec.ValidationError):
+        match = _AT.match(str(cause))
+        assert match is not None
+        field, message = _field(match["path"] or ""), match["msg"]
+        errors = [{"field": field, "message": message}]
+    elif isinstance(exc.extra, list) and exc.extra:
+        errors = [
+            {"field": str(e.get("key", "")), "message": str(e.get("message", ""))}
+            for e in exc.extra
+            if isinstance(e, dict)
+        ]
+        if any("JSON is malformed" in e["message"] for e in errors):
+            return _malformed(request, errors[0]["message"])
+    else:
+        return _malformed(request, str(exc.detail))
+    if request.method != "GET" and not errors[0]["field"] and "'data'" in errors[0]["message"]:
+        return _malformed(request, "a JSON body is required")
+    first = errors[0]
+    summary = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    index = re.match(r"^\[(\d+)\]", first["field"])
+    body = {
+        "status": 422,
+        "code": "validation_error",
+        "message": f"item {index[1]}: {summary}" if index else summary,
+        "errors": errors,
+    }
+    if index:
+        body["index"] = int(index[1])
+    return error_response(request, body)
+
+
+def _malformed(request: Request, detail: str) -> Response:
+    return error_response(request, {"status": 400, "code": "malformed_json", "message": detail})
+
+
+def _http(request: Request, exc: HTTPException) -> Response:
+    if isinstance(exc, ValidationException):
+        return _validation(request, exc)
+    status = exc.status_code
+    message = exc.detail or _CODES.get(status, "error")
+    if status == 400 and "JSON" in message:
+        return _malformed(request, message)
+    if status == 500:
+        log.error("internal error on %s %s: %s", request.method, request.url.path, exc)
+        message = "internal server error"
+    return error_response(
+        request,
+        {"status": status, "code": _CODES.get(status, "error"), "message": message},
+        headers=exc.headers,
+    )
+
+
+def _domain(request: Request, exc: DomainError) -> Response:
+    return error_response(request, exc.body())
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(
+        request, {"status": 500, "code": "internal_error", "message": "internal server error"}
+    )
+
+
+EXCEPTION_HANDLERS = {DomainError: _domain, HTTPException: _http, Exception: _unexpected}

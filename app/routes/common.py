@@ -1,0 +1,63 @@
+"""Helpers shared by the route modules: ids from paths, paging, streamed JSON."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Response
+from litestar.response import Stream
+
+from storage.errors import InvalidValue
+
+__all__ = ["json_list", "page_bounds", "snowflake", "stream_json_array"]
+
+T = TypeVar("T")
+_DIGITS = re.compile(r"^[0-9]{1,20}$")
+_encode = msgspec.json.encode
+
+
+def snowflake(field: str, raw: str) -> int:
+    """A Discord id from a path or query string: 1-20 digits, below 2^64 (SPEC §4)."""
+    if not _DIGITS.match(raw) or int(raw) >= 2**64:
+        raise InvalidValue(field, f"{raw!r} is not a snowflake (1-20 digits, below 2^64)")
+    return int(raw)
+
+
+def page_bounds(limit: int, page: int) -> tuple[int, int] | None:
+    """(limit, offset), or None when `limit <= 0` asks for everything (streamed)."""
+    if page < 0:
+        raise InvalidValue("page", "must be 0 or more")
+    if limit <= 0:
+        return None
+    return limit, limit * page
+
+
+def json_list(items: list[Any], total: int) -> Response:
+    return Response(
+        content=_encode(items), media_type="application/json", headers={"X-Total-Count": str(total)}
+    )
+
+
+def stream_json_array(
+    next_chunk: Callable[[Any], Awaitable[tuple[list[Any], Any]]], total: int
+) -> Stream:
+    """Stream `[...]` chunk by chunk: memory stays flat however long the list is."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"["
+        cursor, first = None, True
+        while True:
+            items, cursor = await next_chunk(cursor)
+            if not items:
+                break
+            encoded = b",".join(_encode(item) for item in items)
+            yield encoded if first else b"," + encoded
+            first = False
+            if cursor is None:
+                break
+        yield b"]"
+
+    return Stream(body(), media_type="application/json", headers={"X-Total-Count": str(total)})

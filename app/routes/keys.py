@@ -1,0 +1,79 @@
+"""The calling key and key administration, SPEC §10."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, delete, get, post
+
+from app.auth import caller
+from app.services import services
+from schemas.keys import Key, KeyCreate, KeyWithSecret
+from storage import keys
+from storage.keys import DEFAULT_SCOPES, KeyInfo
+from storage.writer import WriteContext
+
+__all__ = ["ROUTES"]
+
+ADMIN = {"scope": "admin"}
+
+
+def _key(info: KeyInfo) -> Key:
+    return Key(info.id, info.name, info.bot_id, list(info.scopes), info.created_at, info.revoked_at)
+
+
+def _with_secret(info: KeyInfo, secret: str) -> KeyWithSecret:
+    return KeyWithSecret(
+        info.id,
+        info.name,
+        info.bot_id,
+        list(info.scopes),
+        info.created_at,
+        info.revoked_at,
+        key=secret,
+    )
+
+
+@get("/auth/me", summary="The calling key (never its secret)")
+async def me(request: Request) -> Key:
+    return _key(caller(request))
+
+
+@post(
+    "/auth/reset_token",
+    status_code=200,
+    summary="Rotate the calling key: a new secret, the old one stops at once",
+)
+async def reset_token(request: Request) -> KeyWithSecret:
+    info = caller(request)
+    svc = services(request)
+    new, secret = await svc.writer.run(lambda ctx, kid: keys.rotate_key(ctx.conn, kid), info.id)
+    svc.keys.forget(info.id)
+    return _with_secret(new, secret)
+
+
+def _create(ctx: WriteContext, body: KeyCreate) -> tuple[KeyInfo, str]:
+    scopes = tuple(body.scopes) if body.scopes is not None else DEFAULT_SCOPES
+    return keys.create_key(ctx.conn, body.name, body.bot_id, scopes)
+
+
+@post("/keys", opt=ADMIN, status_code=201, summary="Create a key (admin)")
+async def create_key(request: Request, data: KeyCreate) -> KeyWithSecret:
+    info, secret = await services(request).writer.run(_create, data)
+    return _with_secret(info, secret)
+
+
+@get("/keys", opt=ADMIN, summary="All keys (admin)")
+async def list_keys(request: Request) -> list[Key]:
+    return [_key(k) for k in await services(request).readers.call(keys.list_keys)]
+
+
+@delete("/keys/{key_id:int}", opt=ADMIN, status_code=200, summary="Revoke a key (admin)")
+async def revoke_key(request: Request, key_id: int) -> Key:
+    svc = services(request)
+    info = await svc.writer.run(lambda ctx, kid: keys.revoke_key(ctx.conn, kid), key_id)
+    svc.keys.forget(key_id)
+    return _key(info)
+
+
+ROUTES: list[Any] = [me, reset_token, create_key, list_keys, revoke_key]

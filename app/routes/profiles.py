@@ -1,0 +1,213 @@
+"""Voice profiles, SPEC §5."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+import msgspec
+from litestar import Request, Response, delete, get, patch, post
+from litestar.response import Stream
+from msgspec import UNSET
+
+from app.auth import caller
+from app.routes.common import json_list, page_bounds, snowflake, stream_json_array
+from app.services import services
+from schemas.profiles import (
+    Profile,
+    ProfileAdd,
+    ProfileAddItem,
+    ProfileCreate,
+    ProfileEdit,
+    ProfileEditItem,
+)
+from storage import profile_reads
+from storage.errors import InvalidValue, ProfileNotFound
+from storage.ids import vp_id
+from storage.profile_writes import (
+    CreateProfile,
+    DeleteProfile,
+    EditProfiles,
+    create_profile,
+    delete_profile,
+    edit_profiles,
+)
+
+__all__ = ["ROUTES"]
+
+READ = {"scope": "profiles:read"}
+WRITE = {"scope": "profiles:write"}
+View = Literal["list", "tree"]
+_encode = msgspec.json.encode
+
+
+def _ids(guild_id: str, user_id: str) -> tuple[int, int]:
+    return snowflake("guild_id", guild_id), snowflake("user_id", user_id)
+
+
+def _no_voicepoints(change: ProfileEdit | ProfileAdd, index: int | None = None) -> None:
+    if change.voicepoints is not UNSET:
+        err = InvalidValue(
+            "voicepoints",
+            "voicepoints cannot be edited here: move them with POST /transaction",
+            code="voicepoints_read_only",
+        )
+        if index is not None:
+            err.message = f"item {index}: {err.message}"
+            err.extra["index"] = index
+            err.extra["errors"][0]["field"] = f"[{index}].voicepoints"
+        raise err
+
+
+async def _listing(
+    request: Request, guild_id: int | None, limit: int, page: int, view: View
+) -> Response | Stream:
+    readers = services(request).readers
+    if view == "tree":
+        return Stream(_tree(request, guild_id), media_type="application/json")
+    bounds = page_bounds(limit, page)
+    if bounds is None:
+        total = await readers.call(profile_reads.count, guild_id)
+
+        async def next_chunk(after: Any) -> tuple[list[Profile], Any]:
+            return await readers.call(profile_reads.chunk_after, guild_id, after)
+
+        return stream_json_array(next_chunk, total)
+    items, total = await readers.call(profile_reads.page, guild_id, *bounds)
+    return json_list(items, total)
+
+
+async def _tree(request: Request, guild_id: int | None) -> AsyncIterator[bytes]:
+    """`{guild_id: {user_id: profile}}`, streamed in guild order."""
+    readers = services(request).readers
+    after, current, sep = None, None, b""
+    yield b"{"
+    while True:
+        items, after = await readers.call(profile_reads.chunk_after, guild_id, after)
+        for p in items:
+            if p.guild_id != current:
+                yield (b"" if current is None else b"},") + _encode(p.guild_id) + b":{"
+                current = p.guild_id
+                sep = b""
+            yield sep + _encode(p.user_id) + b":" + _encode(p)
+            sep = b","
+        if after is None:
+            break
+    yield b"}}" if current is not None else b"}"
+
+
+@get("/profile", opt=READ, summary="All profiles, by guild then user")
+async def list_profiles(
+    request: Request, limit: int = 50, page: int = 0, view: View = "list"
+) -> Any:
+    return await _listing(request, None, limit, page, view)
+
+
+@get("/profile/guilds", opt=READ, summary="Guild ids with at least one profile")
+async def list_guilds(request: Request) -> list[str]:
+    return await services(request).readers.call(profile_reads.guilds)  # type: ignore[no-any-return]
+
+
+@get("/profile/guilds/{user_id:str}", opt=READ, summary="Guild ids where the user has a profile")
+async def user_guilds(request: Request, user_id: str) -> list[str]:
+    uid = snowflake("user_id", user_id)
+    return await services(request).readers.call(profile_reads.user_guilds, uid)  # type: ignore[no-any-return]
+
+
+@get("/profile/{guild_id:str}", opt=READ, summary="Profiles of one guild")
+async def list_guild(
+    request: Request, guild_id: str, limit: int = 50, page: int = 0, view: View = "list"
+) -> Any:
+    return await _listing(request, snowflake("guild_id", guild_id), limit, page, view)
+
+
+@get("/profile/{guild_id:str}/{user_id:str}", opt=READ, summary="One profile")
+async def get_profile(request: Request, guild_id: str, user_id: str) -> Profile:
+    gid, uid = _ids(guild_id, user_id)
+    found = await services(request).readers.call(profile_reads.get, vp_id(gid, uid))
+    if found is None:
+        raise ProfileNotFound(f"profile {gid}/{uid} not found")
+    return found  # type: ignore[no-any-return]
+
+
+@post(
+    "/profile/{guild_id:str}/{user_id:str}",
+    opt=WRITE,
+    status_code=201,
+    summary="Create a profile, or reset an existing one (201 created, 200 reset)",
+)
+async def create(
+    request: Request, guild_id: str, user_id: str, data: ProfileCreate | None = None
+) -> Response[Profile]:
+    gid, uid = _ids(guild_id, user_id)
+    command = CreateProfile(caller(request).bot_id, gid, uid, data or ProfileCreate())
+    created, profile = await services(request).writer.run(create_profile, command)
+    return Response(profile, status_code=201 if created else 200)
+
+
+@patch("/profile/{guild_id:str}/{user_id:str}", opt=WRITE, summary="Set the given fields")
+async def edit(request: Request, guild_id: str, user_id: str, data: ProfileEdit) -> Profile:
+    _no_voicepoints(data)
+    gid, uid = _ids(guild_id, user_id)
+    command = EditProfiles(((gid, uid, data),), add=False, single=True)
+    return (await services(request).writer.run(edit_profiles, command))[0]  # type: ignore[no-any-return]
+
+
+@patch(
+    "/profile/{guild_id:str}/{user_id:str}/add",
+    opt=WRITE,
+    summary="Add the given numbers; creates the profile if missing",
+)
+async def add(request: Request, guild_id: str, user_id: str, data: ProfileAdd) -> Profile:
+    _no_voicepoints(data)
+    gid, uid = _ids(guild_id, user_id)
+    command = EditProfiles(((gid, uid, data),), add=True, single=True)
+    return (await services(request).writer.run(edit_profiles, command))[0]  # type: ignore[no-any-return]
+
+
+def _bulk_items(data: list[Any]) -> tuple[tuple[int, int, Any], ...]:
+    items = []
+    for index, item in enumerate(data):
+        _no_voicepoints(item, index)
+        items.append((int(item.guild_id), int(item.user_id), item))
+    return tuple(items)
+
+
+@patch(["/profile", "/profile/"], opt=WRITE, summary="Bulk edit, atomic")
+async def bulk_edit(request: Request, data: list[ProfileEditItem]) -> list[Profile]:
+    command = EditProfiles(_bulk_items(data), add=False, single=False)
+    return await services(request).writer.run(edit_profiles, command)  # type: ignore[no-any-return]
+
+
+@patch("/profile/add", opt=WRITE, summary="Bulk add, atomic; creates missing profiles")
+async def bulk_add(request: Request, data: list[ProfileAddItem]) -> list[Profile]:
+    command = EditProfiles(_bulk_items(data), add=True, single=False)
+    return await services(request).writer.run(edit_profiles, command)  # type: ignore[no-any-return]
+
+
+@delete(
+    "/profile/{guild_id:str}/{user_id:str}",
+    opt=WRITE,
+    status_code=204,
+    summary="Delete a profile; its balance returns to the calling bot's treasury",
+)
+async def remove(request: Request, guild_id: str, user_id: str) -> None:
+    gid, uid = _ids(guild_id, user_id)
+    await services(request).writer.run(
+        delete_profile, DeleteProfile(caller(request).bot_id, gid, uid)
+    )
+
+
+ROUTES = [
+    list_profiles,
+    list_guilds,
+    user_guilds,
+    list_guild,
+    get_profile,
+    create,
+    edit,
+    add,
+    bulk_edit,
+    bulk_add,
+    remove,
+]

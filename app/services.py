@@ -1,0 +1,84 @@
+"""What handlers use: the writer, the reader pool and the key cache, opened and
+closed with the application."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Litestar, Request
+
+from app.config import Settings
+from storage import keys
+from storage.db import connect
+from storage.migrations import apply_migrations
+from storage.readers import ReaderPool
+from storage.writer import Writer
+
+__all__ = ["Services", "lifespan", "services"]
+
+
+@dataclass
+class KeyCache:
+    """Verified keys by secret hash, so a request costs no database read."""
+
+    ttl: float
+    _entries: dict[bytes, tuple[keys.KeyInfo, float]] = field(default_factory=dict)
+
+    def get(self, digest: bytes) -> keys.KeyInfo | None:
+        hit = self._entries.get(digest)
+        if hit is None or hit[1] < time.monotonic():
+            return None
+        return hit[0]
+
+    def put(self, digest: bytes, info: keys.KeyInfo) -> None:
+        self._entries[digest] = (info, time.monotonic() + self.ttl)
+
+    def forget(self, key_id: int) -> None:
+        for digest, (info, _) in list(self._entries.items()):
+            if info.id == key_id:
+                del self._entries[digest]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    writer: Writer
+    readers: ReaderPool
+    keys: KeyCache
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare_database(settings: Settings) -> None:
+    conn = connect(settings.db)
+    try:
+        apply_migrations(conn)
+    finally:
+        conn.close()
+
+
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    prepare_database(settings)
+    writer = Writer(settings.db, batch_max=settings.batch_max)
+    writer.start()
+    readers = ReaderPool(settings.db, size=settings.readers)
+    await readers.open()
+    app.state.services = Services(settings, writer, readers, KeyCache(settings.key_cache_seconds))
+    try:
+        for start in app.state.get("on_services", []):
+            await start(app.state.services)
+        yield
+    finally:
+        for stop in reversed(app.state.get("on_services_stop", [])):
+            await stop(app.state.services)
+        await writer.close()  # drains the queue and commits before closing
+        await readers.close()
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]

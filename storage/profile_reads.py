@@ -1,0 +1,77 @@
+"""Profile read queries: whole synchronous functions run on a reader connection."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from schemas.profiles import Profile
+from storage.ids import pad, unpad
+from storage.profiles import COLUMNS, to_profile
+
+__all__ = ["chunk_after", "count", "get", "guilds", "page", "user_guilds"]
+
+CHUNK = 500
+
+
+def _where(guild_id: int | None) -> tuple[str, tuple]:
+    if guild_id is None:
+        return "open = 1", ()
+    return "open = 1 AND guild_id = ?", (pad(guild_id),)
+
+
+def count(conn: sqlite3.Connection, guild_id: int | None) -> int:
+    where, params = _where(guild_id)
+    return conn.execute(f"SELECT count(*) FROM accounts WHERE {where}", params).fetchone()[0]
+
+
+def page(
+    conn: sqlite3.Connection, guild_id: int | None, limit: int, offset: int
+) -> tuple[list[Profile], int]:
+    where, params = _where(guild_id)
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM accounts WHERE {where} ORDER BY guild_id, user_id LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    ).fetchall()
+    return [to_profile(r) for r in rows], count(conn, guild_id)
+
+
+def chunk_after(
+    conn: sqlite3.Connection, guild_id: int | None, after: tuple[str, str] | None
+) -> tuple[list[Profile], tuple[str, str] | None]:
+    """The next CHUNK profiles in (guild, user) order after the key `after`, for streaming
+    a whole list with flat memory."""
+    where, params = _where(guild_id)
+    if after is not None:
+        where += " AND (guild_id, user_id) > (?, ?)"
+        params = (*params, *after)
+    rows = conn.execute(
+        f"SELECT {COLUMNS}, guild_id, user_id FROM accounts WHERE {where}"
+        f" ORDER BY guild_id, user_id LIMIT {CHUNK}",
+        params,
+    ).fetchall()
+    if not rows:
+        return [], None
+    return [to_profile(r[:-2]) for r in rows], (rows[-1][-2], rows[-1][-1])
+
+
+def guilds(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT DISTINCT guild_id FROM accounts"
+        " WHERE open = 1 AND guild_id IS NOT NULL ORDER BY guild_id"
+    )
+    return [unpad(r[0]) for r in rows]
+
+
+def user_guilds(conn: sqlite3.Connection, user_id: int) -> list[str]:
+    rows = conn.execute(
+        "SELECT guild_id FROM accounts WHERE open = 1 AND user_id = ? ORDER BY guild_id",
+        (pad(user_id),),
+    )
+    return [unpad(r[0]) for r in rows]
+
+
+def get(conn: sqlite3.Connection, vp_id: str) -> Profile | None:
+    row = conn.execute(
+        f"SELECT {COLUMNS} FROM accounts WHERE vp_id = ? AND open = 1", (vp_id,)
+    ).fetchone()
+    return None if row is None else to_profile(row)
