@@ -63,29 +63,29 @@ def _subsetting(key: SettingKey, data: Any) -> SubSetting:
 # -- settings ----------------------------------------------------------------------
 
 
-@get("/settings/{type_:str}/{id_:str}", opt=SCOPE, summary="One setting")
-async def get_setting(request: Request, type_: Segment, id_: Segment) -> SettingOut:
-    key = SettingKey(caller(request).bot_id, type_, id_)
+@get("/settings/{type:str}/{id:str}", opt=SCOPE, summary="One setting")
+async def get_setting(request: Request, type: Segment, id: Segment) -> SettingOut:
+    key = SettingKey(caller(request).bot_id, type, id)
     return SettingOut(setting=_setting(key, await services(request).readers.call(store.get, key)))
 
 
 @post(
-    "/settings/{type_:str}/{id_:str}",
+    "/settings/{type:str}/{id:str}",
     opt=SCOPE,
     status_code=200,
     summary="Create or overwrite a setting (any JSON, at most 10 KB)",
 )
-async def put_setting(request: Request, type_: Segment, id_: Segment) -> SettingOut:
-    key = SettingKey(caller(request).bot_id, type_, id_)
+async def put_setting(request: Request, type: Segment, id: Segment) -> SettingOut:
+    key = SettingKey(caller(request).bot_id, type, id)
     command = StoreSetting(key, await _document(request))
     return SettingOut(
         setting=_setting(key, await services(request).writer.run(store.store, command))
     )
 
 
-@delete("/settings/{type_:str}/{id_:str}", opt=SCOPE, status_code=200, summary="Delete a setting")
-async def delete_setting(request: Request, type_: Segment, id_: Segment) -> SettingDeleted:
-    key = SettingKey(caller(request).bot_id, type_, id_)
+@delete("/settings/{type:str}/{id:str}", opt=SCOPE, status_code=200, summary="Delete a setting")
+async def delete_setting(request: Request, type: Segment, id: Segment) -> SettingDeleted:
+    key = SettingKey(caller(request).bot_id, type, id)
     return SettingDeleted(
         setting=_setting(key, await services(request).writer.run(store.remove, key))
     )
@@ -95,63 +95,59 @@ async def delete_setting(request: Request, type_: Segment, id_: Segment) -> Sett
 
 
 @get(
-    "/settings/{type_:str}/{id_:str}/{subtype:str}",
+    "/settings/{type:str}/{id:str}/{subtype:str}",
     opt=SCOPE,
     summary="Every sub-setting of one sub-type (possibly none)",
 )
 async def list_subsettings(
-    request: Request, type_: Segment, id_: Segment, subtype: Segment
+    request: Request, type: Segment, id: Segment, subtype: Segment
 ) -> SubSettingList:
     bot_id = caller(request).bot_id
-    found = await services(request).readers.call(
-        store.list_subsettings, bot_id, type_, id_, subtype
-    )
+    found = await services(request).readers.call(store.list_subsettings, bot_id, type, id, subtype)
     return SubSettingList(
-        subsettings=[
-            _subsetting(SettingKey(bot_id, type_, id_, subtype, sid), d) for sid, d in found
-        ]
+        subsettings=[_subsetting(SettingKey(bot_id, type, id, subtype, sid), d) for sid, d in found]
     )
 
 
 @get(
-    "/settings/{type_:str}/{id_:str}/{subtype:str}/{subid:str}",
+    "/settings/{type:str}/{id:str}/{subtype:str}/{subid:str}",
     opt=SCOPE,
     summary="One sub-setting",
 )
 async def get_subsetting(
-    request: Request, type_: Segment, id_: Segment, subtype: Segment, subid: Segment
+    request: Request, type: Segment, id: Segment, subtype: Segment, subid: Segment
 ) -> SubSettingOut:
-    key = SettingKey(caller(request).bot_id, type_, id_, subtype, subid)
+    key = SettingKey(caller(request).bot_id, type, id, subtype, subid)
     return SubSettingOut(
         subsetting=_subsetting(key, await services(request).readers.call(store.get, key))
     )
 
 
 @post(
-    "/settings/{type_:str}/{id_:str}/{subtype:str}/{subid:str}",
+    "/settings/{type:str}/{id:str}/{subtype:str}/{subid:str}",
     opt=SCOPE,
     status_code=200,
     summary="Create or overwrite a sub-setting (any JSON, at most 10 KB)",
 )
 async def put_subsetting(
-    request: Request, type_: Segment, id_: Segment, subtype: Segment, subid: Segment
+    request: Request, type: Segment, id: Segment, subtype: Segment, subid: Segment
 ) -> SubSettingOut:
-    key = SettingKey(caller(request).bot_id, type_, id_, subtype, subid)
+    key = SettingKey(caller(request).bot_id, type, id, subtype, subid)
     command = StoreSetting(key, await _document(request))
     data = await services(request).writer.run(store.store, command)
     return SubSettingOut(subsetting=_subsetting(key, data))
 
 
 @delete(
-    "/settings/{type_:str}/{id_:str}/{subtype:str}/{subid:str}",
+    "/settings/{type:str}/{id:str}/{subtype:str}/{subid:str}",
     opt=SCOPE,
     status_code=200,
     summary="Delete a sub-setting",
 )
 async def delete_subsetting(
-    request: Request, type_: Segment, id_: Segment, subtype: Segment, subid: Segment
+    request: Request, type: Segment, id: Segment, subtype: Segment, subid: Segment
 ) -> SubSettingDeleted:
-    key = SettingKey(caller(request).bot_id, type_, id_, subtype, subid)
+    key = SettingKey(caller(request).bot_id, type, id, subtype, subid)
     data = await services(request).writer.run(store.remove, key)
     return SubSettingDeleted(subsetting=_subsetting(key, data))
 
