@@ -50,6 +50,8 @@ class RepSettingsIn(Request, rename="camel"):
     maximum_reputation: Limit | UnsetType = UNSET
     maximum_reputation_received_day: Limit | UnsetType = UNSET
     reputation_cooldown: Cooldown | UnsetType = UNSET
+    account_id: str | UnsetType = UNSET
+    """Ignored: lets a client post back the object GET returned."""
 
 
 class RepSettings(msgspec.Struct, rename="camel", frozen=True):

@@ -246,6 +246,12 @@ def test_cooldown_of_exactly_300_is_accepted(rep: Rep) -> None:
     assert rep.settings(reputationCooldown=300).status_code == 200
 
 
+def test_settings_from_get_can_be_posted_back(rep: Rep) -> None:
+    current = rep.settings().json()["settings"]
+    response = rep.client.post("/reputation/settings", headers=rep.headers, json=current)
+    assert response.status_code == 200 and response.json()["settings"] == current
+
+
 # -- limits at their boundaries -------------------------------------------------------
 
 
