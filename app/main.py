@@ -11,12 +11,20 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from app.auth import PUBLIC_PATHS, KeyAuthMiddleware, require_scope
 from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
-from app.routes import keys, meta, profiles, transactions
+from app.routes import keys, meta, profiles, reputation, transactions
+from app.routes import settings as settings_store
 from app.services import lifespan
 
 __all__ = ["create_app"]
 
-ROUTE_MODULES = [meta, keys, profiles, transactions]
+ROUTE_MODULES = [
+    meta,
+    keys,
+    profiles,
+    transactions,
+    reputation,
+    settings_store,
+]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -1,0 +1,192 @@
+"""Reputation over HTTP, SPEC §8: the reference ("shimakaze") API for the caller's bot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, delete, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
+from msgspec import UNSET
+
+from app.auth import caller
+from app.routes.common import snowflake
+from app.services import services
+from ledger import reputation
+from ledger.reputation import Adjust, GiveReputation, ResetReputation
+from ledger.reputation_settings import (
+    ResetSettings,
+    UpdateSettings,
+    load,
+    reset_settings,
+    update_settings,
+)
+from schemas.base import snowflake_value
+from schemas.reputation import (
+    Adjusted,
+    Decrease,
+    Give,
+    Given,
+    Increase,
+    Leaderboard,
+    RepSettingsIn,
+    SettingsOut,
+    UserOut,
+)
+from storage.errors import DomainError, InvalidValue
+
+__all__ = ["ROUTES"]
+
+SCOPE = {"scope": "reputation"}
+
+
+class ForeignBot(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+def _own_bot(request: Request, bot_id: FromPath[str]) -> str:
+    """The path's bot id, which must be the caller's own bot."""
+    wanted = str(snowflake("bot_id", bot_id))
+    if wanted != caller(request).bot_id:
+        raise ForeignBot(f"bot_id {wanted} is not the bot of this key")
+    return wanted
+
+
+def _user(field: str, raw: str) -> str:
+    return str(snowflake(field, raw))
+
+
+# -- settings -----------------------------------------------------------------------
+
+
+@get("/reputation/settings", opt=SCOPE, summary="The reputation settings of the caller's bot")
+async def get_settings(request: Request) -> SettingsOut:
+    bot_id = caller(request).bot_id
+    return SettingsOut(await services(request).readers.call(load, bot_id))
+
+
+@post(
+    "/reputation/settings",
+    opt=SCOPE,
+    status_code=200,
+    summary="Change some reputation settings (reputationCooldown >= 300)",
+)
+async def set_settings(request: Request, data: JSONBody[RepSettingsIn]) -> SettingsOut:
+    changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
+    command = UpdateSettings(caller(request).bot_id, changes)
+    return SettingsOut(await services(request).writer.run(update_settings, command))
+
+
+@delete(
+    "/reputation/settings",
+    opt=SCOPE,
+    status_code=200,
+    summary="Restore the default reputation settings",
+)
+async def delete_settings(request: Request) -> SettingsOut:
+    command = ResetSettings(caller(request).bot_id)
+    return SettingsOut(await services(request).writer.run(reset_settings, command))
+
+
+# -- users --------------------------------------------------------------------------
+
+
+@get(
+    "/reputation/{bot_id:str}/leaderboard",
+    opt=SCOPE,
+    summary="Users ranked by reputation (amount <= 0: all)",
+)
+async def get_leaderboard(
+    request: Request, bot_id: FromPath[str], amount: FromQuery[int] = 10, offset: FromQuery[int] = 0
+) -> Leaderboard:
+    bot = _own_bot(request, bot_id)
+    if offset < 0:
+        raise InvalidValue("offset", "must be 0 or more")
+    board, total = await services(request).readers.call(reputation.leaderboard, bot, amount, offset)
+    return Leaderboard(board, total, reputation.iso(reputation.clock()))
+
+
+@get("/reputation/{bot_id:str}/{user_id:str}", opt=SCOPE, summary="A user's reputation")
+async def get_user(request: Request, bot_id: FromPath[str], user_id: FromPath[str]) -> UserOut:
+    bot, user = _own_bot(request, bot_id), _user("user_id", user_id)
+    now = reputation.clock()
+    found = await services(request).readers.call(reputation.user_view, bot, user, now)
+    return UserOut(found, reputation.iso(now))
+
+
+@post(
+    "/reputation/{bot_id:str}/{target_user_id:str}",
+    opt=SCOPE,
+    status_code=200,
+    summary="source_user gives one reputation to the target user",
+)
+async def give(
+    request: Request, bot_id: FromPath[str], target_user_id: FromPath[str], data: JSONBody[Give]
+) -> Given:
+    bot, target = _own_bot(request, bot_id), _user("target_user_id", target_user_id)
+    command = GiveReputation(bot, target, str(snowflake_value(data.source_user)))
+    given = await services(request).writer.run(reputation.apply, command)
+    assert isinstance(given, Given)
+    return given
+
+
+async def _adjust(request: Request, command: Adjust | ResetReputation) -> Adjusted:
+    adjusted = await services(request).writer.run(reputation.apply, command)
+    assert isinstance(adjusted, Adjusted)
+    return adjusted
+
+
+@post(
+    "/reputation/{bot_id:str}/{target_user_id:str}/reset",
+    opt=SCOPE,
+    status_code=200,
+    summary="Reset a user's reputation to 0 (and their cooldown with ?cooldown=true)",
+)
+async def reset(
+    request: Request,
+    bot_id: FromPath[str],
+    target_user_id: FromPath[str],
+    cooldown: FromQuery[bool] = False,
+) -> Adjusted:
+    bot, user = _own_bot(request, bot_id), _user("target_user_id", target_user_id)
+    return await _adjust(request, ResetReputation(bot, user, cooldown))
+
+
+@post(
+    "/reputation/{bot_id:str}/{target_user_id:str}/increase",
+    opt=SCOPE,
+    status_code=200,
+    summary="Add to a user's reputation",
+)
+async def increase(
+    request: Request, bot_id: FromPath[str], target_user_id: FromPath[str], data: JSONBody[Increase]
+) -> Adjusted:
+    bot, user = _own_bot(request, bot_id), _user("target_user_id", target_user_id)
+    return await _adjust(request, Adjust(bot, user, data.increase))
+
+
+@post(
+    "/reputation/{bot_id:str}/{target_user_id:str}/decrease",
+    opt=SCOPE,
+    status_code=200,
+    summary="Take from a user's reputation",
+)
+async def decrease(
+    request: Request, bot_id: FromPath[str], target_user_id: FromPath[str], data: JSONBody[Decrease]
+) -> Adjusted:
+    bot, user = _own_bot(request, bot_id), _user("target_user_id", target_user_id)
+    return await _adjust(request, Adjust(bot, user, -data.decrease))
+
+
+ROUTES: list[Any] = [
+    get_settings,
+    set_settings,
+    delete_settings,
+    get_leaderboard,
+    get_user,
+    give,
+    reset,
+    increase,
+    decrease,
+]

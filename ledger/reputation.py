@@ -1,0 +1,319 @@
+"""Reputation as append-only entries (SPEC §8); the only code that changes it.
+
+Every change (give, increase, decrease, reset) appends one row to
+`reputation_entries`; `reputation_users` is the current value, updated in the same
+transaction and rebuilt by `verify`. A user's cooldown (the gives they made that
+still count against `reputationPerDay`), the gives they received in the last 24 h
+and their total are all derived from the entries inside the writer task, so the
+writer's serial order makes every limit hold under any concurrency.
+
+Time is `clock()` (Unix epoch milliseconds); tests replace it to stand exactly on a
+boundary. A cooldown slot used at `t` frees at `t + reputationCooldown` exactly; a
+received give counts for the daily cap while `now < t + 24 h`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import msgspec
+
+from ledger.reputation_settings import load as load_settings
+from schemas.base import MAX_COUNTER
+from schemas.reputation import Adjusted, Given, LeaderboardEntry, RepSettings, RepUser
+from storage.errors import DomainError, InvalidValue
+from storage.ids import pad, unpad
+from storage.writer import WriteContext
+
+__all__ = [
+    "DAY_MS",
+    "Adjust",
+    "GiveReputation",
+    "MaximumReached",
+    "OutOfReputations",
+    "ReceivedDailyMaximum",
+    "ReputationCommand",
+    "ReputationRefused",
+    "ResetReputation",
+    "SelfReputation",
+    "apply",
+    "clock",
+    "iso",
+    "leaderboard",
+    "user_view",
+    "verify",
+]
+
+DAY_MS = 86_400_000
+GIVE, INCREASE, DECREASE, RESET = 1, 2, 3, 4
+
+
+def clock() -> int:
+    """Now, in Unix epoch milliseconds (the reference's timestamp resolution)."""
+    return time.time_ns() // 1_000_000
+
+
+def iso(ms: int) -> str:
+    """`2018-04-17T17:03:58.865Z`, as the reference writes times."""
+    seconds, millis = divmod(ms, 1000)
+    stamp = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}.{millis:03d}Z"
+
+
+# -- why a give was refused: the reference's numeric codes ----------------------------
+
+
+class ReputationRefused(DomainError):
+    """A refused give, in the reference body: status, date, code (a number), message,
+    and the user object of whoever hit the limit."""
+
+    status = 403
+    number: ClassVar[int] = 0
+    text: ClassVar[str] = ""
+
+    def __init__(self, user: RepUser, now: int) -> None:
+        super().__init__(self.text)
+        self.user = user
+        self.date = iso(now)
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "date": self.date,
+            "code": self.number,
+            "message": self.message,
+            "user": msgspec.to_builtins(self.user),
+        }
+
+
+class OutOfReputations(ReputationRefused):
+    number = 1
+    text = "The user used all of his reputations."
+
+
+class ReceivedDailyMaximum(ReputationRefused):
+    number = 2
+    text = "The user received the maximum amount of reputation for today."
+
+
+class MaximumReached(ReputationRefused):
+    number = 3
+    text = "The user reached the maximum possible amount of reputation."
+
+
+class SelfReputation(ReputationRefused):
+    status = 400
+    number = 4
+    text = "A user cannot give reputation to themselves."
+
+
+# -- commands (plain data handed to the writer) ---------------------------------------
+
+
+class GiveReputation(msgspec.Struct, tag=True, frozen=True):
+    bot_id: str
+    target: str
+    source: str
+
+
+class Adjust(msgspec.Struct, tag=True, frozen=True):
+    """Increase (amount > 0) or decrease (amount < 0) by an operator: no limits apply."""
+
+    bot_id: str
+    user: str
+    amount: int
+
+
+class ResetReputation(msgspec.Struct, tag=True, frozen=True):
+    bot_id: str
+    user: str
+    cooldown: bool = False
+
+
+ReputationCommand = GiveReputation | Adjust | ResetReputation
+
+
+# -- derived values -----------------------------------------------------------------
+
+
+def _reputation(conn: sqlite3.Connection, bot: str, user: str) -> int:
+    row = conn.execute(
+        "SELECT reputation FROM reputation_users WHERE bot_id = ? AND user_id = ?", (bot, user)
+    ).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _cooldown(conn: sqlite3.Connection, bot: str, user: str, now: int, cooldown_ms: int) -> list:
+    """Times `user` gave reputation that still count: within the cooldown and after
+    their last reset with `cooldown=true`."""
+    cutoff = conn.execute(
+        "SELECT max(id) FROM reputation_entries"
+        " WHERE bot_id = ? AND user_id = ? AND reset_cooldown = 1",
+        (bot, user),
+    ).fetchone()[0]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT ts FROM reputation_entries WHERE bot_id = ? AND source_user = ? AND kind = 1"
+            " AND ts > ? AND id > ? ORDER BY ts, id",
+            (bot, user, now - cooldown_ms, cutoff or 0),
+        )
+    ]
+
+
+def _received(conn: sqlite3.Connection, bot: str, user: str, now: int) -> list:
+    """Times `user` received a give in the last 24 h (the daily cap's window)."""
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT ts FROM reputation_entries WHERE bot_id = ? AND user_id = ? AND kind = 1"
+            " AND ts > ? ORDER BY ts, id",
+            (bot, user, now - DAY_MS),
+        )
+    ]
+
+
+def user_view(
+    conn: sqlite3.Connection,
+    bot_id: str,
+    user_id: str,
+    now: int,
+    settings: RepSettings | None = None,
+) -> RepUser:
+    """The reference's user object, computed from the entries at `now`."""
+    settings = settings or load_settings(conn, bot_id)
+    bot, user = pad(bot_id), pad(user_id)
+    cooldown_ms = settings.reputation_cooldown * 1000
+    gave = _cooldown(conn, bot, user, now, cooldown_ms)
+    return RepUser(
+        reputation=_reputation(conn, bot, user),
+        cooldown=[iso(t) for t in gave],
+        given_reputation=[iso(t) for t in _received(conn, bot, user, now)],
+        user_id=unpad(user),
+        bot_id=unpad(bot),
+        account_id=unpad(bot),
+        available_reputations=max(0, settings.reputation_per_day - len(gave)),
+        next_available_reputations=[t + cooldown_ms - now for t in gave],
+    )
+
+
+def leaderboard(
+    conn: sqlite3.Connection, bot_id: str, amount: int, offset: int
+) -> tuple[list[LeaderboardEntry], int]:
+    """Users of one bot by reputation, highest first; ties by user id (numerically)."""
+    bot = pad(bot_id)
+    total = conn.execute("SELECT count(*) FROM reputation_users WHERE bot_id = ?", (bot,))
+    count = int(total.fetchone()[0])
+    rows = conn.execute(
+        "SELECT user_id, reputation FROM reputation_users WHERE bot_id = ?"
+        " ORDER BY reputation DESC, user_id LIMIT ? OFFSET ?",
+        (bot, amount if amount > 0 else -1, offset),
+    )
+    board = [
+        LeaderboardEntry(offset + i + 1, unpad(user), rep) for i, (user, rep) in enumerate(rows)
+    ]
+    return board, count
+
+
+# -- writing ------------------------------------------------------------------------
+
+
+def _append(
+    conn: sqlite3.Connection,
+    bot: str,
+    user: str,
+    kind: int,
+    amount: int,
+    now: int,
+    source: str | None = None,
+    reset_cooldown: bool = False,
+) -> None:
+    after = _reputation(conn, bot, user) + amount
+    if abs(after) > MAX_COUNTER:
+        raise InvalidValue(
+            "increase" if amount > 0 else "decrease",
+            "the reputation would leave the range ±(2^53-1)",
+        )
+    conn.execute(
+        "INSERT INTO reputation_entries"
+        " (bot_id, user_id, source_user, kind, amount, reputation, ts, reset_cooldown)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (bot, user, source, kind, amount, after, now, int(reset_cooldown)),
+    )
+    conn.execute(
+        "INSERT INTO reputation_users (bot_id, user_id, reputation) VALUES (?, ?, ?)"
+        " ON CONFLICT (bot_id, user_id) DO UPDATE SET reputation = excluded.reputation",
+        (bot, user, after),
+    )
+
+
+def _give(conn: sqlite3.Connection, command: GiveReputation, now: int) -> Given:
+    settings = load_settings(conn, command.bot_id)
+    bot, target, source = pad(command.bot_id), pad(command.target), pad(command.source)
+    source_view = user_view(conn, command.bot_id, command.source, now, settings)
+    if source == target:
+        raise SelfReputation(source_view, now)
+    if len(source_view.cooldown) >= settings.reputation_per_day:
+        raise OutOfReputations(source_view, now)
+    daily = settings.maximum_reputation_received_day
+    if daily > 0 and len(_received(conn, bot, target, now)) >= daily:
+        raise ReceivedDailyMaximum(user_view(conn, command.bot_id, command.target, now), now)
+    maximum = settings.maximum_reputation
+    if maximum > 0 and _reputation(conn, bot, target) >= maximum:
+        raise MaximumReached(user_view(conn, command.bot_id, command.target, now), now)
+    _append(conn, bot, target, GIVE, 1, now, source=source)
+    return Given(
+        status=200,
+        date=iso(now),
+        code=0,
+        message="Successfully gave one reputation to the targetUser",
+        source_user=user_view(conn, command.bot_id, command.source, now, settings),
+        target_user=user_view(conn, command.bot_id, command.target, now, settings),
+    )
+
+
+def apply(ctx: WriteContext, command: ReputationCommand) -> Given | Adjusted:
+    """Run one reputation command inside the writer's transaction."""
+    conn, now = ctx.conn, clock()
+    match command:
+        case GiveReputation():
+            return _give(conn, command, now)
+        case Adjust():
+            kind = INCREASE if command.amount > 0 else DECREASE
+            _append(conn, pad(command.bot_id), pad(command.user), kind, command.amount, now)
+        case ResetReputation():
+            bot, user = pad(command.bot_id), pad(command.user)
+            current = _reputation(conn, bot, user)
+            _append(conn, bot, user, RESET, -current, now, reset_cooldown=command.cooldown)
+        case _:
+            raise TypeError(f"not a reputation command: {command!r}")
+    return Adjusted(user_view(conn, command.bot_id, command.user, now))
+
+
+def verify(conn: sqlite3.Connection) -> list[str]:
+    """Replay the entries; every recorded and cached reputation must match."""
+    problems: list[str] = []
+    running: dict[tuple[str, str], int] = {}
+    for eid, bot, user, amount, after in conn.execute(
+        "SELECT id, bot_id, user_id, amount, reputation FROM reputation_entries ORDER BY id"
+    ):
+        value = running.get((bot, user), 0) + amount
+        running[(bot, user)] = value
+        if value != after:
+            problems.append(f"reputation entry {eid}: records {after}, replay gives {value}")
+    cached = {
+        (bot, user): rep
+        for bot, user, rep in conn.execute(
+            "SELECT bot_id, user_id, reputation FROM reputation_users"
+        )
+    }
+    for key in sorted(set(cached) | set(running)):
+        if cached.get(key) != running.get(key):
+            problems.append(
+                f"reputation of user {unpad(key[1])} (bot {unpad(key[0])}):"
+                f" cached {cached.get(key)}, replay gives {running.get(key)}"
+            )
+    return problems
