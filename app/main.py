@@ -8,21 +8,25 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
+from app import metrics, ops
 from app.auth import PUBLIC_PATHS, KeyAuthMiddleware, require_scope
 from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
-from app.routes import keys, meta, profiles, transactions
+from app.routes import callbacks, keys, lookup, meta, profiles, transactions
 from app.services import lifespan
 
 __all__ = ["create_app"]
 
 ROUTE_MODULES = [meta, keys, profiles, transactions]
+ROUTE_MODULES.insert(ROUTE_MODULES.index(profiles), lookup)  # before /profile/{g}/{u}
+ROUTE_MODULES.append(callbacks)
+ROUTE_MODULES.append(metrics)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     handlers = [h for module in ROUTE_MODULES for h in module.ROUTES]
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
         state=State({"settings": settings}),
@@ -38,3 +42,4 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    return ops.install(app, settings)  # metrics, rate limits, callback delivery
