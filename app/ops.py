@@ -9,6 +9,7 @@ from litestar import Litestar
 
 from app import delivery, metrics
 from app.config import Settings
+from app.openapi_errors import document_errors
 from app.ratelimit import RateLimiter
 
 __all__ = ["install"]
@@ -17,6 +18,7 @@ __all__ = ["install"]
 def install(app: Litestar, settings: Settings) -> Litestar:
     wrapped = metrics.MetricsRecorder(RateLimiter.wrap(app.asgi_handler, settings))
     app.asgi_handler = wrapped  # type: ignore[assignment]
+    document_errors(app)
     app.state.setdefault("on_services", []).extend([metrics.start, delivery.start])
     app.state.setdefault("on_services_stop", []).append(delivery.stop)
     return app
