@@ -7,8 +7,8 @@ so the ledger writer never waits on the network.
 
 Options (VOICEPROFILE_* variables, read through Settings.extra):
   CALLBACK_RETRY_BASE   first retry delay in seconds (1); doubles per attempt
-  CALLBACK_RETRY_MAX    longest delay between attempts in seconds (600)
-  CALLBACK_MAX_ATTEMPTS attempts before an event is given up (15, about 2.5 h)
+  CALLBACK_RETRY_MAX    longest delay between attempts in seconds (3600)
+  CALLBACK_MAX_ATTEMPTS attempts before an event is given up (20: about 8 h)
   CALLBACK_TIMEOUT      seconds to wait for a receiver's answer (10)
   CALLBACK_POLL         seconds between looks when nothing woke the worker (2)
 """
@@ -45,8 +45,8 @@ def sign(secret: str, body: bytes) -> str:
 @dataclass(frozen=True)
 class DeliveryOptions:
     retry_base: float = 1.0
-    retry_max: float = 600.0
-    max_attempts: int = 15
+    retry_max: float = 3600.0
+    max_attempts: int = 20
     timeout: float = 10.0
     poll: float = 2.0
 

@@ -301,3 +301,22 @@ def test_delivered_after_a_server_restart(tmp_path: Path, monkeypatch: pytest.Mo
     finally:
         server.stop()
         receiver.stop()
+
+
+def test_the_readme_verification_snippet_accepts_our_signature() -> None:
+    """The receiver code in README "Callbacks" works on what the server sends."""
+    from app.delivery import sign
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    snippet = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    scope: dict = {}
+    exec(snippet, scope)
+    body = b'{"event":"transaction","timestamp":1.5,"data":{"id":1}}'
+    secret = scope["SECRET"].decode()
+    assert scope["verify"](body, sign(secret, body)) == {
+        "event": "transaction",
+        "timestamp": 1.5,
+        "data": {"id": 1},
+    }
+    with pytest.raises(PermissionError):
+        scope["verify"](body + b" ", sign(secret, body))
