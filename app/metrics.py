@@ -37,6 +37,7 @@ __all__ = ["ROUTES", "MetricsRecorder", "start"]
 
 disable_created_metrics()  # the *_created series only add noise here
 REGISTRY = CollectorRegistry(auto_describe=True)
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 REQUESTS = Counter(
     "voiceprofile_requests", "HTTP responses", ("method", "route", "status"), registry=REGISTRY
@@ -100,6 +101,8 @@ class MetricsRecorder:
         finally:
             route = scope.get("path_template") or "<unmatched>"
             method = scope["method"]
+            if method not in _METHODS:  # any string can be sent: keep the labels bounded
+                method = "OTHER"
             key = (method, route, status)
             counter = self._counters.get(key)
             if counter is None:

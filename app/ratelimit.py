@@ -24,9 +24,10 @@ import msgspec
 
 from app.config import Settings
 
-__all__ = ["DEFAULT", "RateLimiter", "parse_rate"]
+__all__ = ["DEFAULT", "MAX_TRACKED", "RateLimiter", "parse_rate"]
 
 DEFAULT = "6000/min"
+MAX_TRACKED = 100_000  # distinct callers counted per window
 _PERIODS = {
     "s": 1,
     "sec": 1,
@@ -88,8 +89,11 @@ class RateLimiter:
             self._window = window
             self._counts.clear()
         who = self._who(scope)
-        used = self._counts.get(who, 0) + 1
-        self._counts[who] = used
+        counts = self._counts
+        if who not in counts and len(counts) >= MAX_TRACKED:
+            who = "*"  # a flood of made-up keys shares one budget instead of the memory
+        used = counts.get(who, 0) + 1
+        counts[who] = used
         reset = max(1, math.ceil((window + 1) * self.period - now))
         headers = [
             (b"x-ratelimit-limit", self._limit_header),

@@ -72,3 +72,10 @@ def test_writer_batches_and_queue_are_reported(client: TestClient, auth: dict) -
     assert _value(after, "voiceprofile_writer_batch_size_sum") >= 3
     assert re.search(r"^voiceprofile_writer_queue_depth \d", text, re.M)
     assert re.search(r"^voiceprofile_callbacks_pending 0", text, re.M)
+
+
+def test_odd_methods_do_not_make_new_labels(client: TestClient) -> None:
+    client.request("BREW", "/profile")
+    text = client.get("/metrics").text
+    assert 'method="BREW"' not in text
+    assert 'method="OTHER"' in text
