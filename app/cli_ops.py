@@ -3,7 +3,7 @@
 - backup PATH: a consistent copy of the live database (SQLite's online backup API
   inside one read snapshot: the server keeps writing while it runs), written to a
   temporary file beside PATH and renamed into place only once complete.
-- export PATH: the economy as JSON Lines (see EXPORT_FORMAT below).
+- export PATH: the economy as JSON Lines (the format: storage/economy_file.py).
 - import PATH: into an empty database, in one transaction: every line is decoded
   strictly and checked (ids, the hash chain, the balances on each entry); the first
   bad line is named with its number and nothing is kept.
@@ -20,104 +20,17 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
-
-import msgspec
-from msgspec import Meta
+from typing import Any
 
 from app.config import Settings
 from app.progress import Progress
-from ledger.chain import GENESIS, entry_hash
+from storage import economy_file
 from storage.db import connect
-from storage.ids import pad, treasury_id, unpad, vp_id
 from storage.migrations import apply_migrations
 
-__all__ = ["COMMANDS", "EXPORT_FORMAT"]
-
-EXPORT_FORMAT = "voiceprofile-export"
-VERSION = 1
-
-# Tables that are not state to carry over: bookkeeping, and what is only kept for
-# a while (idempotency replays for 24 h, delivered or pending callback events).
-_SKIP = {"migrations", "idempotency", "outbox", "accounts", "ledger"}
-
-_NULL = msgspec.Raw(b"null")
-Hex64 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
-SnowflakeText = Annotated[str, Meta(pattern=r"^[0-9]{1,20}$")]
-Int = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
-
-
-class Header(msgspec.Struct, tag="header", forbid_unknown_fields=True):
-    format: str
-    version: int
-    tables: list[str]
-
-
-class AccountLine(msgspec.Struct, tag="account", forbid_unknown_fields=True, omit_defaults=True):
-    """An account: a bot's treasury (bot_id) or a member (guild_id, user_id), with its
-    profile columns as stored. `row` keeps the internal id other tables refer to."""
-
-    row: Annotated[int, Meta(ge=1)]
-    id: Hex64
-    balance: Int
-    bot_id: SnowflakeText | None = None
-    guild_id: SnowflakeText | None = None
-    user_id: SnowflakeText | None = None
-    open: bool = False
-    experience: Int = 0
-    level: Int = 1
-    pray_date: Int = 0
-    pray_streak: Int = 0
-    text_level: Int | None = None
-    text_experience: Int | None = None
-    text_messages: Int | None = None
-    time_global: Int = 0
-    # JSON columns as stored, byte for byte (msgspec.Raw; `null` for none).
-    timespent: msgspec.Raw = msgspec.field(default_factory=lambda: _NULL)
-    data: msgspec.Raw = msgspec.field(default_factory=lambda: _NULL)
-    created_at: float | None = None
-    updated_at: float | None = None
-
-
-class EntryLine(msgspec.Struct, tag="entry", forbid_unknown_fields=True, omit_defaults=True):
-    """A ledger entry, sides named by their public ids (as the hash chain is)."""
-
-    id: Annotated[int, Meta(ge=1)]
-    kind: Annotated[int, Meta(ge=1, le=4)]
-    ts: Int
-    src: Hex64
-    dst: Hex64
-    amount: Annotated[int, Meta(ge=1, le=2**53 - 1)]
-    src_balance: Int
-    dst_balance: Int
-    bot: Hex64
-    hash: Hex64
-    reason: str = ""
-    reverts: int | None = None
-
-
-class RowLine(msgspec.Struct, tag="row", forbid_unknown_fields=True):
-    """A row of any other table (settings, reputation, keys, callbacks...), verbatim;
-    a BLOB value is written as {"hex": "..."}."""
-
-    table: str
-    values: dict[str, Any]
-
-
-Line = Header | AccountLine | EntryLine | RowLine
-_decode_line = msgspec.json.Decoder(Line).decode
-_encode = msgspec.json.encode
-
-_ACCOUNT_COLS = (
-    "id, vp_id, balance, bot_id, guild_id, user_id, open, experience, level, pray_date,"
-    " pray_streak, text_level, text_experience, text_messages, time_global, timespent, data,"
-    " created_at, updated_at"
-)
-
-
-# -- shared ---------------------------------------------------------------------------------
+__all__ = ["COMMANDS"]
 
 
 def _db_path(args: argparse.Namespace) -> Path:
@@ -130,25 +43,6 @@ def _summary(**fields: Any) -> None:
 
 def _err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def _other_tables(conn: sqlite3.Connection) -> list[str]:
-    rows = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        " ORDER BY name"
-    )
-    return [r[0] for r in rows if r[0] not in _SKIP]
-
-
-def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    return [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
-
-
-def _order(conn: sqlite3.Connection, table: str) -> str:
-    """A stable order for a table's rows: its primary key (WITHOUT ROWID tables have
-    no rowid), else the rowid."""
-    keys = sorted((r[5], r[1]) for r in conn.execute(f'PRAGMA table_info("{table}")') if r[5])
-    return ", ".join(f'"{name}"' for _, name in keys) or "rowid"
 
 
 # -- backup ---------------------------------------------------------------------------------
@@ -208,98 +102,6 @@ def backup(args: argparse.Namespace) -> int:
 # -- export ---------------------------------------------------------------------------------
 
 
-def _raw(text: str | None) -> msgspec.Raw:
-    return _NULL if text is None else msgspec.Raw(text.encode())
-
-
-def _text(raw: msgspec.Raw) -> str | None:
-    value = bytes(raw).decode()
-    return None if value == "null" else value
-
-
-def _account_line(row: tuple) -> AccountLine:
-    (
-        rid,
-        vp,
-        balance,
-        bot,
-        guild,
-        user,
-        is_open,
-        exp,
-        level,
-        pdate,
-        pstreak,
-        tlevel,
-        texp,
-        tmsg,
-        tglobal,
-        timespent,
-        data,
-        created,
-        updated,
-    ) = row
-    return AccountLine(
-        row=rid,
-        id=vp,
-        balance=balance,
-        bot_id=bot and unpad(bot),
-        guild_id=guild and unpad(guild),
-        user_id=user and unpad(user),
-        open=bool(is_open),
-        experience=exp,
-        level=level,
-        pray_date=pdate,
-        pray_streak=pstreak,
-        text_level=tlevel,
-        text_experience=texp,
-        text_messages=tmsg,
-        time_global=tglobal,
-        timespent=_raw(timespent),
-        data=_raw(data),
-        created_at=created,
-        updated_at=updated,
-    )
-
-
-def _value_out(value: Any) -> Any:
-    return {"hex": value.hex()} if isinstance(value, bytes) else value
-
-
-def _lines(conn: sqlite3.Connection) -> Iterator[bytes]:
-    others = _other_tables(conn)
-    yield _encode(Header(EXPORT_FORMAT, VERSION, ["accounts", "ledger", *others]))
-    for row in conn.execute(f"SELECT {_ACCOUNT_COLS} FROM accounts ORDER BY id"):
-        yield _encode(_account_line(row))
-    vps = dict(conn.execute("SELECT id, vp_id FROM accounts"))
-    for eid, kind, ts, src, dst, amount, sb, db, bot, reason, reverts, digest in conn.execute(
-        "SELECT id, kind, ts, src, dst, amount, src_balance, dst_balance, bot, reason, reverts,"
-        " hash FROM ledger ORDER BY id"
-    ):
-        yield _encode(
-            EntryLine(
-                eid,
-                kind,
-                ts,
-                vps[src],
-                vps[dst],
-                amount,
-                sb,
-                db,
-                vps[bot],
-                digest.hex(),
-                reason,
-                reverts,
-            )
-        )
-    for table in others:
-        cols = _columns(conn, table)
-        names = ", ".join(f'"{c}"' for c in cols)
-        for row in conn.execute(f'SELECT {names} FROM "{table}" ORDER BY {_order(conn, table)}'):
-            values = {c: _value_out(v) for c, v in zip(cols, row, strict=True)}
-            yield _encode(RowLine(table, values))
-
-
 def export(args: argparse.Namespace) -> int:
     started = time.monotonic()
     conn = connect(_db_path(args))
@@ -309,13 +111,10 @@ def export(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     try:
         conn.execute("BEGIN")  # one snapshot: the export is consistent while serving
-        total = 1 + sum(
-            conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-            for t in ["accounts", "ledger", *_other_tables(conn)]
-        )
+        total = economy_file.count_lines(conn)
         bar = Progress("export", total, "lines")
         with partial.open("wb") as out:
-            for line in _lines(conn):
+            for line in economy_file.lines(conn):
                 kind = line[9 : line.index(b'"', 9)].decode()  # {"type":"<kind>"
                 counts[kind] = counts.get(kind, 0) + 1
                 out.write(line + b"\n")
@@ -339,181 +138,6 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- import ---------------------------------------------------------------------------------
-
-
-class BadLine(Exception):
-    def __init__(self, number: int, message: str) -> None:
-        super().__init__(f"line {number}: {message}")
-        self.number = number
-
-
-class _Importer:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.rows: dict[str, int] = {}  # vp_id -> account row
-        self.treasury: set[str] = set()
-        self.balances: dict[str, int] = {}
-        self.account_line: dict[str, tuple[int, int]] = {}  # vp -> (line, stated balance)
-        self.prev = (0, 0, GENESIS)  # id, ts, hash
-        self.columns: dict[str, list[str]] = {}
-        self.tables: set[str] = set(_other_tables(conn))
-        self.counts = {"account": 0, "entry": 0, "row": 0}
-        self.counts_total = 0
-
-    def account(self, n: int, a: AccountLine) -> None:
-        if a.bot_id is not None:
-            if a.guild_id is not None or a.user_id is not None or a.open:
-                raise BadLine(n, "a treasury has a bot_id and no guild_id, user_id or profile")
-            expected = treasury_id(a.bot_id)
-        elif a.guild_id is not None and a.user_id is not None:
-            expected = vp_id(a.guild_id, a.user_id)
-        else:
-            raise BadLine(n, "an account needs bot_id, or guild_id and user_id")
-        if a.id != expected:
-            raise BadLine(n, f"id {a.id} is not the SHA-256 of its owner ({expected})")
-        if a.id in self.rows:
-            raise BadLine(n, f"account {a.id} appears twice")
-        for name, value in (("timespent", a.timespent), ("data", a.data)):
-            if _text(value) is not None and not isinstance(msgspec.json.decode(value), dict):
-                raise BadLine(n, f"{name} must be a JSON object or null")
-        self.conn.execute(
-            f"INSERT INTO accounts ({_ACCOUNT_COLS}) VALUES ({', '.join('?' * 19)})",
-            (
-                a.row,
-                a.id,
-                a.balance,
-                a.bot_id and pad(a.bot_id),
-                a.guild_id and pad(a.guild_id),
-                a.user_id and pad(a.user_id),
-                int(a.open),
-                a.experience,
-                a.level,
-                a.pray_date,
-                a.pray_streak,
-                a.text_level,
-                a.text_experience,
-                a.text_messages,
-                a.time_global,
-                _text(a.timespent),
-                _text(a.data),
-                a.created_at,
-                a.updated_at,
-            ),
-        )
-        self.rows[a.id] = a.row
-        if a.bot_id is not None:
-            self.treasury.add(a.id)
-        self.balances[a.id] = 0
-        self.account_line[a.id] = (n, a.balance)
-        self.counts["account"] += 1
-
-    def entry(self, n: int, e: EntryLine) -> None:
-        last_id, last_ts, last_hash = self.prev
-        if e.id != last_id + 1:
-            raise BadLine(n, f"entry id {e.id} should be {last_id + 1}")
-        if e.ts < last_ts:
-            raise BadLine(n, f"entry {e.id}: time goes backwards")
-        for side in (e.src, e.dst, e.bot):
-            if side not in self.rows:
-                raise BadLine(n, f"entry {e.id}: unknown account {side} (accounts come first)")
-        if e.src == e.dst:
-            raise BadLine(n, f"entry {e.id}: from and to are the same account")
-        if e.reverts is not None and not 1 <= e.reverts < e.id:
-            raise BadLine(n, f"entry {e.id}: reverts {e.reverts}, not an earlier entry")
-        src_after = self.balances[e.src] - e.amount
-        dst_after = self.balances[e.dst] + e.amount
-        if (src_after, dst_after) != (e.src_balance, e.dst_balance):
-            raise BadLine(
-                n,
-                f"entry {e.id}: balances after should be {src_after} and {dst_after},"
-                f" the line says {e.src_balance} and {e.dst_balance}",
-            )
-        if src_after < 0 and e.src not in self.treasury:
-            raise BadLine(n, f"entry {e.id}: a user balance would go below 0")
-        digest = entry_hash(
-            last_hash,
-            e.id,
-            e.kind,
-            e.ts,
-            e.src,
-            e.dst,
-            e.amount,
-            e.src_balance,
-            e.dst_balance,
-            e.bot,
-            e.reverts,
-            e.reason,
-        )
-        if digest.hex() != e.hash:
-            raise BadLine(n, f"entry {e.id}: the hash does not chain to the previous entry")
-        self.conn.execute(
-            "INSERT INTO ledger (id, kind, ts, src, dst, amount, src_balance, dst_balance, bot,"
-            " reason, reverts, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                e.id,
-                e.kind,
-                e.ts,
-                self.rows[e.src],
-                self.rows[e.dst],
-                e.amount,
-                e.src_balance,
-                e.dst_balance,
-                self.rows[e.bot],
-                e.reason,
-                e.reverts,
-                digest,
-            ),
-        )
-        self.balances[e.src], self.balances[e.dst] = src_after, dst_after
-        self.prev = (e.id, e.ts, digest)
-        self.counts["entry"] += 1
-
-    def row(self, n: int, r: RowLine) -> None:
-        if r.table not in self.tables:
-            raise BadLine(n, f"no table {r.table!r} to import into")
-        cols = self.columns.get(r.table)
-        if cols is None:
-            cols = self.columns[r.table] = _columns(self.conn, r.table)
-        unknown = sorted(set(r.values) - set(cols))
-        if unknown:
-            raise BadLine(n, f"table {r.table} has no column {unknown[0]!r}")
-        names = list(r.values)
-        values = [_value_in(n, r.values[c]) for c in names]
-        quoted = ", ".join(f'"{c}"' for c in names)
-        self.conn.execute(
-            f'INSERT INTO "{r.table}" ({quoted}) VALUES ({", ".join("?" * len(names))})', values
-        )
-        self.counts["row"] += 1
-
-    def finish(self) -> None:
-        for vp, (n, stated) in self.account_line.items():
-            if self.balances[vp] != stated:
-                raise BadLine(
-                    n, f"account {vp}: balance {stated}, the ledger gives {self.balances[vp]}"
-                )
-
-
-def _value_in(n: int, value: Any) -> Any:
-    if isinstance(value, dict):
-        if set(value) == {"hex"} and isinstance(value["hex"], str):
-            try:
-                return bytes.fromhex(value["hex"])
-            except ValueError:
-                raise BadLine(n, "a hex value is not hex") from None
-        raise BadLine(n, 'a value must be a number, a string, null or {"hex": "..."}')
-    if isinstance(value, list):
-        raise BadLine(n, 'a value must be a number, a string, null or {"hex": "..."}')
-    return value
-
-
-def _is_empty(conn: sqlite3.Connection) -> bool:
-    return not any(
-        conn.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone()
-        for t in ["accounts", "ledger", *_other_tables(conn)]
-    )
-
-
 def import_(args: argparse.Namespace) -> int:
     started = time.monotonic()
     source = Path(args.path)
@@ -523,18 +147,18 @@ def import_(args: argparse.Namespace) -> int:
     conn = connect(_db_path(args))
     try:
         apply_migrations(conn)
-        if not _is_empty(conn):
+        if not economy_file.is_empty(conn):
             _err("the database already holds data: import only goes into an empty database")
             return 1
-        importer = _Importer(conn)
+        importer = economy_file.Importer(conn)
         bar = Progress("import", source.stat().st_size, "bytes")
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("PRAGMA defer_foreign_keys = ON")  # other tables may refer forward
         try:
-            _read(source, importer, bar)
+            economy_file.read(source, importer, bar.advance)
             importer.finish()
             conn.execute("COMMIT")
-        except BadLine as exc:
+        except economy_file.BadLine as exc:
             conn.execute("ROLLBACK")
             bar.close()
             _err(f"{source}: {exc}; nothing was imported")
@@ -561,37 +185,6 @@ def import_(args: argparse.Namespace) -> int:
         seconds=round(time.monotonic() - started, 3),
     )
     return 0
-
-
-def _read(source: Path, importer: _Importer, bar: Progress) -> None:
-    handlers: dict[type, Callable[[int, Any], None]] = {
-        AccountLine: importer.account,
-        EntryLine: importer.entry,
-        RowLine: importer.row,
-    }
-    number = 0
-    with source.open("rb") as lines:
-        for number, raw in enumerate(lines, start=1):
-            bar.advance(len(raw))
-            try:
-                line = _decode_line(raw)
-            except msgspec.DecodeError as exc:
-                raise BadLine(number, str(exc)) from None
-            if number == 1:
-                if not isinstance(line, Header) or line.format != EXPORT_FORMAT:
-                    raise BadLine(1, f"the first line must be the {EXPORT_FORMAT} header")
-                if line.version != VERSION:
-                    raise BadLine(1, f"export version {line.version}; this server reads {VERSION}")
-                continue
-            if isinstance(line, Header):
-                raise BadLine(number, "a second header")
-            try:
-                handlers[type(line)](number, line)
-            except sqlite3.IntegrityError as exc:
-                raise BadLine(number, str(exc)) from None
-    if number == 0:
-        raise BadLine(1, "the file is empty")
-    importer.counts_total = number
 
 
 def _configure_path(help_text: str) -> Callable[[argparse.ArgumentParser], None]:
