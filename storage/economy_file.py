@@ -76,6 +76,8 @@ class AccountLine(msgspec.Struct, tag="account", forbid_unknown_fields=True, omi
     data: msgspec.Raw = msgspec.field(default_factory=lambda: _NULL)
     created_at: float | None = None
     updated_at: float | None = None
+    extra: dict[str, Any] = {}
+    """Columns other areas' migrations added to `accounts`, verbatim."""
 
 
 class EntryLine(msgspec.Struct, tag="entry", forbid_unknown_fields=True, omit_defaults=True):
@@ -93,6 +95,8 @@ class EntryLine(msgspec.Struct, tag="entry", forbid_unknown_fields=True, omit_de
     hash: Hex64
     reason: str = ""
     reverts: int | None = None
+    extra: dict[str, Any] = {}
+    """Columns other areas' migrations added to `ledger`, verbatim."""
 
 
 class RowLine(msgspec.Struct, tag="row", forbid_unknown_fields=True):
@@ -107,11 +111,21 @@ Line = Header | AccountLine | EntryLine | RowLine
 _decode_line = msgspec.json.Decoder(Line).decode
 _encode = msgspec.json.encode
 
+_ENTRY_COLS = "id, kind, ts, src, dst, amount, src_balance, dst_balance, bot, reason, reverts, hash"
 _ACCOUNT_COLS = (
     "id, vp_id, balance, bot_id, guild_id, user_id, open, experience, level, pray_date,"
     " pray_streak, text_level, text_experience, text_messages, time_global, timespent, data,"
     " created_at, updated_at"
 )
+
+
+def _extra_columns(conn: sqlite3.Connection, table: str, known: str) -> list[str]:
+    named = {c.strip() for c in known.split(",")}
+    return [c for c in _columns(conn, table) if c not in named]
+
+
+def _select(columns: str, extra: list[str]) -> str:
+    return ", ".join([columns, *(f'"{c}"' for c in extra)])
 
 
 def other_tables(conn: sqlite3.Connection) -> list[str]:
@@ -200,13 +214,15 @@ def count_lines(conn: sqlite3.Connection) -> int:
 def lines(conn: sqlite3.Connection) -> Iterator[bytes]:
     others = other_tables(conn)
     yield _encode(Header(EXPORT_FORMAT, VERSION, ["accounts", "ledger", *others]))
-    for row in conn.execute(f"SELECT {_ACCOUNT_COLS} FROM accounts ORDER BY id"):
-        yield _encode(_account_line(row))
+    extra = _extra_columns(conn, "accounts", _ACCOUNT_COLS)
+    for row in conn.execute(f"SELECT {_select(_ACCOUNT_COLS, extra)} FROM accounts ORDER BY id"):
+        line = _account_line(row[:19])
+        line.extra = {c: _value_out(v) for c, v in zip(extra, row[19:], strict=True)}
+        yield _encode(line)
     vps = dict(conn.execute("SELECT id, vp_id FROM accounts"))
-    for eid, kind, ts, src, dst, amount, sb, db, bot, reason, reverts, digest in conn.execute(
-        "SELECT id, kind, ts, src, dst, amount, src_balance, dst_balance, bot, reason, reverts,"
-        " hash FROM ledger ORDER BY id"
-    ):
+    extra = _extra_columns(conn, "ledger", _ENTRY_COLS)
+    for row in conn.execute(f"SELECT {_select(_ENTRY_COLS, extra)} FROM ledger ORDER BY id"):
+        eid, kind, ts, src, dst, amount, sb, db, bot, reason, reverts, digest = row[:12]
         yield _encode(
             EntryLine(
                 eid,
@@ -221,6 +237,7 @@ def lines(conn: sqlite3.Connection) -> Iterator[bytes]:
                 digest.hex(),
                 reason,
                 reverts,
+                {c: _value_out(v) for c, v in zip(extra, row[12:], strict=True)},
             )
         )
     for table in others:
@@ -266,8 +283,10 @@ class Importer:
         for name, value in (("timespent", a.timespent), ("data", a.data)):
             if _text(value) is not None and not isinstance(msgspec.json.decode(value), dict):
                 raise BadLine(n, f"{name} must be a JSON object or null")
+        extra = self._extra(n, "accounts", _ACCOUNT_COLS, a.extra)
         self.conn.execute(
-            f"INSERT INTO accounts ({_ACCOUNT_COLS}) VALUES ({', '.join('?' * 19)})",
+            f"INSERT INTO accounts ({_select(_ACCOUNT_COLS, list(extra))})"
+            f" VALUES ({', '.join('?' * (19 + len(extra)))})",
             (
                 a.row,
                 a.id,
@@ -288,6 +307,7 @@ class Importer:
                 _text(a.data),
                 a.created_at,
                 a.updated_at,
+                *extra.values(),
             ),
         )
         self.rows[a.id] = a.row
@@ -336,9 +356,10 @@ class Importer:
         )
         if digest.hex() != e.hash:
             raise BadLine(n, f"entry {e.id}: the hash does not chain to the previous entry")
+        extra = self._extra(n, "ledger", _ENTRY_COLS, e.extra)
         self.conn.execute(
-            "INSERT INTO ledger (id, kind, ts, src, dst, amount, src_balance, dst_balance, bot,"
-            " reason, reverts, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO ledger ({_select(_ENTRY_COLS, list(extra))})"
+            f" VALUES ({', '.join('?' * (12 + len(extra)))})",
             (
                 e.id,
                 e.kind,
@@ -352,11 +373,23 @@ class Importer:
                 e.reason,
                 e.reverts,
                 digest,
+                *extra.values(),
             ),
         )
         self.balances[e.src], self.balances[e.dst] = src_after, dst_after
         self.prev = (e.id, e.ts, digest)
         self.counts["entry"] += 1
+
+    def _extra(self, n: int, table: str, fixed: str, values: dict[str, Any]) -> dict[str, Any]:
+        if not values:
+            return {}
+        known = self.columns.get(table)
+        if known is None:
+            known = self.columns[table] = _extra_columns(self.conn, table, fixed)
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise BadLine(n, f"table {table} has no column {unknown[0]!r}")
+        return {c: _value_in(n, v) for c, v in values.items()}
 
     def row(self, n: int, r: RowLine) -> None:
         if r.table not in self.tables:
@@ -427,7 +460,7 @@ def read(source: Path, importer: Importer, advance: Callable[[int], None]) -> No
                 raise BadLine(number, "a second header")
             try:
                 handlers[type(line)](number, line)
-            except sqlite3.IntegrityError as exc:
+            except sqlite3.Error as exc:  # a constraint of the target's schema
                 raise BadLine(number, str(exc)) from None
     if number == 0:
         raise BadLine(1, "the file is empty")

@@ -153,3 +153,38 @@ def test_import_of_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[
     code = main(["import", str(tmp_path / "none.jsonl"), "--db", str(tmp_path / "t.db")])
     assert code == 2
     assert "no file" in capsys.readouterr().err
+
+
+def test_columns_other_areas_add_travel_too(
+    economy: None, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A later migration may add columns to accounts or ledger: they are exported in
+    `extra` and imported into a database that has them."""
+    from storage.db import connect
+    from storage.migrations import apply_migrations
+
+    def add_columns(path: Path) -> None:
+        conn = connect(path)
+        apply_migrations(conn)
+        conn.execute("ALTER TABLE accounts ADD COLUMN nickname TEXT")
+        conn.execute("ALTER TABLE ledger ADD COLUMN tag BLOB")
+        conn.close()
+
+    add_columns(db_path)
+    conn = sqlite3.connect(db_path)
+    conn.execute("UPDATE accounts SET nickname = 'zed' WHERE user_id IS NOT NULL")
+    conn.commit()
+    conn.close()
+    first, second, copy = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "c.db"
+    assert _run(capsys, "export", str(first), "--db", str(db_path))[0] == 0
+    accounts = [json.loads(x) for x in first.read_text().splitlines() if '"account"' in x]
+    assert {a.get("extra", {}).get("nickname") for a in accounts} == {"zed", None}
+    # Into a database without those columns: the first line that has one is named.
+    code, summary, err = _run(capsys, "import", str(first), "--db", str(tmp_path / "x.db"))
+    assert code == 1 and "no column 'nickname'" in err
+    assert summary["line"] == 2  # the first account
+    add_columns(copy)
+    code, _, err = _run(capsys, "import", str(first), "--db", str(copy))
+    assert code == 0, err
+    assert _run(capsys, "export", str(second), "--db", str(copy))[0] == 0
+    assert first.read_bytes() == second.read_bytes()
