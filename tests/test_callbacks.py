@@ -18,6 +18,7 @@ import pytest
 from litestar.testing import TestClient
 
 from app.config import Settings
+from app.main import create_app
 from tests.conftest import BOT, OTHER_BOT, free_port, start_server
 
 # Litestar 2.25 deprecates the inferred parameter styles the foundation's handlers
@@ -276,6 +277,7 @@ def test_delivered_after_a_server_restart(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("VOICEPROFILE_CALLBACK_RETRY_BASE", "0.05")
     monkeypatch.setenv("VOICEPROFILE_CALLBACK_RETRY_MAX", "0.2")
     monkeypatch.setenv("VOICEPROFILE_CALLBACK_POLL", "0.1")
+    monkeypatch.setenv("VOICEPROFILE_CALLBACK_MAX_ATTEMPTS", "100000")  # never given up here
     receiver = Receiver(free_port())
     db, log = tmp_path / "s.db", tmp_path / "s.log"
     server = start_server(db, log)
@@ -320,3 +322,39 @@ def test_the_readme_verification_snippet_accepts_our_signature() -> None:
     }
     with pytest.raises(PermissionError):
         scope["verify"](body + b" ", sign(secret, body))
+
+
+def _outbox_row(db_path: Path, seconds: float = 10) -> tuple:
+    """The single outbox row once it is finished (delivered or given up)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        conn = sqlite3.connect(db_path)
+        try:
+            row = conn.execute("SELECT attempts, delivered, done_at, error FROM outbox").fetchone()
+        finally:
+            conn.close()
+        if (row is not None and row[2] is not None) or time.monotonic() > deadline:
+            return row
+        time.sleep(0.02)
+
+
+def test_given_up_after_the_last_attempt(db_path: Path, make_key, receiver: Receiver) -> None:
+    receiver.fail = 10**6
+    extra = {"callback_retry_base": "0.01", "callback_poll": "0.05", "callback_max_attempts": "3"}
+    with TestClient(create_app(Settings(db=db_path, extra=extra))) as client:
+        auth = make_key()
+        _register(client, auth, "profile.create", receiver.url)
+        _profile(client, auth, 2)
+        attempts, delivered, done_at, error = _outbox_row(db_path)
+    assert (attempts, delivered, error) == (3, 0, "HTTP 500")
+    assert done_at is not None and receiver.attempts == 3
+
+
+def test_deleting_the_callback_drops_its_pending_events(
+    client: TestClient, auth: dict, db_path: Path
+) -> None:
+    _register(client, auth, "profile.create", f"http://127.0.0.1:{free_port()}/nobody")
+    _profile(client, auth, 2)
+    assert client.delete("/callback/profile.create", headers=auth).status_code == 204
+    _attempts, delivered, done_at, error = _outbox_row(db_path)
+    assert (delivered, error) == (0, "callback deleted") and done_at is not None
