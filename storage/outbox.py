@@ -143,12 +143,15 @@ def mark(ctx: WriteContext, results: list[tuple[int, bool, int, float | None, st
             )
         elif next_at is None:
             ctx.conn.execute(
-                "UPDATE outbox SET done_at = ?, attempts = ?, error = ? WHERE id = ?",
+                "UPDATE outbox SET done_at = ?, attempts = ?, error = ?"
+                " WHERE id = ? AND done_at IS NULL",
                 (now, attempts, error, outbox_id),
             )
         else:
             ctx.conn.execute(
-                "UPDATE outbox SET attempts = ?, next_at = ?, error = ? WHERE id = ?",
+                # Not if the callback was deleted meanwhile (that closed the row).
+                "UPDATE outbox SET attempts = ?, next_at = ?, error = ?"
+                " WHERE id = ? AND done_at IS NULL",
                 (attempts, next_at, error, outbox_id),
             )
 
