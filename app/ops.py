@@ -19,6 +19,7 @@ def install(app: Litestar, settings: Settings) -> Litestar:
     wrapped = metrics.MetricsRecorder(RateLimiter.wrap(app.asgi_handler, settings))
     app.asgi_handler = wrapped  # type: ignore[assignment]
     document_errors(app)
+    delivery.DeliveryOptions.from_settings(settings)  # a bad option stops the start here
     app.state.setdefault("on_services", []).extend([metrics.start, delivery.start])
     app.state.setdefault("on_services_stop", []).append(delivery.stop)
     return app

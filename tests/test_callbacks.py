@@ -358,3 +358,10 @@ def test_deleting_the_callback_drops_its_pending_events(
     assert client.delete("/callback/profile.create", headers=auth).status_code == 204
     _attempts, delivered, done_at, error = _outbox_row(db_path)
     assert (delivered, error) == (0, "callback deleted") and done_at is not None
+
+
+@pytest.mark.parametrize("name", ["retry_base", "retry_max", "max_attempts", "timeout", "poll"])
+def test_a_bad_delivery_option_stops_the_start(db_path: Path, name: str) -> None:
+    settings = Settings(db=db_path, extra={f"callback_{name}": "soon"})
+    with pytest.raises(SystemExit, match=f"VOICEPROFILE_CALLBACK_{name.upper()}"):
+        create_app(settings)
