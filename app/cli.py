@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from app import cli_ops
 from app.config import Settings
 from storage import keys
 from storage.db import connect
@@ -201,6 +202,7 @@ def _parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: dict[
     str, tuple[str, Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None]]
 ] = {}
+EXTRA_COMMANDS.update(cli_ops.COMMANDS)  # backup, export, import
 
 
 def main(argv: list[str] | None = None) -> int:

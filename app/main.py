@@ -8,10 +8,11 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
+from app import metrics, ops
 from app.auth import PUBLIC_PATHS, KeyAuthMiddleware, require_scope
 from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
-from app.routes import keys, meta, profiles, reputation, transactions
+from app.routes import callbacks, keys, lookup, meta, profiles, reputation, transactions
 from app.routes import settings as settings_store
 from app.services import lifespan
 
@@ -20,17 +21,20 @@ __all__ = ["create_app"]
 ROUTE_MODULES = [
     meta,
     keys,
+    lookup,  # before profiles: POST /profile/{guild_id}/lookup
     profiles,
     transactions,
     reputation,
     settings_store,
+    callbacks,
+    metrics,
 ]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     handlers = [h for module in ROUTE_MODULES for h in module.ROUTES]
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
         state=State({"settings": settings}),
@@ -46,3 +50,4 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    return ops.install(app, settings)  # metrics, rate limits, callback delivery

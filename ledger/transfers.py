@@ -18,6 +18,7 @@ from ledger.errors import (
     TransactionNotFound,
     UnknownAccount,
 )
+from storage import outbox
 from storage.errors import DomainError
 from storage.ids import treasury_id
 from storage.writer import WriteContext
@@ -60,7 +61,9 @@ def _transfer(ctx: WriteContext, item: Transfer, bot: Account, bot_id: str) -> o
     if src.is_treasury and src.id != bot.id:
         raise Impostor()
     dst = _side(ctx, "to", item.dst, bot_id)
-    return postings.post(ctx, postings.TRANSFER, src, dst, item.amount, item.reason, bot)
+    tx = postings.post(ctx, postings.TRANSFER, src, dst, item.amount, item.reason, bot)
+    outbox.emit_transaction(ctx, tx)  # callbacks: same transaction as the entry
+    return tx
 
 
 def _run(ctx: WriteContext, command: PostTransfers, bot: Account) -> Outcome:
@@ -130,7 +133,7 @@ def _revert(ctx: WriteContext, command: RevertEntry) -> object:
     back_from, back_to = by_id(conn, dst_id), by_id(conn, src_id)
     if back_from.is_treasury and back_from.id != bot.id:
         raise Impostor()
-    return postings.post(
+    tx = postings.post(
         ctx,
         postings.REVERT,
         back_from,
@@ -140,6 +143,8 @@ def _revert(ctx: WriteContext, command: RevertEntry) -> object:
         bot,
         reverts=command.entry_id,
     )
+    outbox.emit_transaction(ctx, tx)
+    return tx
 
 
 def idempotency_prune(ctx: WriteContext, older_than: float) -> int:

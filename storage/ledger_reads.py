@@ -81,10 +81,12 @@ def _accounts_matching(value: str) -> tuple[str, tuple]:
     if len(value) == 64:
         return "SELECT id FROM accounts WHERE vp_id = ?", (value,)
     padded = pad(value)
+    # Plain `?` each time: a numbered `?1` would mean the statement's first parameter,
+    # not this clause's, once other filters come before it.
     return (
-        "SELECT id FROM accounts WHERE user_id = ?1 UNION SELECT id FROM accounts"
-        " WHERE guild_id = ?1 UNION SELECT id FROM accounts WHERE bot_id = ?1",
-        (padded,),
+        "SELECT id FROM accounts WHERE user_id = ? UNION SELECT id FROM accounts"
+        " WHERE guild_id = ? UNION SELECT id FROM accounts WHERE bot_id = ?",
+        (padded,) * 3,
     )
 
 

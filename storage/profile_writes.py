@@ -16,6 +16,7 @@ from ledger import postings
 from ledger.accounts import Account, by_vp, ensure_treasury
 from schemas.base import MAX_COUNTER
 from schemas.profiles import Pray, Profile, ProfileAdd, ProfileCreate, ProfileEdit, Text
+from storage import outbox
 from storage.errors import InvalidValue, PayloadTooLarge, ProfileNotFound
 from storage.ids import pad, vp_id
 from storage.profiles import COLUMNS, to_profile
@@ -162,6 +163,7 @@ def create_profile(ctx: WriteContext, cmd: CreateProfile) -> tuple[bool, Profile
     _set_balance(ctx, account, body.voicepoints, cmd.bot_id)
     final = _load(ctx, account.vp_id)
     assert final is not None
+    outbox.emit(ctx, cmd.bot_id, "profile.create" if created else "profile.reset", final)
     return created, final
 
 
@@ -182,6 +184,8 @@ def delete_profile(ctx: WriteContext, cmd: DeleteProfile) -> None:
         " timespent = NULL, data = NULL, updated_at = ? WHERE id = ?",
         (time.time(), account.id),
     )
+    gone = {"id": account.vp_id, "guild_id": str(cmd.guild_id), "user_id": str(cmd.user_id)}
+    outbox.emit(ctx, cmd.bot_id, "profile.delete", gone)
 
 
 def _merge_text(base: Text, change: Any) -> Text:

@@ -17,6 +17,7 @@ __all__ = ["json_list", "page_bounds", "snowflake", "stream_json_array"]
 T = TypeVar("T")
 _DIGITS = re.compile(r"^[0-9]{1,20}$")
 _encode = msgspec.json.encode
+_SQL_MAX = 2**62
 
 
 def snowflake(field: str, raw: str) -> int:
@@ -32,7 +33,8 @@ def page_bounds(limit: int, page: int) -> tuple[int, int] | None:
         raise InvalidValue("page", "must be 0 or more")
     if limit <= 0:
         return None
-    return limit, limit * page
+    # SQLite integers stop at 2^63: past that no list is that long anyway.
+    return min(limit, _SQL_MAX), min(limit * page, _SQL_MAX)
 
 
 def json_list(items: list[Any], total: int) -> Response:

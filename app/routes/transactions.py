@@ -85,7 +85,10 @@ async def list_transactions(
     to: Annotated[str | None, Parameter(pattern=r"^([0-9]{1,20}|[0-9a-f]{64})$")] = None,
     after: float | None = None,
     before: float | None = None,
-) -> Response[bytes]:
+) -> Response[list[Transaction]]:
+    for name, value in (("after", after), ("before", before)):
+        if value is not None and not abs(value) < 1e12:  # NaN, inf, beyond any epoch time
+            raise InvalidValue(name, "must be epoch seconds")
     filters = ledger_reads.Filters(
         user_id=None if user_id is None else snowflake("user_id", user_id),
         guild_id=None if guild_id is None else snowflake("guild_id", guild_id),
@@ -104,6 +107,8 @@ async def list_transactions(
 
 @get("/transaction/{entry_id:int}", opt=READ, summary="One ledger entry")
 async def get_transaction(request: Request, entry_id: int) -> Transaction:
+    if not 0 < entry_id < 2**63:  # beyond SQLite's integers: no such entry, not a 500
+        raise TransactionNotFound(entry_id)
     found = await services(request).readers.call(ledger_reads.entry, entry_id)
     if found is None:
         raise TransactionNotFound(entry_id)
@@ -117,6 +122,8 @@ async def get_transaction(request: Request, entry_id: int) -> Transaction:
     summary="Append the reversing entry (at most once per transaction)",
 )
 async def revert(request: Request, entry_id: int) -> Response[bytes]:
+    if not 0 < entry_id < 2**63:
+        raise TransactionNotFound(entry_id)
     command = RevertEntry(bot_id=caller(request).bot_id, entry_id=entry_id)
     return _respond(await services(request).writer.run(apply, command))
 

@@ -1,0 +1,213 @@
+"""`voiceprofile backup`, `export` and `import` (SPEC §3, §10).
+
+- backup PATH: a consistent copy of the live database (SQLite's online backup API
+  inside one read snapshot: the server keeps writing while it runs), written to a
+  temporary file beside PATH and renamed into place only once complete.
+- export PATH: the economy as JSON Lines (the format: storage/economy_file.py).
+- import PATH: into an empty database, in one transaction: every line is decoded
+  strictly and checked (ids, the hash chain, the balances on each entry); the first
+  bad line is named with its number and nothing is kept.
+
+All three print one JSON summary line on stdout (for scripts) and, when stderr is a
+terminal, a progress bar with the rate and the time left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings
+from app.progress import Progress
+from storage import economy_file
+from storage.db import connect
+from storage.migrations import apply_migrations
+
+__all__ = ["COMMANDS"]
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    return Path(Settings.from_env(db=args.db).db)
+
+
+def _summary(**fields: Any) -> None:
+    print(json.dumps(fields, sort_keys=True), flush=True)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# -- backup ---------------------------------------------------------------------------------
+
+
+def backup(args: argparse.Namespace) -> int:
+    source_path = _db_path(args)
+    if not source_path.exists():
+        _err(f"no database at {source_path}")
+        return 1
+    target = Path(args.path)
+    if target.resolve() == source_path.resolve():
+        _err("the backup must go to another file than the database")
+        return 2
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    started = time.monotonic()
+    source = sqlite3.connect(source_path, isolation_level=None)
+    dest = sqlite3.connect(partial, isolation_level=None)
+    try:
+        source.execute("PRAGMA busy_timeout = 10000")
+        # One read snapshot for the whole copy: the steps below never see a later
+        # commit (so they never restart), and WAL lets the server keep writing.
+        source.execute("BEGIN")
+        source.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        total = source.execute("PRAGMA page_count").fetchone()[0]
+        bar = Progress("backup", total, "pages")
+
+        def step(_status: int, remaining: int, pages: int) -> None:
+            bar.advance(pages - remaining - bar.done)
+
+        source.backup(dest, pages=256, progress=step)
+        bar.close()
+        source.execute("COMMIT")
+        check = dest.execute("PRAGMA quick_check").fetchone()[0]
+        dest.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
+    finally:
+        dest.close()
+        source.close()
+    if check != "ok":
+        partial.unlink(missing_ok=True)
+        _err(f"the copy failed its integrity check: {check}")
+        return 1
+    os.replace(partial, target)
+    size = target.stat().st_size
+    _summary(
+        command="backup",
+        path=str(target),
+        bytes=size,
+        pages=total,
+        seconds=round(time.monotonic() - started, 3),
+    )
+    return 0
+
+
+# -- export ---------------------------------------------------------------------------------
+
+
+def export(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    conn = connect(_db_path(args))
+    apply_migrations(conn)
+    target = Path(args.path)
+    partial = target.with_name(f".{target.name}.partial")
+    counts: dict[str, int] = {}
+    try:
+        conn.execute("BEGIN")  # one snapshot: the export is consistent while serving
+        total = economy_file.count_lines(conn)
+        bar = Progress("export", total, "lines")
+        with partial.open("wb") as out:
+            for line in economy_file.lines(conn):
+                kind = line[9 : line.index(b'"', 9)].decode()  # {"type":"<kind>"
+                counts[kind] = counts.get(kind, 0) + 1
+                out.write(line + b"\n")
+                bar.advance()
+            out.flush()
+            os.fsync(out.fileno())
+        bar.close()
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    os.replace(partial, target)
+    _summary(
+        command="export",
+        path=str(target),
+        lines=sum(counts.values()),
+        accounts=counts.get("account", 0),
+        entries=counts.get("entry", 0),
+        rows=counts.get("row", 0),
+        seconds=round(time.monotonic() - started, 3),
+    )
+    return 0
+
+
+def import_(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    source = Path(args.path)
+    if not source.is_file():
+        _err(f"no file at {source}")
+        return 2
+    conn = connect(_db_path(args))
+    try:
+        apply_migrations(conn)
+        if not economy_file.is_empty(conn):
+            _err("the database already holds data: import only goes into an empty database")
+            return 1
+        importer = economy_file.Importer(conn)
+        bar = Progress("import", source.stat().st_size, "bytes")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("PRAGMA defer_foreign_keys = ON")  # other tables may refer forward
+        try:
+            economy_file.read(source, importer, bar.advance)
+            importer.finish()
+            conn.execute("COMMIT")
+        except economy_file.BadLine as exc:
+            conn.execute("ROLLBACK")
+            bar.close()
+            _err(f"{source}: {exc}; nothing was imported")
+            _summary(command="import", ok=False, line=exc.number, error=str(exc))
+            return 1
+        except sqlite3.Error as exc:  # a constraint of another table, checked at COMMIT
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            bar.close()
+            _err(f"{source}: {exc}; nothing was imported")
+            _summary(command="import", ok=False, line=None, error=str(exc))
+            return 1
+        bar.close()
+    finally:
+        conn.close()
+    _summary(
+        command="import",
+        ok=True,
+        path=str(source),
+        lines=importer.counts_total,
+        accounts=importer.counts["account"],
+        entries=importer.counts["entry"],
+        rows=importer.counts["row"],
+        seconds=round(time.monotonic() - started, 3),
+    )
+    return 0
+
+
+def _configure_path(help_text: str) -> Callable[[argparse.ArgumentParser], None]:
+    def configure(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("path", help=help_text)
+
+    return configure
+
+
+COMMANDS = {
+    "backup": (
+        "consistent online copy of the database (safe while serving)",
+        backup,
+        _configure_path("the copy to write (replaced atomically)"),
+    ),
+    "export": (
+        "write the economy (accounts, profiles, ledger, other tables) as JSON Lines",
+        export,
+        _configure_path("the .jsonl file to write"),
+    ),
+    "import": (
+        "load a JSON Lines export into an empty database, atomically",
+        import_,
+        _configure_path("the .jsonl file to read"),
+    ),
+}

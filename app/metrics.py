@@ -1,0 +1,146 @@
+"""GET /metrics in Prometheus text format (SPEC §10), and the wrapper that counts.
+
+Public like /health (counts and timings, no data): keep it behind your proxy's
+allow-list (README "Operations"). Metrics live in this module's own registry, one
+per process, so several apps in one test process share them harmlessly.
+
+- voiceprofile_requests_total{method,route,status}: responses sent; `route` is
+  the path template (`/profile/{guild_id}/{user_id}`), `<unmatched>` for 404s
+  that matched no route.
+- voiceprofile_request_seconds{method,route}: time to the end of the response.
+- voiceprofile_writer_batch_size: write tasks per committed transaction.
+- voiceprofile_writer_commit_seconds: BEGIN to COMMIT of each batch.
+- voiceprofile_writer_queue_depth: write tasks waiting (read at scrape time).
+- voiceprofile_writer_failed_batches_total: batches rolled back as undurable.
+- voiceprofile_callbacks_pending: callback events not yet delivered.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from litestar import Request, Response, get
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+
+from app.services import Services, services
+
+__all__ = ["ROUTES", "MetricsRecorder", "start"]
+
+disable_created_metrics()  # the *_created series only add noise here
+REGISTRY = CollectorRegistry(auto_describe=True)
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+REQUESTS = Counter(
+    "voiceprofile_requests", "HTTP responses", ("method", "route", "status"), registry=REGISTRY
+)
+LATENCY = Histogram(
+    "voiceprofile_request_seconds",
+    "Time to answer a request, in seconds",
+    ("method", "route"),
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+BATCH_SIZE = Histogram(
+    "voiceprofile_writer_batch_size",
+    "Write tasks committed per transaction (group commit)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+    registry=REGISTRY,
+)
+COMMIT_SECONDS = Histogram(
+    "voiceprofile_writer_commit_seconds",
+    "Seconds from BEGIN to COMMIT of a write batch",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+    registry=REGISTRY,
+)
+QUEUE_DEPTH = Gauge(
+    "voiceprofile_writer_queue_depth", "Write tasks waiting for the writer", registry=REGISTRY
+)
+FAILED_BATCHES = Gauge(
+    "voiceprofile_writer_failed_batches_total",
+    "Write batches rolled back because the database could not store them",
+    registry=REGISTRY,
+)
+CALLBACKS_PENDING = Gauge(
+    "voiceprofile_callbacks_pending", "Callback events not yet delivered", registry=REGISTRY
+)
+
+
+class MetricsRecorder:
+    """Outermost ASGI wrapper: sees every response, 401, 404 and 429 included."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        # Label children cached: `.labels()` takes a lock and builds a tuple each call.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[tuple[str, str], Any] = {}
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_see(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_see)
+        finally:
+            route = scope.get("path_template") or "<unmatched>"
+            method = scope["method"]
+            if method not in _METHODS:  # any string can be sent: keep the labels bounded
+                method = "OTHER"
+            key = (method, route, status)
+            counter = self._counters.get(key)
+            if counter is None:
+                counter = self._counters[key] = REQUESTS.labels(method, route, str(status))
+            counter.inc()
+            timer = self._timers.get(key[:2])
+            if timer is None:
+                timer = self._timers[key[:2]] = LATENCY.labels(method, route)
+            timer.observe(time.perf_counter() - started)
+
+
+def _observe_batch(size: int, seconds: float) -> None:
+    BATCH_SIZE.observe(size)
+    COMMIT_SECONDS.observe(seconds)
+
+
+async def start(svc: Services) -> None:
+    """Listen to the writer's batches (an on_services hook)."""
+    if _observe_batch not in svc.writer.stats.observers:
+        svc.writer.stats.observers.append(_observe_batch)
+
+
+def _pending(conn: Any) -> int:
+    return conn.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]  # type: ignore[no-any-return]
+
+
+@get(
+    "/metrics",
+    opt={"exclude_from_auth": True},
+    include_in_schema=False,
+    summary="Prometheus metrics (public)",
+)
+async def metrics(request: Request) -> Response[bytes]:
+    svc = services(request)
+    QUEUE_DEPTH.set(svc.writer.queue_depth)
+    FAILED_BATCHES.set(svc.writer.stats.failed_batches)
+    CALLBACKS_PENDING.set(await svc.readers.call(_pending))
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+ROUTES = [metrics]

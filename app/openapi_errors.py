@@ -1,0 +1,41 @@
+"""Put the real error body in the OpenAPI document.
+
+Litestar documents its own validation error (`{"status_code", "detail", "extra"}`)
+for 400, but app/errors.py answers every error as `{"status", "code", "message"}`
+(SPEC §4). The schemathesis run (tests/test_fuzz_schemathesis.py) checks responses
+against the document, so each route's error statuses are declared here with the
+body actually sent.
+"""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+
+from schemas.errors import ErrorBody
+
+__all__ = ["document_errors"]
+
+ERRORS = {
+    400: "Malformed JSON or a bad request",
+    401: "Missing or unknown API key",
+    403: "The key lacks the scope this route needs",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "Body too large",
+    422: "Invalid values; `errors` names the fields",
+    429: "Rate limited; see Retry-After",
+    503: "Storage unavailable; nothing was applied",
+}
+
+
+def document_errors(app: Litestar) -> None:
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
+                continue
+            responses = dict(handler.responses or {})
+            for status, description in ERRORS.items():
+                responses.setdefault(status, ResponseSpec(ErrorBody, description=description))
+            handler.responses = responses

@@ -1,0 +1,25 @@
+"""Operations wired around the application: request metrics and rate limits wrap
+the whole ASGI app (so every response is counted and carries the rate-limit
+headers, 401 and 404 included), callback delivery and batch metrics start with
+the services."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+
+from app import delivery, metrics
+from app.config import Settings
+from app.openapi_errors import document_errors
+from app.ratelimit import RateLimiter
+
+__all__ = ["install"]
+
+
+def install(app: Litestar, settings: Settings) -> Litestar:
+    wrapped = metrics.MetricsRecorder(RateLimiter.wrap(app.asgi_handler, settings))
+    app.asgi_handler = wrapped  # type: ignore[assignment]
+    document_errors(app)
+    delivery.DeliveryOptions.from_settings(settings)  # a bad option stops the start here
+    app.state.setdefault("on_services", []).extend([metrics.start, delivery.start])
+    app.state.setdefault("on_services_stop", []).append(delivery.stop)
+    return app

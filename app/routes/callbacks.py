@@ -1,0 +1,60 @@
+"""Callbacks (webhooks) per bot, SPEC §10.
+
+Any valid key of a bot manages that bot's callbacks (no extra scope): a callback
+only tells the bot what its own keys could already read. The secret is write-only.
+"""
+
+from __future__ import annotations
+
+from litestar import Request, delete, get, put
+from litestar.params import JSONBody
+
+from app.auth import caller
+from app.services import services
+from schemas.callbacks import Callback, CallbackSet
+from storage import outbox
+from storage.errors import InvalidValue, NotFound
+
+__all__ = ["ROUTES"]
+
+
+class CallbackNotFound(NotFound):
+    code = "callback_not_found"
+
+
+def _event(event: str) -> str:
+    if event not in outbox.EVENTS:
+        raise InvalidValue("event", f"{event!r} is not one of: {', '.join(outbox.EVENTS)}")
+    return event
+
+
+@get("/callbacks", summary="The calling bot's callbacks")
+async def list_callbacks(request: Request) -> list[Callback]:
+    rows = await services(request).readers.call(outbox.list_callbacks, caller(request).bot_id)
+    return [Callback(*r) for r in rows]
+
+
+@get("/callback/{event:str}", summary="One callback of the calling bot")
+async def get_callback(request: Request, event: str) -> Callback:
+    bot = caller(request).bot_id
+    rows = await services(request).readers.call(outbox.list_callbacks, bot, _event(event))
+    if not rows:
+        raise CallbackNotFound(f"no callback for {event}")
+    return Callback(*rows[0])
+
+
+@put("/callback/{event:str}", summary="Set (or replace) the callback for an event")
+async def put_callback(request: Request, event: str, data: JSONBody[CallbackSet]) -> Callback:
+    row = (caller(request).bot_id, _event(event), data.url, data.secret)
+    created = await services(request).writer.run(outbox.put_callback, row)
+    return Callback(event, data.url, created)
+
+
+@delete("/callback/{event:str}", status_code=204, summary="Remove the callback for an event")
+async def delete_callback(request: Request, event: str) -> None:
+    key = (caller(request).bot_id, _event(event))
+    if not await services(request).writer.run(outbox.delete_callback, key):
+        raise CallbackNotFound(f"no callback for {event}")
+
+
+ROUTES = [list_callbacks, get_callback, put_callback, delete_callback]

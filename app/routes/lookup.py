@@ -1,0 +1,49 @@
+"""Bulk lookup of profiles, SPEC §10: POST /profile/{guild_id}/lookup.
+
+Registered before the profiles module; `lookup` is never a snowflake, so it cannot
+be taken for a user id by POST /profile/{guild_id}/{user_id} either way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import msgspec
+from litestar import Request, post
+from litestar.params import JSONBody
+
+from app.routes.common import snowflake
+from app.services import services
+from schemas.lookup import Lookup
+from schemas.profiles import Profile
+from storage.ids import pad
+from storage.profiles import COLUMNS, to_profile
+
+__all__ = ["ROUTES"]
+
+
+def _found(conn: sqlite3.Connection, guild_id: int, user_ids: list[str]) -> list[Profile]:
+    rows = conn.execute(
+        f"SELECT {COLUMNS} FROM accounts WHERE open = 1 AND guild_id = ?"
+        " AND user_id IN (SELECT value FROM json_each(?))",
+        (pad(guild_id), msgspec.json.encode(user_ids).decode()),
+    ).fetchall()
+    return [to_profile(r) for r in rows]
+
+
+@post(
+    "/profile/{guild_id:str}/lookup",
+    opt={"scope": "profiles:read"},
+    status_code=200,
+    summary="The profiles that exist among up to 1000 user ids, in the order asked",
+)
+async def lookup(request: Request, guild_id: str, data: JSONBody[Lookup]) -> list[Profile]:
+    gid = snowflake("guild_id", guild_id)
+    wanted = [pad(u) for u in dict.fromkeys(int(u) for u in data.user_ids)]
+    found = await services(request).readers.call(_found, gid, wanted)
+    by_user = {p.user_id: p for p in found}
+    order = (str(int(u)) for u in wanted)
+    return [by_user[u] for u in order if u in by_user]
+
+
+ROUTES = [lookup]

@@ -1,0 +1,21 @@
+"""Bulk lookup body, SPEC §10."""
+
+from typing import Annotated
+
+from msgspec import Meta
+
+from schemas.base import Request, Snowflake
+
+__all__ = ["LOOKUP_MAX", "Lookup"]
+
+LOOKUP_MAX = 1000
+
+
+class Lookup(Request):
+    user_ids: Annotated[list[Snowflake], Meta(max_length=LOOKUP_MAX)]
+    """Up to 1000 user ids, as strings or integers."""
+
+    def __post_init__(self) -> None:
+        for index, value in enumerate(self.user_ids):
+            if int(value) >= 2**64:
+                raise ValueError(f"user_ids[{index}] must be below 2^64")

@@ -1,0 +1,170 @@
+"""The outbox: events written in the same transaction as the change they report.
+
+`emit` runs inside a writer task. It costs one dict lookup when no bot listens to
+the event (the registered (bot, event) pairs are cached in `ctx.cache`, which the
+writer empties on any rollback and the callback writes below refresh), and one
+INSERT per listening bot otherwise. The delivery worker (app/delivery.py) reads
+pending rows through the readers and only writes small status updates.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import msgspec
+
+from storage.writer import WriteContext
+
+__all__ = [
+    "EVENTS",
+    "delete_callback",
+    "emit",
+    "list_callbacks",
+    "mark",
+    "pending",
+    "put_callback",
+    "wakers",
+]
+
+EVENTS = ("transaction", "profile.create", "profile.reset", "profile.delete", "reputation")
+_CACHE = "outbox.listeners"
+_encode = msgspec.json.encode
+
+# Called (from the writer thread) after a commit that wrote outbox rows, so the
+# delivery worker starts at once instead of at its next poll.
+wakers: list[Callable[[], None]] = []
+
+
+def _listeners(ctx: WriteContext) -> set[tuple[str, str]]:
+    found = ctx.cache.get(_CACHE)
+    if found is None:
+        found = ctx.cache[_CACHE] = {
+            (bot, event) for bot, event in ctx.conn.execute("SELECT bot_id, event FROM callbacks")
+        }
+    return found  # type: ignore[no-any-return]
+
+
+def _wake() -> None:
+    for wake in wakers:
+        wake()
+
+
+def emit(ctx: WriteContext, bot_ids: str | Iterable[str], event: str, data: Any) -> None:
+    """Record `event` with `data` for each of `bot_ids` that has a callback for it."""
+    listeners = _listeners(ctx)
+    if not listeners:
+        return
+    bots = (bot_ids,) if isinstance(bot_ids, str) else dict.fromkeys(bot_ids)
+    now = None
+    for bot in bots:
+        if (bot, event) not in listeners:
+            continue
+        if now is None:
+            now = time.time()
+            body = _encode({"event": event, "timestamp": round(now, 3), "data": data})
+        ctx.conn.execute(
+            "INSERT INTO outbox (bot_id, event, body, created_at, next_at) VALUES (?, ?, ?, ?, ?)",
+            (bot, event, body, now, now),
+        )
+        if _wake not in ctx.after_commit:
+            ctx.after_commit.append(_wake)
+
+
+# -- callbacks (write tasks and reads) --------------------------------------------------
+
+
+def put_callback(ctx: WriteContext, row: tuple[str, str, str, str]) -> float:
+    bot_id, event, url, secret = row
+    now = time.time()
+    ctx.conn.execute(
+        "INSERT INTO callbacks (bot_id, event, url, secret, created_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (bot_id, event) DO UPDATE SET url = excluded.url,"
+        " secret = excluded.secret, created_at = excluded.created_at",
+        (bot_id, event, url, secret, now),
+    )
+    ctx.cache.pop(_CACHE, None)
+    return now
+
+
+def delete_callback(ctx: WriteContext, key: tuple[str, str]) -> bool:
+    gone = ctx.conn.execute("DELETE FROM callbacks WHERE bot_id = ? AND event = ?", key).rowcount
+    # Events no longer wanted are not delivered: close them as given up.
+    ctx.conn.execute(
+        "UPDATE outbox SET done_at = ?, error = 'callback deleted'"
+        " WHERE bot_id = ? AND event = ? AND done_at IS NULL",
+        (time.time(), *key),
+    )
+    ctx.cache.pop(_CACHE, None)
+    return bool(gone)
+
+
+def list_callbacks(
+    conn: sqlite3.Connection, bot_id: str, event: str | None = None
+) -> list[tuple[str, str, float]]:
+    """(event, url, created_at) of the bot's callbacks, by event."""
+    sql = "SELECT event, url, created_at FROM callbacks WHERE bot_id = ?"
+    params: tuple[str, ...] = (bot_id,)
+    if event is not None:
+        sql += " AND event = ?"
+        params = (bot_id, event)
+    return [tuple(r) for r in conn.execute(sql + " ORDER BY event", params)]  # type: ignore[misc]
+
+
+# -- delivery ---------------------------------------------------------------------------
+
+
+def pending(conn: sqlite3.Connection, now: float, limit: int) -> list[tuple]:
+    """Due rows with where to send them: (id, attempts, body, url, secret)."""
+    return conn.execute(
+        "SELECT o.id, o.attempts, o.body, c.url, c.secret FROM outbox o"
+        " JOIN callbacks c ON c.bot_id = o.bot_id AND c.event = o.event"
+        " WHERE o.done_at IS NULL AND o.next_at <= ? ORDER BY o.next_at, o.id LIMIT ?",
+        (now, limit),
+    ).fetchall()
+
+
+def next_due(conn: sqlite3.Connection) -> float | None:
+    row = conn.execute("SELECT min(next_at) FROM outbox WHERE done_at IS NULL").fetchone()
+    return None if row is None else row[0]
+
+
+def mark(ctx: WriteContext, results: list[tuple[int, bool, int, float | None, str | None]]) -> None:
+    """Record attempts: (id, delivered, attempts, next_at or None to give up, error)."""
+    now = time.time()
+    for outbox_id, delivered, attempts, next_at, error in results:
+        if delivered:
+            ctx.conn.execute(
+                "UPDATE outbox SET done_at = ?, delivered = 1, attempts = ?, error = NULL"
+                " WHERE id = ?",
+                (now, attempts, outbox_id),
+            )
+        elif next_at is None:
+            ctx.conn.execute(
+                "UPDATE outbox SET done_at = ?, attempts = ?, error = ?"
+                " WHERE id = ? AND done_at IS NULL",
+                (now, attempts, error, outbox_id),
+            )
+        else:
+            ctx.conn.execute(
+                # Not if the callback was deleted meanwhile (that closed the row).
+                "UPDATE outbox SET attempts = ?, next_at = ?, error = ?"
+                " WHERE id = ? AND done_at IS NULL",
+                (attempts, next_at, error, outbox_id),
+            )
+
+
+def prune(ctx: WriteContext, older_than: float) -> int:
+    """Forget finished rows older than `older_than` (epoch seconds)."""
+    return ctx.conn.execute(
+        "DELETE FROM outbox WHERE done_at IS NOT NULL AND done_at < ?", (older_than,)
+    ).rowcount
+
+
+def emit_transaction(ctx: WriteContext, tx: Any) -> None:
+    """A ledger entry goes to the performing bot and to any bot whose treasury is a side."""
+    if _listeners(ctx):
+        bots = (tx.bot_id, tx.from_.bot_id, tx.to.bot_id)
+        emit(ctx, [b for b in bots if b], "transaction", tx)

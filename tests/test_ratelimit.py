@@ -1,0 +1,120 @@
+"""Rate limits per key (SPEC §10): headers on every response, 429 with Retry-After."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from app.ratelimit import parse_rate
+from tests.conftest import OTHER_BOT
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:Deprecated '[a-z]+' parameter:DeprecationWarning"),
+]
+
+# A day-long window: the test never straddles a window boundary in practice.
+LIMIT = 5
+
+
+@pytest.fixture
+def settings(db_path: Path) -> Settings:
+    return Settings(db=db_path, key_cache_seconds=0.0, extra={"rate_limit": f"{LIMIT}/day"})
+
+
+def test_headers_count_down_then_429(client: TestClient, auth: dict) -> None:
+    for used in range(1, LIMIT + 1):
+        r = client.get("/auth/me", headers=auth)
+        assert r.status_code == 200
+        assert r.headers["X-RateLimit-Limit"] == str(LIMIT)
+        assert r.headers["X-RateLimit-Remaining"] == str(LIMIT - used)
+        assert 1 <= int(r.headers["X-RateLimit-Reset"]) <= 86400
+    r = client.get("/auth/me", headers=auth)
+    assert r.status_code == 429
+    body = r.json()
+    assert (body["status"], body["code"]) == (429, "rate_limited")
+    assert int(r.headers["Retry-After"]) == int(r.headers["X-RateLimit-Reset"]) >= 1
+    assert r.headers["X-RateLimit-Remaining"] == "0"
+
+
+def test_each_key_has_its_own_budget(client: TestClient, auth: dict, make_key) -> None:
+    other = make_key(OTHER_BOT)
+    for _ in range(LIMIT):
+        client.get("/auth/me", headers=auth)
+    assert client.get("/auth/me", headers=auth).status_code == 429
+    r = client.get("/auth/me", headers=other)
+    assert (r.status_code, r.headers["X-RateLimit-Remaining"]) == (200, str(LIMIT - 1))
+
+
+def test_bearer_and_bare_key_share_a_budget(client: TestClient, auth: dict) -> None:
+    bearer = {"Authorization": f"Bearer {auth['Authorization']}"}
+    client.get("/auth/me", headers=auth)
+    r = client.get("/auth/me", headers=bearer)
+    assert r.headers["X-RateLimit-Remaining"] == str(LIMIT - 2)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/health", 200),
+        ("GET", "/no/such/route", 404),
+        ("GET", "/profile", 401),  # no key: counted by client address
+    ],
+)
+def test_every_response_carries_the_headers(
+    client: TestClient, method: str, path: str, status: int
+) -> None:
+    r = client.request(method, path)
+    assert r.status_code == status
+    assert {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"} <= set(r.headers)
+
+
+def test_off_means_no_limit_and_no_headers(db_path: Path) -> None:
+    settings = Settings(db=db_path, extra={"rate_limit": "0"})
+    with TestClient(create_app(settings)) as client:
+        for _ in range(3):
+            r = client.get("/health")
+            assert r.status_code == 200
+            assert "x-ratelimit-limit" not in r.headers
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("6000/min", (6000, 60)),
+        ("100/s", (100, 1)),
+        ("50000/hour", (50000, 3600)),
+        ("7/day", (7, 86400)),
+        ("120", (120, 60)),
+        ("off", None),
+        ("0", None),
+    ],
+)
+def test_parse_rate(text: str, expected: tuple[int, int] | None) -> None:
+    assert parse_rate(text) == expected
+
+
+@pytest.mark.parametrize("text", ["fast", "10/fortnight", "-5/min", "1.5/s"])
+def test_bad_rate_stops_the_start(text: str) -> None:
+    with pytest.raises(SystemExit, match="VOICEPROFILE_RATE_LIMIT"):
+        parse_rate(text)
+
+
+def test_made_up_keys_beyond_the_table_share_one_budget(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.ratelimit
+
+    monkeypatch.setattr(app.ratelimit, "MAX_TRACKED", 3)
+    remaining = [
+        client.get("/auth/me", headers={"Authorization": f"made-up-{i}"}).headers[
+            "X-RateLimit-Remaining"
+        ]
+        for i in range(6)
+    ]
+    # Three tracked one by one, then every newcomer counts against the shared bucket.
+    assert remaining == ["4", "4", "4", "4", "3", "2"]
