@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.exceptions import ClientException, ValidationException
+from litestar.params import HeaderParameter, Parameter, QueryParameter
+from litestar.response import Stream
 
 from app.auth import caller
-from app.routes.common import json_list, page_bounds, snowflake
+from app.routes.common import json_list, page_bounds, snowflake, stream_json_array
 from app.services import services
 from ledger.commands import PostTransfers, RevertEntry, Transfer
 from ledger.errors import TransactionNotFound
@@ -40,20 +43,34 @@ def _respond(outcome: Outcome) -> Response[bytes]:
     )
 
 
+_decode_transfers = msgspec.json.Decoder(TransferIn | list[TransferIn]).decode
+
+
+def _transfers(raw: bytes) -> TransferIn | list[TransferIn]:
+    """Strict decoding: Litestar's own is lax (it would take `"5"` for an amount)."""
+    try:
+        return _decode_transfers(raw)
+    except msgspec.ValidationError as exc:
+        raise ValidationException(str(exc)) from exc
+    except msgspec.DecodeError as exc:
+        raise ClientException(f"JSON is malformed: {exc}") from exc
+
+
 @post(
     "/transaction",
     opt=WRITE,
     status_code=201,
     summary="Transfer voicepoints: one transfer, or an array applied atomically in order",
+    description="Body: a transfer `{from, to, amount, reason}` or an array of them.",
 )
 async def transfer(
     request: Request,
-    data: TransferIn | list[TransferIn],
     idempotency_key: Annotated[
-        str | None, Parameter(header="Idempotency-Key", max_length=64, min_length=1)
+        str | None, HeaderParameter(name="Idempotency-Key", max_length=64, min_length=1)
     ] = None,
 ) -> Response[bytes]:
     bot_id = caller(request).bot_id
+    data = _transfers(await request.body())
     single = isinstance(data, TransferIn)
     items = [data] if isinstance(data, TransferIn) else data
     if not items:
@@ -65,9 +82,13 @@ async def transfer(
         ),
         single=single,
         idempotency_key=idempotency_key,
+        # the decoded body, re-encoded: key order and spacing do not make a new body
         body_hash=hashlib.sha256(_encode(data)).digest() if idempotency_key else None,
     )
     return _respond(await services(request).writer.run(apply, command))
+
+
+_SIDE = r"^([0-9]{1,20}|[0-9a-f]{64})$"
 
 
 @get("/transaction", opt=READ, summary="Ledger entries, newest first, with filters")
@@ -77,15 +98,13 @@ async def list_transactions(
     page: int = 0,
     user_id: str | None = None,
     guild_id: str | None = None,
-    vp_id_: Annotated[str | None, Parameter(query="vp_id", pattern=r"^[0-9a-f]{64}$")] = None,
+    vp_id_: Annotated[str | None, QueryParameter(name="vp_id", pattern=r"^[0-9a-f]{64}$")] = None,
     reason: str | None = None,
-    from_: Annotated[
-        str | None, Parameter(query="from", pattern=r"^([0-9]{1,20}|[0-9a-f]{64})$")
-    ] = None,
-    to: Annotated[str | None, Parameter(pattern=r"^([0-9]{1,20}|[0-9a-f]{64})$")] = None,
+    from_: Annotated[str | None, QueryParameter(name="from", pattern=_SIDE)] = None,
+    to: Annotated[str | None, Parameter(pattern=_SIDE)] = None,
     after: float | None = None,
     before: float | None = None,
-) -> Response[bytes]:
+) -> Response[bytes] | Stream:
     filters = ledger_reads.Filters(
         user_id=None if user_id is None else snowflake("user_id", user_id),
         guild_id=None if guild_id is None else snowflake("guild_id", guild_id),
@@ -93,13 +112,26 @@ async def list_transactions(
         reason=reason,
         src=from_,
         dst=to,
-        after=after,
-        before=before,
+        after=_finite("after", after),
+        before=_finite("before", before),
     )
+    readers = services(request).readers
     bounds = page_bounds(limit, page)
-    lim, offset = bounds if bounds else (None, 0)
-    items, total = await services(request).readers.call(ledger_reads.entries, filters, lim, offset)
+    if bounds is None:
+        total = await readers.call(ledger_reads.count, filters)
+
+        async def next_chunk(below: int | None) -> tuple[list[Transaction], int | None]:
+            return await readers.call(ledger_reads.chunk_before, filters, below)  # type: ignore[no-any-return]
+
+        return stream_json_array(next_chunk, total)
+    items, total = await readers.call(ledger_reads.entries, filters, *bounds)
     return json_list(items, total)
+
+
+def _finite(field: str, value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise InvalidValue(field, "must be a finite number of epoch seconds")
+    return value
 
 
 @get("/transaction/{entry_id:int}", opt=READ, summary="One ledger entry")
