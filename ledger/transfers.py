@@ -18,6 +18,7 @@ from ledger.errors import (
     TransactionNotFound,
     UnknownAccount,
 )
+from ledger.idempotency import maybe_prune
 from storage.errors import DomainError
 from storage.ids import treasury_id
 from storage.writer import WriteContext
@@ -83,6 +84,7 @@ def _post_transfers(ctx: WriteContext, command: PostTransfers) -> Outcome:
     if key is None:
         return _run(ctx, command, bot)
     conn = ctx.conn
+    maybe_prune(ctx)
     stored = conn.execute(
         "SELECT body_hash, status, response FROM idempotency WHERE bot = ? AND key = ?",
         (bot.id, key),
@@ -140,8 +142,3 @@ def _revert(ctx: WriteContext, command: RevertEntry) -> object:
         bot,
         reverts=command.entry_id,
     )
-
-
-def idempotency_prune(ctx: WriteContext, older_than: float) -> int:
-    """Forget keys older than `older_than` (epoch seconds); kept ≥ 24 h by the caller."""
-    return ctx.conn.execute("DELETE FROM idempotency WHERE created_at < ?", (older_than,)).rowcount
