@@ -1,6 +1,7 @@
 """Appending an entry to the ledger: the one function that changes a balance.
 
-Runs inside the writer's transaction. The balance check and the update are one
+Runs inside the writer's transaction. A refused posting writes nothing (it undoes
+its debit if the credit is refused). The balance check and the update are one
 statement (`UPDATE … WHERE balance >= amount RETURNING balance`), so two spends in
 one batch can never both pass a check made before either was applied.
 """
@@ -85,6 +86,9 @@ def post(
     src_balance = row[0]
     row = conn.execute(_CREDIT, (amount, dst.id, MAX_COUNTER)).fetchone()
     if row is None:
+        # Undo the debit ourselves: a refused posting leaves nothing behind, so a
+        # single transfer needs no savepoint of its own (Writer.run savepoint=False).
+        conn.execute("UPDATE accounts SET balance = balance + ? WHERE id = ?", (amount, src.id))
         raise _why_not(ctx, "to", dst, amount, debit=False)
     dst_balance = row[0]
 

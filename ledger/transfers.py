@@ -7,7 +7,7 @@ import time
 import msgspec
 
 from ledger import postings
-from ledger.accounts import Account, by_id, by_vp, ensure_treasury
+from ledger.accounts import Account, by_id, by_vp, ensure_treasury, treasury_vp
 from ledger.commands import Command, PostTransfers, RevertEntry, Transfer
 from ledger.errors import (
     AlreadyReverted,
@@ -20,10 +20,9 @@ from ledger.errors import (
 )
 from ledger.idempotency import maybe_prune
 from storage.errors import DomainError
-from storage.ids import treasury_id
 from storage.writer import WriteContext
 
-__all__ = ["Outcome", "apply"]
+__all__ = ["Outcome", "apply", "treasury_vp"]
 
 _encode = msgspec.json.encode
 
@@ -37,6 +36,8 @@ class Outcome(msgspec.Struct, frozen=True):
 
 
 def apply(ctx: WriteContext, command: Command) -> Outcome:
+    """Apply one command. A refusal (DomainError) leaves nothing written, so the
+    writer may run this without a savepoint of its own (`savepoint=False`)."""
     match command:
         case PostTransfers():
             return _post_transfers(ctx, command)
@@ -46,7 +47,7 @@ def apply(ctx: WriteContext, command: Command) -> Outcome:
 
 
 def _side(ctx: WriteContext, side: str, vp_id: str, bot_id: str) -> Account:
-    if vp_id == treasury_id(bot_id):
+    if vp_id == treasury_vp(bot_id):
         return ensure_treasury(ctx, bot_id)
     account = by_vp(ctx, vp_id)
     if account is None:
@@ -67,14 +68,21 @@ def _transfer(ctx: WriteContext, item: Transfer, bot: Account, bot_id: str) -> o
 def _run(ctx: WriteContext, command: PostTransfers, bot: Account) -> Outcome:
     if command.single:
         return Outcome(201, _encode(_transfer(ctx, command.items[0], bot, command.bot_id)))
+    # An array is one unit: its own savepoint undoes the items before a failing one.
+    conn = ctx.conn
+    conn.execute("SAVEPOINT items")
     done = []
     for index, item in enumerate(command.items):
         try:
             done.append(_transfer(ctx, item, bot, command.bot_id))
         except DomainError as exc:
+            conn.execute("ROLLBACK TO items")
+            conn.execute("RELEASE items")
+            ctx.cache.clear()  # the chain head moved with the undone items
             exc.message = f"item {index}: {exc.message}"
             exc.extra["index"] = index
             raise
+    conn.execute("RELEASE items")
     return Outcome(201, _encode(done))
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from storage.db import connect
-from storage.errors import StorageUnavailable
+from storage.errors import DomainError, StorageUnavailable
 
 __all__ = ["BatchStats", "WriteContext", "Writer"]
 
@@ -72,6 +72,7 @@ class _Task:
     arg: Any
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+    savepoint: bool = True
 
 
 # sqlite3 errors that mean "the file cannot take this write", as opposed to a
@@ -142,13 +143,19 @@ class Writer:
 
     # -- submitting -------------------------------------------------------------------
 
-    async def run(self, fn: Callable[[WriteContext, A], T], arg: A) -> T:
-        """Run `fn(ctx, arg)` in the next transaction; return once it is committed."""
+    async def run(self, fn: Callable[[WriteContext, A], T], arg: A, *, savepoint: bool = True) -> T:
+        """Run `fn(ctx, arg)` in the next transaction; return once it is committed.
+
+        `savepoint=False` saves two statements for a task that promises to write
+        nothing when it raises a DomainError (it checks before it writes, or undoes
+        its own writes). Any other exception from such a task fails its whole batch
+        (503, nothing acknowledged), since its partial writes cannot be told apart.
+        """
         if self._closed:
             raise StorageUnavailable("the server is shutting down")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Task(fn, arg, future, loop))
+        self._queue.put(_Task(fn, arg, future, loop, savepoint))
         return await future
 
     # -- the writer thread ------------------------------------------------------------
@@ -200,6 +207,11 @@ class Writer:
         conn = ctx.conn
         if task.future.cancelled():
             return (False, asyncio.CancelledError())
+        if not task.savepoint:
+            try:
+                return (True, task.fn(ctx, task.arg))
+            except DomainError as exc:  # refused before writing anything: keep the cache
+                return (False, exc)
         conn.execute("SAVEPOINT task")
         try:
             result = task.fn(ctx, task.arg)

@@ -17,11 +17,11 @@ from app.routes.common import json_list, page_bounds, snowflake, stream_json_arr
 from app.services import services
 from ledger.commands import PostTransfers, RevertEntry, Transfer
 from ledger.errors import TransactionNotFound
-from ledger.transfers import Outcome, apply
+from ledger.transfers import Outcome, apply, treasury_vp
 from schemas.transactions import Member, Transaction, TransferIn
 from storage import ledger_reads
 from storage.errors import InvalidValue
-from storage.ids import treasury_id, vp_id
+from storage.ids import vp_id
 
 __all__ = ["ROUTES"]
 
@@ -33,7 +33,7 @@ _encode = msgspec.json.encode
 def _vp(side: str | Member, bot_id: str) -> str:
     if isinstance(side, Member):
         return vp_id(side.guild_id, side.user_id)
-    return treasury_id(bot_id) if side == "self" else side
+    return treasury_vp(bot_id) if side == "self" else side
 
 
 def _respond(outcome: Outcome) -> Response[bytes]:
@@ -85,7 +85,7 @@ async def transfer(
         # the decoded body, re-encoded: key order and spacing do not make a new body
         body_hash=hashlib.sha256(_encode(data)).digest() if idempotency_key else None,
     )
-    return _respond(await services(request).writer.run(apply, command))
+    return _respond(await services(request).writer.run(apply, command, savepoint=False))
 
 
 _SIDE = r"^([0-9]{1,20}|[0-9a-f]{64})$"
@@ -150,7 +150,7 @@ async def get_transaction(request: Request, entry_id: int) -> Transaction:
 )
 async def revert(request: Request, entry_id: int) -> Response[bytes]:
     command = RevertEntry(bot_id=caller(request).bot_id, entry_id=entry_id)
-    return _respond(await services(request).writer.run(apply, command))
+    return _respond(await services(request).writer.run(apply, command, savepoint=False))
 
 
 ROUTES: list[Any] = [transfer, list_transactions, get_transaction, revert]
