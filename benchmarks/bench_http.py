@@ -129,7 +129,8 @@ def main() -> int:
         "--array-connections",
         type=int,
         default=8,
-        help="connections for the array phase (64 x 1000 transfers in flight would make\n        each round last longer than a quick phase)",
+        help="connections for the array phase (at 64, 64k transfers in flight make one"
+        " round outlast a quick phase)",
     )
     parser.add_argument("--array", type=int, default=1000, help="transfers per array request")
     args = parser.parse_args()
