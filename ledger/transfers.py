@@ -19,6 +19,7 @@ from ledger.errors import (
     UnknownAccount,
 )
 from ledger.idempotency import maybe_prune
+from ledger.stage import staged
 from storage.errors import DomainError
 from storage.writer import WriteContext
 
@@ -65,24 +66,48 @@ def _transfer(ctx: WriteContext, item: Transfer, bot: Account, bot_id: str) -> o
     return postings.post(ctx, postings.TRANSFER, src, dst, item.amount, item.reason, bot)
 
 
+class _Undo:
+    """Marks a point to return to if an array or a keyed attempt is refused: a SQL
+    savepoint for what was written, and the stage's mark for what was staged."""
+
+    def __init__(self, ctx: WriteContext, name: str) -> None:
+        self.ctx, self.name = ctx, name
+        self.stage = staged(ctx)
+        self.mark = self.stage.mark() if self.stage else None
+        self.head = ctx.cache.get("head")
+        ctx.conn.execute(f"SAVEPOINT {name}")
+
+    def release(self) -> None:
+        self.ctx.conn.execute(f"RELEASE {self.name}")
+
+    def rollback(self) -> None:
+        conn = self.ctx.conn
+        conn.execute(f"ROLLBACK TO {self.name}")
+        conn.execute(f"RELEASE {self.name}")
+        if self.stage is not None and self.mark is not None:
+            self.stage.undo(self.mark)
+            if self.head is None:
+                self.ctx.cache.pop("head", None)
+            else:
+                self.ctx.cache["head"] = self.head
+        else:
+            self.ctx.reset()  # direct writes were undone: forget what was read since
+
+
 def _run(ctx: WriteContext, command: PostTransfers, bot: Account) -> Outcome:
     if command.single:
         return Outcome(201, _encode(_transfer(ctx, command.items[0], bot, command.bot_id)))
-    # An array is one unit: its own savepoint undoes the items before a failing one.
-    conn = ctx.conn
-    conn.execute("SAVEPOINT items")
+    undo = _Undo(ctx, "items")  # an array is one unit
     done = []
     for index, item in enumerate(command.items):
         try:
             done.append(_transfer(ctx, item, bot, command.bot_id))
         except DomainError as exc:
-            conn.execute("ROLLBACK TO items")
-            conn.execute("RELEASE items")
-            ctx.cache.clear()  # the chain head moved with the undone items
+            undo.rollback()
             exc.message = f"item {index}: {exc.message}"
             exc.extra["index"] = index
             raise
-    conn.execute("RELEASE items")
+    undo.release()
     return Outcome(201, _encode(done))
 
 
@@ -103,14 +128,12 @@ def _post_transfers(ctx: WriteContext, command: PostTransfers) -> Outcome:
         return Outcome(stored[1], stored[2], replayed=True)
     # The first outcome is kept whatever it is, so a retry can never move money a
     # second time, nor succeed later where the first attempt was refused.
-    conn.execute("SAVEPOINT attempt")
+    undo = _Undo(ctx, "attempt")
     try:
         outcome = _run(ctx, command, bot)
-        conn.execute("RELEASE attempt")
+        undo.release()
     except DomainError as exc:
-        conn.execute("ROLLBACK TO attempt")
-        conn.execute("RELEASE attempt")
-        ctx.cache.clear()
+        undo.rollback()
         bot = ensure_treasury(ctx, command.bot_id)
         outcome = Outcome(exc.status, _encode(exc.body()))
     conn.execute(
@@ -123,6 +146,7 @@ def _post_transfers(ctx: WriteContext, command: PostTransfers) -> Outcome:
 
 def _revert(ctx: WriteContext, command: RevertEntry) -> object:
     conn = ctx.conn
+    ctx.flush()  # the entry, or an earlier revert of it, may still be staged
     row = conn.execute(
         "SELECT kind, src, dst, amount FROM ledger WHERE id = ?", (command.entry_id,)
     ).fetchone()

@@ -44,13 +44,36 @@ class WriteContext:
     """What a write task sees: the connection and caches private to the writer.
 
     `cache` holds what tasks may remember between transactions (the ledger's chain
-    head, account lookups). The writer empties it whenever it rolls anything back,
-    so a cached value never outlives the data it was read from.
+    head, account lookups). The writer empties it whenever it rolls anything back, or
+    when another connection changed the file, so a cached value never outlives the
+    data it was read from.
+
+    Staging: while a `savepoint=False` task runs, `staging` is True and the task may
+    keep its writes in memory (in `cache`) and register a flusher under the same
+    cache key. The writer calls every flusher before COMMIT (so nothing is
+    acknowledged unwritten) and before any task that runs in a savepoint (so that
+    task sees every earlier write); then it also forgets those cache entries, since
+    such a task may change what they remember.
     """
 
     conn: sqlite3.Connection
     cache: dict[str, Any] = field(default_factory=dict)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    staging: bool = False
+    flushers: dict[str, Callable[[], None]] = field(default_factory=dict)
+
+    def flush(self, *, forget: bool = False) -> None:
+        for flush in self.flushers.values():
+            flush()
+        if forget:
+            for key in self.flushers:
+                self.cache.pop(key, None)
+            self.flushers.clear()
+
+    def reset(self) -> None:
+        """Forget every cache and anything staged (after a rollback)."""
+        self.cache.clear()
+        self.flushers.clear()
 
 
 @dataclass
@@ -114,6 +137,7 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._ctx: WriteContext | None = None
         self._closed = False
+        self._data_version: int | None = None
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -188,8 +212,14 @@ class Writer:
         ctx.after_commit.clear()
         try:
             conn.execute("BEGIN IMMEDIATE")
+            # Another connection (a CLI import, say) committed: caches may be stale.
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                ctx.reset()
+                self._data_version = version
             for task in batch:
                 outcomes.append(self._run_task(ctx, task))
+            ctx.flush()
             conn.execute("COMMIT")
         except BaseException as exc:  # the batch cannot be made durable
             self._fail_batch(ctx, batch, exc)
@@ -208,10 +238,14 @@ class Writer:
         if task.future.cancelled():
             return (False, asyncio.CancelledError())
         if not task.savepoint:
+            ctx.staging = True
             try:
                 return (True, task.fn(ctx, task.arg))
             except DomainError as exc:  # refused before writing anything: keep the cache
                 return (False, exc)
+            finally:
+                ctx.staging = False
+        ctx.flush(forget=True)
         conn.execute("SAVEPOINT task")
         try:
             result = task.fn(ctx, task.arg)
@@ -220,7 +254,7 @@ class Writer:
                 raise
             conn.execute("ROLLBACK TO task")
             conn.execute("RELEASE task")
-            ctx.cache.clear()
+            ctx.reset()
             if not isinstance(exc, Exception):
                 raise
             if isinstance(exc, sqlite3.Error):
@@ -236,7 +270,7 @@ class Writer:
                 ctx.conn.execute("ROLLBACK")
         except sqlite3.Error:
             log.exception("rollback failed")
-        ctx.cache.clear()
+        ctx.reset()
         self.stats.failed_batches += 1
         self.stats.last_error = str(exc)
         failure = StorageUnavailable(f"the database could not store the change ({exc})")
