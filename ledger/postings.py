@@ -10,6 +10,7 @@ spends in one batch can never both pass a check made before either was applied.
 
 from __future__ import annotations
 
+import functools
 import time
 
 from ledger.accounts import Account, party
@@ -41,6 +42,13 @@ _INSERT = (
     "INSERT INTO ledger (id, kind, ts, src, dst, amount, src_balance, dst_balance, bot,"
     " reason, reverts, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+@functools.lru_cache(maxsize=65536)
+def _party(account: Account) -> Party:
+    """An account's public side of an entry; accounts never change identity, so the
+    same (never mutated) Party serves every entry."""
+    return Party(**party(account))
 
 
 def _head(ctx: WriteContext) -> tuple[int, int, bytes]:
@@ -163,8 +171,8 @@ def post(
         id=entry_id,
         kind=KINDS[kind],
         timestamp=ts / 1000,
-        from_=Party(**party(src)),
-        to=Party(**party(dst)),
+        from_=_party(src),
+        to=_party(dst),
         amount=amount,
         reason=reason,
         bot_id=bot.bot_id or "",

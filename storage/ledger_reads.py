@@ -150,31 +150,31 @@ def _id_sql(p: _Plan, below: int | None = None) -> tuple[str, list]:
     params: list = [p.lo, hi]
     # The driver: the side filter if there is one (one index), else the smallest
     # either-set (both indexes). The other sets become row checks.
-    arms: list[str]
+    columns: tuple[str, ...] = ()
+    driver: list[int] = []
     others = list(p.either)
     if p.src is not None or p.dst is not None:
-        column, driver = ("src", p.src) if p.src is not None else ("dst", p.dst)
-        assert driver is not None
-        arms = [f"{column} = {a}" for a in driver]
+        columns, driver = (("src",), p.src) if p.src is not None else (("dst",), p.dst)  # type: ignore[assignment]
         if p.src is not None and p.dst is not None:
             checks.append(f"dst IN ({_in(p.dst)})")
     elif others:
         driver = min(others, key=len)
         others.remove(driver)
-        arms = [f"{column} = {a}" for a in driver for column in ("src", "dst")]
-    else:
-        arms = []
+        columns = ("src", "dst")
     for group in others:
         checks.append(f"(src IN ({_in(group)}) OR dst IN ({_in(group)}))")
     if p.reason is not None:
         checks.append("instr(lower(reason), lower(?)) > 0")
         params.append(p.reason)
     where = " AND ".join(checks)
-    if not arms:
+    if not columns:
         return f"SELECT id FROM ledger WHERE {where}", params
-    if len(arms) > _MAX_ARMS:
-        column_sets = " OR ".join(arms)
-        return f"SELECT id FROM ledger WHERE ({column_sets}) AND {where}", params
+    if len(driver) * len(columns) > _MAX_ARMS:
+        # Many accounts (a whole guild): let SQLite walk ids newest first and test
+        # membership, which stops early when the set is common.
+        member = " OR ".join(f"{c} IN ({_in(driver)})" for c in columns)
+        return f"SELECT id FROM ledger WHERE ({member}) AND {where}", params
+    arms = [f"{c} = {int(a)}" for a in driver for c in columns]
     sql = " UNION ".join(f"SELECT id FROM ledger WHERE {arm} AND {where}" for arm in arms)
     return sql, params * len(arms)
 
