@@ -14,7 +14,8 @@ wrk`) with a Lua script, in its own process, bounded by --seconds per phase:
 Prints requests/s, transfers/s, p50/p99 latency and the ratios (targets: single
 transfers >= 0.7 x no-op with p99 <= 50 ms; arrays >= 30k transfers/s). Every
 acknowledged transfer is durable (synchronous=FULL, group commit). `--prefill N`
-appends N ledger entries first (benchmarks/prefill.py), e.g. 10000000.
+appends N ledger entries first (benchmarks/prefill.py), e.g. 10000000;
+`--from-db PATH` starts from a copy of a database prefill.py made earlier.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ def _wrk(url: str, key: str, bodies: Path, script: Path, seconds: int, conns: in
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prefill", type=int, default=0, help="ledger entries to append first")
+    parser.add_argument("--from-db", help="start from a copy of this database (made by prefill.py)")
     parser.add_argument("--seconds", type=int, default=5, help="length of each phase")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument(
@@ -141,6 +143,8 @@ def main() -> int:
     db, log = tmp / "bench.db", tmp / "server.log"
     server = None
     try:
+        if args.from_db:
+            shutil.copyfile(args.from_db, db)
         if args.prefill:
             print(f"prefilling {args.prefill} entries ...", flush=True)
             prefill(db, args.prefill, max(USERS, 10_000))
@@ -182,7 +186,8 @@ def main() -> int:
         _bodies(singles, 2000, 1, rng)
         _bodies(arrays, 16, args.array, rng)
         conns = args.connections
-        print(f"prefilled entries: {args.prefill}; c={conns}; {args.seconds}s per phase;"
+        start = args.from_db or f"{args.prefill} prefilled entries"
+        print(f"starting from: {start}; c={conns}; {args.seconds}s per phase;"
               " machine shared with other processes")  # fmt: skip
         noop = _wrk(f"{url}/bench/noop", key, singles, script, args.seconds, conns)
         single = _wrk(f"{url}/transaction", key, singles, script, args.seconds, conns)

@@ -5,10 +5,11 @@
 Drives the real Writer + `ledger.transfers.apply` (one user -> user transfer per
 command, each acknowledged only after its group commit returned) at 1, 64 and 1024
 concurrent callers, and measures in the same run the raw SQLite ceiling: executemany
-of the same kind of ledger rows in batches of 1000 per transaction, same schema and
-indexes, WAL, synchronous=FULL. Prints transfers/s, the mean batch size and the
+of the same kind of ledger rows in batches of 1000 per transaction, same schema,
+indexes and page cache, WAL, synchronous=FULL. Prints transfers/s, the mean batch size and the
 ratio to the ceiling (target: >= 0.5 at 1024 callers). `--prefill N` first appends N
-entries (benchmarks/prefill.py) to both databases, to measure at 10M entries.
+entries (benchmarks/prefill.py) to both databases, to measure at 10M entries;
+`--from-db PATH` starts both from a copy of a database prefill.py made earlier.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -32,7 +34,7 @@ from ledger.transfers import apply
 from storage.db import connect
 from storage.ids import vp_id
 from storage.migrations import apply_migrations
-from storage.writer import WriteContext, Writer
+from storage.writer import CACHE_KIB, WriteContext, Writer
 
 USERS = 1000
 LEVELS = {1: 400, 64: 8000, 1024: 30000}  # callers -> transfers measured
@@ -80,6 +82,7 @@ async def _ledger(path: Path, scale: float) -> dict[int, tuple[float, float]]:
 def _raw(path: Path) -> float:
     """The ceiling: the same rows, executemany, 1000 per durable transaction."""
     conn = connect(path)
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # as the writer's connection
     apply_migrations(conn)
     treasury, ids = ensure_accounts(conn, USERS)
     vp = dict(conn.execute("SELECT id, vp_id FROM accounts"))
@@ -111,11 +114,16 @@ def _raw(path: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prefill", type=int, default=0, help="entries to append first")
+    parser.add_argument(
+        "--from-db", help="start both databases as copies of this one (made by prefill.py)"
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the transfer counts")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vp-bench-") as tmp:
         ledger_db, raw_db = Path(tmp) / "ledger.db", Path(tmp) / "raw.db"
         for db in (ledger_db, raw_db):
+            if args.from_db:
+                shutil.copyfile(args.from_db, db)
             conn = connect(db)
             apply_migrations(conn)
             ensure_accounts(conn, USERS)
@@ -127,7 +135,8 @@ def main() -> int:
         ledger = asyncio.run(_ledger(ledger_db, args.scale))
         raw_after = _raw(raw_db)  # again, so a busy neighbour shows as a spread
     ceiling = max(raw, raw_after)
-    print(f"prefilled entries: {args.prefill}  (machine shared with other processes)")
+    start = args.from_db or f"{args.prefill} prefilled entries"
+    print(f"starting from: {start}  (machine shared with other processes)")
     print(
         f"raw SQLite ceiling (executemany, 1000/commit, FULL): {raw:,.0f} / {raw_after:,.0f} rows/s"
     )
