@@ -11,6 +11,10 @@ future only after the COMMIT returned (group commit: many durable writes per fsy
   the whole batch is rolled back and every caller gets `StorageUnavailable`:
   nothing of that batch is acknowledged.
 - No `await` runs between BEGIN and COMMIT: the transaction lives in this thread.
+- A task submitted with `savepoint=False` (the ledger's commands) runs without a
+  savepoint and may stage its writes in memory (see WriteContext); the writer
+  flushes what is staged before COMMIT, so staged writes are as durable as any
+  other when the caller hears back.
 """
 
 from __future__ import annotations
@@ -175,10 +179,11 @@ class Writer:
     async def run(self, fn: Callable[[WriteContext, A], T], arg: A, *, savepoint: bool = True) -> T:
         """Run `fn(ctx, arg)` in the next transaction; return once it is committed.
 
-        `savepoint=False` saves two statements for a task that promises to write
-        nothing when it raises a DomainError (it checks before it writes, or undoes
-        its own writes). Any other exception from such a task fails its whole batch
-        (503, nothing acknowledged), since its partial writes cannot be told apart.
+        `savepoint=False` is for a task that promises to write nothing when it
+        raises a DomainError (it checks before it writes, or undoes its own writes);
+        it saves two statements and lets the task stage its writes (WriteContext).
+        Any other exception from such a task fails its whole batch (503, nothing
+        acknowledged), since its partial writes cannot be told apart.
         """
         if self._closed:
             raise StorageUnavailable("the server is shutting down")

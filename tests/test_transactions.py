@@ -430,6 +430,20 @@ def test_limit_zero_or_less_returns_everything(
     assert ids == [history["b_c"], history["a_b"]] and total == 2
 
 
+def test_streamed_list_crosses_chunks(
+    funded: TestClient, auth: dict, history: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import ledger_reads
+
+    monkeypatch.setattr(ledger_reads, "CHUNK", 2)  # 6 entries: several chunks
+    everything, _ = listed(funded, auth, limit=50)
+    assert listed(funded, auth, limit=0) == (everything, 6)
+    assert listed(funded, auth, limit=0, user_id=ALICE) == (
+        [history["t_other_guild"], history["c_a"], history["a_b"], 1],
+        4,
+    )
+
+
 def test_after_before_are_exclusive(
     funded: TestClient, auth: dict, history: dict, db: sqlite3.Connection
 ) -> None:
@@ -460,6 +474,8 @@ def test_after_before_are_exclusive(
         ({"limit": "many"}, "limit"),
         ({"page": -1}, "page"),
         ({"after": "yesterday"}, "after"),
+        ({"before": "inf"}, "before"),
+        ({"after": "nan"}, "after"),
     ],
 )
 def test_bad_filters_are_422(funded: TestClient, auth: dict, params, field) -> None:
