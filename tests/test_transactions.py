@@ -626,3 +626,11 @@ def test_disk_full_is_503_acknowledges_nothing_and_reads_keep_working(
     # nothing about the failed attempt was stored: the key works once space is back
     r = send(funded, auth, big, key="full")
     assert r.status_code == 201 and entry_count(db) == count + 200
+
+
+def test_openapi_documents_the_body_and_hides_the_bench_route(client: TestClient) -> None:
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    body = paths["/transaction"]["post"]["requestBody"]["content"]["application/json"]
+    assert {"from", "to", "amount", "reason"} <= set(body["schema"]["oneOf"][0]["properties"])
+    assert "/bench/noop" not in paths
+    assert client.post("/bench/noop").status_code in (401, 404)
