@@ -5,18 +5,17 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import ClientException, ValidationException
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import HeaderParameter, Parameter, QueryParameter
 from litestar.response import Stream
 
 from app.auth import caller
 from app.routes.common import json_list, page_bounds, snowflake, stream_json_array
+from app.routes.transactions_openapi import TransferOperation
 from app.services import services
 from ledger.commands import PostTransfers, RevertEntry, Transfer
 from ledger.errors import TransactionNotFound
@@ -46,44 +45,6 @@ def _respond(outcome: Outcome) -> Response[bytes]:
     )
 
 
-def _transfer_schema() -> Schema:
-    side = Schema(
-        one_of=[
-            Schema(type=OpenAPIType.STRING, description='a vp_id, or "self" (your treasury)'),
-            Schema(
-                type=OpenAPIType.OBJECT,
-                properties={
-                    "user_id": Schema(type=OpenAPIType.STRING),
-                    "guild_id": Schema(type=OpenAPIType.STRING),
-                },
-                required=["user_id", "guild_id"],
-            ),
-        ]
-    )
-    return Schema(
-        type=OpenAPIType.OBJECT,
-        properties={
-            "from": side,
-            "to": side,
-            "amount": Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=2**53 - 1),
-            "reason": Schema(type=OpenAPIType.STRING, max_length=200),
-        },
-        required=["from", "to", "amount"],
-    )
-
-
-@dataclass
-class _TransferOperation(Operation):
-    """The body is decoded by hand (strictly), so Litestar cannot document it."""
-
-    def __post_init__(self) -> None:
-        one = _transfer_schema()
-        body = Schema(one_of=[one, Schema(type=OpenAPIType.ARRAY, items=one)])
-        self.request_body = RequestBody(
-            content={"application/json": OpenAPIMediaType(schema=body)}, required=True
-        )
-
-
 _decode_transfers = msgspec.json.Decoder(TransferIn | list[TransferIn]).decode
 
 
@@ -103,7 +64,7 @@ def _transfers(raw: bytes) -> TransferIn | list[TransferIn]:
     status_code=201,
     summary="Transfer voicepoints: one transfer, or an array applied atomically in order",
     description="Body: a transfer `{from, to, amount, reason}` or an array of them.",
-    operation_class=_TransferOperation,
+    operation_class=TransferOperation,
 )
 async def transfer(
     request: Request,
