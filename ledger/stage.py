@@ -36,6 +36,7 @@ class Stage:
         self.rows: list[tuple[Any, ...]] = []
         self.dirty: set[int] = set()
         self.journal: list[tuple[int, int]] = []  # (account, balance before), for undo
+        self.marks = 0  # open marks: the journal is kept only while one may undo
 
     def load(self, account_id: int) -> int:
         balance = self.balance.get(account_id)
@@ -48,12 +49,20 @@ class Stage:
         return balance
 
     def set(self, account_id: int, balance: int) -> None:
-        self.journal.append((account_id, self.balance[account_id]))
+        if self.marks:
+            self.journal.append((account_id, self.balance[account_id]))
         self.balance[account_id] = balance
         self.dirty.add(account_id)
 
     def mark(self) -> tuple[int, int]:
+        """A point `undo` can return to; close it with `release` or `undo`."""
+        self.marks += 1
         return len(self.rows), len(self.journal)
+
+    def release(self) -> None:
+        self.marks -= 1
+        if not self.marks:
+            self.journal.clear()
 
     def undo(self, mark: tuple[int, int]) -> None:
         """Forget everything staged since `mark` (an array or attempt that failed)."""
@@ -62,8 +71,11 @@ class Stage:
             account_id, before = self.journal.pop()
             self.balance[account_id] = before
         del self.rows[rows:]
+        self.release()
 
     def flush(self) -> None:
+        # Flushes happen between tasks; inside a mark, undo could not reach the rows.
+        assert not self.marks, "flush inside an open mark"
         if self.rows:
             self.conn.executemany(_INSERT, self.rows)
             self.rows.clear()
@@ -74,7 +86,6 @@ class Stage:
                 [(balance[a], a) for a in self.dirty],
             )
             self.dirty.clear()
-        self.journal.clear()
 
 
 def staged(ctx: WriteContext) -> Stage | None:

@@ -79,6 +79,8 @@ class _Undo:
 
     def release(self) -> None:
         self.ctx.conn.execute(f"RELEASE {self.name}")
+        if self.stage is not None:
+            self.stage.release()
 
     def rollback(self) -> None:
         conn = self.ctx.conn
