@@ -6,13 +6,14 @@ cached in the writer's context; whether a profile is open is read fresh.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from typing import NamedTuple
 
 from storage.ids import pad, treasury_id, unpad
 from storage.writer import WriteContext
 
-__all__ = ["Account", "by_id", "by_vp", "ensure_treasury", "party"]
+__all__ = ["Account", "by_id", "by_vp", "ensure_treasury", "party", "treasury_vp"]
 
 
 class Account(NamedTuple):
@@ -55,8 +56,12 @@ def by_id(conn: sqlite3.Connection, account_id: int) -> Account:
     return _account(row)
 
 
+# sha256 per call adds up at tens of thousands of transfers per second
+treasury_vp = functools.lru_cache(maxsize=4096)(treasury_id)
+
+
 def ensure_treasury(ctx: WriteContext, bot_id: str) -> Account:
-    vp = treasury_id(bot_id)
+    vp = treasury_vp(bot_id)
     found = by_vp(ctx, vp)
     if found is None:
         ctx.conn.execute("INSERT INTO accounts (vp_id, bot_id) VALUES (?, ?)", (vp, pad(bot_id)))

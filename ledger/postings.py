@@ -1,17 +1,22 @@
 """Appending an entry to the ledger: the one function that changes a balance.
 
-Runs inside the writer's transaction. The balance check and the update are one
-statement (`UPDATE … WHERE balance >= amount RETURNING balance`), so two spends in
-one batch can never both pass a check made before either was applied.
+Runs inside the writer's transaction. A refused posting writes nothing. Directly
+(tasks in a savepoint), the balance check and the update are one statement
+(`UPDATE … WHERE balance >= amount RETURNING balance`), and a refused credit undoes
+its debit. Staged (ledger commands, see ledger.stage), the check and the move
+happen on the writer's in-memory projection, one posting after the other, so two
+spends in one batch can never both pass a check made before either was applied.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 
 from ledger.accounts import Account, party
 from ledger.chain import GENESIS, entry_hash
 from ledger.errors import BalanceLimit, InsufficientFunds, UnknownAccount
+from ledger.stage import Stage, staged
 from schemas.base import MAX_COUNTER
 from schemas.transactions import KINDS, Balances, Party, Transaction
 from storage.writer import WriteContext
@@ -39,6 +44,13 @@ _INSERT = (
 )
 
 
+@functools.lru_cache(maxsize=65536)
+def _party(account: Account) -> Party:
+    """An account's public side of an entry; accounts never change identity, so the
+    same (never mutated) Party serves every entry."""
+    return Party(**party(account))
+
+
 def _head(ctx: WriteContext) -> tuple[int, int, bytes]:
     head = ctx.cache.get("head")
     if head is None:
@@ -60,6 +72,43 @@ def _why_not(ctx: WriteContext, side: str, account: Account, amount: int, debit:
     return BalanceLimit(side)
 
 
+def _move_direct(ctx: WriteContext, src: Account, dst: Account, amount: int) -> tuple[int, int]:
+    conn = ctx.conn
+    if src.is_treasury:
+        row = conn.execute(_DEBIT_TREASURY, (amount, src.id, -MAX_COUNTER)).fetchone()
+    else:
+        row = conn.execute(_DEBIT_USER, (amount, src.id)).fetchone()
+    if row is None:
+        raise _why_not(ctx, "from", src, amount, debit=True)
+    src_balance = row[0]
+    row = conn.execute(_CREDIT, (amount, dst.id, MAX_COUNTER)).fetchone()
+    if row is None:
+        # Undo the debit ourselves: a refused posting leaves nothing behind.
+        conn.execute("UPDATE accounts SET balance = balance + ? WHERE id = ?", (amount, src.id))
+        raise _why_not(ctx, "to", dst, amount, debit=False)
+    return src_balance, row[0]
+
+
+def _move_staged(stage: Stage, src: Account, dst: Account, amount: int) -> tuple[int, int]:
+    """The same rules as the direct statements, checked before anything moves."""
+    src_balance = stage.load(src.id) - amount
+    if src.is_treasury:
+        if src_balance < -MAX_COUNTER:
+            raise BalanceLimit("from")
+    elif not stage.open[src.id]:
+        raise UnknownAccount("from", src.vp_id)
+    elif src_balance < 0:
+        raise InsufficientFunds("from", src_balance + amount, amount)
+    dst_balance = stage.load(dst.id) + amount
+    if not dst.is_treasury and not stage.open[dst.id]:
+        raise UnknownAccount("to", dst.vp_id)
+    if dst_balance > MAX_COUNTER:
+        raise BalanceLimit("to")
+    stage.set(src.id, src_balance)
+    stage.set(dst.id, dst_balance)
+    return src_balance, dst_balance
+
+
 def post(
     ctx: WriteContext,
     kind: int,
@@ -73,21 +122,15 @@ def post(
     """Move `amount` from `src` to `dst` and append the entry; raise if not allowed.
 
     A user balance never goes below 0; a treasury may (it issues currency); no
-    balance leaves ±(2^53-1). `bot` is the performing bot's treasury.
+    balance leaves ±(2^53-1). `bot` is the performing bot's treasury. A refused
+    posting writes nothing. Inside a staging task (ledger.stage) the move and the
+    entry are kept in memory until the writer flushes them before COMMIT.
     """
-    conn = ctx.conn
-    if src.is_treasury:
-        row = conn.execute(_DEBIT_TREASURY, (amount, src.id, -MAX_COUNTER)).fetchone()
+    stage = staged(ctx)
+    if stage is None:
+        src_balance, dst_balance = _move_direct(ctx, src, dst, amount)
     else:
-        row = conn.execute(_DEBIT_USER, (amount, src.id)).fetchone()
-    if row is None:
-        raise _why_not(ctx, "from", src, amount, debit=True)
-    src_balance = row[0]
-    row = conn.execute(_CREDIT, (amount, dst.id, MAX_COUNTER)).fetchone()
-    if row is None:
-        raise _why_not(ctx, "to", dst, amount, debit=False)
-    dst_balance = row[0]
-
+        src_balance, dst_balance = _move_staged(stage, src, dst, amount)
     last_id, last_ts, last_hash = _head(ctx)
     entry_id = last_id + 1
     ts = max(int(time.time() * 1000), last_ts)  # never backwards, so windows stay exact
@@ -105,30 +148,31 @@ def post(
         reverts,
         reason,
     )
-    conn.execute(
-        _INSERT,
-        (
-            entry_id,
-            kind,
-            ts,
-            src.id,
-            dst.id,
-            amount,
-            src_balance,
-            dst_balance,
-            bot.id,
-            reason,
-            reverts,
-            digest,
-        ),
+    row = (
+        entry_id,
+        kind,
+        ts,
+        src.id,
+        dst.id,
+        amount,
+        src_balance,
+        dst_balance,
+        bot.id,
+        reason,
+        reverts,
+        digest,
     )
+    if stage is None:
+        ctx.conn.execute(_INSERT, row)
+    else:
+        stage.rows.append(row)
     ctx.cache["head"] = (entry_id, ts, digest)
     return Transaction(
         id=entry_id,
         kind=KINDS[kind],
         timestamp=ts / 1000,
-        from_=Party(**party(src)),
-        to=Party(**party(dst)),
+        from_=_party(src),
+        to=_party(dst),
         amount=amount,
         reason=reason,
         bot_id=bot.bot_id or "",

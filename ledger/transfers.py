@@ -7,7 +7,7 @@ import time
 import msgspec
 
 from ledger import postings
-from ledger.accounts import Account, by_id, by_vp, ensure_treasury
+from ledger.accounts import Account, by_id, by_vp, ensure_treasury, treasury_vp
 from ledger.commands import Command, PostTransfers, RevertEntry, Transfer
 from ledger.errors import (
     AlreadyReverted,
@@ -18,12 +18,13 @@ from ledger.errors import (
     TransactionNotFound,
     UnknownAccount,
 )
+from ledger.idempotency import maybe_prune
+from ledger.stage import staged
 from storage import outbox
 from storage.errors import DomainError
-from storage.ids import treasury_id
 from storage.writer import WriteContext
 
-__all__ = ["Outcome", "apply"]
+__all__ = ["Outcome", "apply", "treasury_vp"]
 
 _encode = msgspec.json.encode
 
@@ -37,6 +38,8 @@ class Outcome(msgspec.Struct, frozen=True):
 
 
 def apply(ctx: WriteContext, command: Command) -> Outcome:
+    """Apply one command. A refusal (DomainError) leaves nothing written, so the
+    writer may run this without a savepoint of its own (`savepoint=False`)."""
     match command:
         case PostTransfers():
             return _post_transfers(ctx, command)
@@ -46,7 +49,7 @@ def apply(ctx: WriteContext, command: Command) -> Outcome:
 
 
 def _side(ctx: WriteContext, side: str, vp_id: str, bot_id: str) -> Account:
-    if vp_id == treasury_id(bot_id):
+    if vp_id == treasury_vp(bot_id):
         return ensure_treasury(ctx, bot_id)
     account = by_vp(ctx, vp_id)
     if account is None:
@@ -66,17 +69,50 @@ def _transfer(ctx: WriteContext, item: Transfer, bot: Account, bot_id: str) -> o
     return tx
 
 
+class _Undo:
+    """Marks a point to return to if an array or a keyed attempt is refused: a SQL
+    savepoint for what was written, and the stage's mark for what was staged."""
+
+    def __init__(self, ctx: WriteContext, name: str) -> None:
+        self.ctx, self.name = ctx, name
+        self.stage = staged(ctx)
+        self.mark = self.stage.mark() if self.stage else None
+        self.head = ctx.cache.get("head")
+        ctx.conn.execute(f"SAVEPOINT {name}")
+
+    def release(self) -> None:
+        self.ctx.conn.execute(f"RELEASE {self.name}")
+        if self.stage is not None:
+            self.stage.release()
+
+    def rollback(self) -> None:
+        conn = self.ctx.conn
+        conn.execute(f"ROLLBACK TO {self.name}")
+        conn.execute(f"RELEASE {self.name}")
+        if self.stage is not None and self.mark is not None:
+            self.stage.undo(self.mark)
+            if self.head is None:
+                self.ctx.cache.pop("head", None)
+            else:
+                self.ctx.cache["head"] = self.head
+        else:
+            self.ctx.reset()  # direct writes were undone: forget what was read since
+
+
 def _run(ctx: WriteContext, command: PostTransfers, bot: Account) -> Outcome:
     if command.single:
         return Outcome(201, _encode(_transfer(ctx, command.items[0], bot, command.bot_id)))
+    undo = _Undo(ctx, "items")  # an array is one unit
     done = []
     for index, item in enumerate(command.items):
         try:
             done.append(_transfer(ctx, item, bot, command.bot_id))
         except DomainError as exc:
+            undo.rollback()
             exc.message = f"item {index}: {exc.message}"
             exc.extra["index"] = index
             raise
+    undo.release()
     return Outcome(201, _encode(done))
 
 
@@ -86,6 +122,7 @@ def _post_transfers(ctx: WriteContext, command: PostTransfers) -> Outcome:
     if key is None:
         return _run(ctx, command, bot)
     conn = ctx.conn
+    maybe_prune(ctx)
     stored = conn.execute(
         "SELECT body_hash, status, response FROM idempotency WHERE bot = ? AND key = ?",
         (bot.id, key),
@@ -96,14 +133,12 @@ def _post_transfers(ctx: WriteContext, command: PostTransfers) -> Outcome:
         return Outcome(stored[1], stored[2], replayed=True)
     # The first outcome is kept whatever it is, so a retry can never move money a
     # second time, nor succeed later where the first attempt was refused.
-    conn.execute("SAVEPOINT attempt")
+    undo = _Undo(ctx, "attempt")
     try:
         outcome = _run(ctx, command, bot)
-        conn.execute("RELEASE attempt")
+        undo.release()
     except DomainError as exc:
-        conn.execute("ROLLBACK TO attempt")
-        conn.execute("RELEASE attempt")
-        ctx.cache.clear()
+        undo.rollback()
         bot = ensure_treasury(ctx, command.bot_id)
         outcome = Outcome(exc.status, _encode(exc.body()))
     conn.execute(
@@ -116,6 +151,7 @@ def _post_transfers(ctx: WriteContext, command: PostTransfers) -> Outcome:
 
 def _revert(ctx: WriteContext, command: RevertEntry) -> object:
     conn = ctx.conn
+    ctx.flush()  # the entry, or an earlier revert of it, may still be staged
     row = conn.execute(
         "SELECT kind, src, dst, amount FROM ledger WHERE id = ?", (command.entry_id,)
     ).fetchone()
@@ -145,8 +181,3 @@ def _revert(ctx: WriteContext, command: RevertEntry) -> object:
     )
     outbox.emit_transaction(ctx, tx)
     return tx
-
-
-def idempotency_prune(ctx: WriteContext, older_than: float) -> int:
-    """Forget keys older than `older_than` (epoch seconds); kept ≥ 24 h by the caller."""
-    return ctx.conn.execute("DELETE FROM idempotency WHERE created_at < ?", (older_than,)).rowcount

@@ -1,4 +1,15 @@
-"""Ledger read queries (GET /transaction), run on reader connections."""
+"""Ledger read queries (GET /transaction), run on reader connections.
+
+A filtered page must stay fast with 10M entries. Account filters (`vp_id`, `user_id`,
+`guild_id`, `from`, `to`) are first resolved to the few account row ids they name;
+then one of them drives the query: for each of its accounts and sides, the narrow
+`ledger_src`/`ledger_dst` index (implicitly `(account, id)`) yields that account's
+entries already in id order, and SQLite merges those arms (`MERGE (UNION)`), so a
+page reads about `offset + limit` index entries instead of sorting every match. The
+other filters are checked on the rows the driver yields. Times are turned into an id
+range (times never go backwards along ids), so `after`/`before` narrow every arm's
+index range too.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +20,10 @@ from dataclasses import dataclass
 from schemas.transactions import KINDS, Balances, Party, Transaction
 from storage.ids import pad, unpad
 
-__all__ = ["Filters", "entries", "entry", "to_transaction"]
+__all__ = ["CHUNK", "Filters", "chunk_before", "count", "entries", "entry", "to_transaction"]
+
+CHUNK = 1000  # rows per streamed chunk when `limit <= 0`
+_MAX_ARMS = 200  # SQLite allows 500 arms in a compound SELECT; beyond this, sort instead
 
 SELECT = (
     "SELECT l.id, l.kind, l.ts, l.amount, l.reason, l.src_balance, l.dst_balance, l.reverts,"
@@ -26,31 +40,13 @@ def _party(vp: str, bot: str | None, guild: str | None, user: str | None) -> Par
 
 
 def to_transaction(row: tuple) -> Transaction:
-    (
-        eid,
-        kind,
-        ts,
-        amount,
-        reason,
-        src_bal,
-        dst_bal,
-        reverts,
-        svp,
-        sbot,
-        sguild,
-        suser,
-        dvp,
-        dbot,
-        dguild,
-        duser,
-        bbot,
-    ) = row
+    (eid, kind, ts, amount, reason, src_bal, dst_bal, reverts, *sides, bbot) = row
     return Transaction(
         id=eid,
         kind=KINDS[kind],
         timestamp=ts / 1000,
-        from_=_party(svp, sbot, sguild, suser),
-        to=_party(dvp, dbot, dguild, duser),
+        from_=_party(*sides[:4]),
+        to=_party(*sides[4:]),
         amount=amount,
         reason=reason,
         bot_id=unpad(bbot),
@@ -70,36 +66,37 @@ class Filters:
     guild_id: int | None = None
     vp_id: str | None = None
     reason: str | None = None
-    src: str | None = None  # user id, guild id or vp_id of the `from` side
+    src: str | None = None  # user id, guild id, bot id or vp_id of the `from` side
     dst: str | None = None
     after: float | None = None  # epoch seconds, exclusive
     before: float | None = None
 
 
-def _accounts_matching(value: str) -> tuple[str, tuple]:
-    """Accounts a `from`/`to` filter value names: a vp_id, or a user or guild id."""
+def _ids(conn: sqlite3.Connection, sql: str, params: tuple) -> list[int]:
+    return [r[0] for r in conn.execute(sql, params)]
+
+
+def _named_by(conn: sqlite3.Connection, value: str) -> list[int]:
+    """Accounts a `from`/`to` value names: a vp_id, or a user, guild or bot id."""
     if len(value) == 64:
-        return "SELECT id FROM accounts WHERE vp_id = ?", (value,)
+        return _ids(conn, "SELECT id FROM accounts WHERE vp_id = ?", (value,))
     padded = pad(value)
-    # Plain `?` each time: a numbered `?1` would mean the statement's first parameter,
-    # not this clause's, once other filters come before it.
-    return (
-        "SELECT id FROM accounts WHERE user_id = ? UNION SELECT id FROM accounts"
-        " WHERE guild_id = ? UNION SELECT id FROM accounts WHERE bot_id = ?",
-        (padded,) * 3,
+    return _ids(
+        conn,
+        "SELECT id FROM accounts WHERE user_id = ?1 UNION SELECT id FROM accounts"
+        " WHERE guild_id = ?1 UNION SELECT id FROM accounts WHERE bot_id = ?1",
+        (padded,),
     )
 
 
-def _id_at(conn: sqlite3.Connection, ms: int) -> int:
-    """The first entry id whose time is > `ms`. Times never go backwards along ids, so
-    a binary search over the primary key finds it without an index on time."""
+def _first_after(conn: sqlite3.Connection, ms: int) -> int:
+    """The first entry id whose time is > `ms`: a binary search over the primary key
+    (times never go backwards along ids), so time needs no index of its own."""
     top = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
     lo, hi = 1, top + 1
     while lo < hi:
         mid = (lo + hi) // 2
-        ts = conn.execute(
-            "SELECT ts FROM ledger WHERE id >= ? ORDER BY id LIMIT 1", (mid,)
-        ).fetchone()
+        ts = conn.execute("SELECT ts FROM ledger WHERE id = ?", (mid,)).fetchone()
         if ts is not None and ts[0] > ms:
             hi = mid
         else:
@@ -107,45 +104,117 @@ def _id_at(conn: sqlite3.Connection, ms: int) -> int:
     return lo
 
 
-def _where(conn: sqlite3.Connection, f: Filters) -> tuple[str, list]:
-    clauses: list[str] = []
-    params: list = []
+@dataclass
+class _Plan:
+    """What a filter set becomes: an id range, account sets, and the SQL of the ids."""
 
-    def either(sub: str, sub_params: tuple) -> None:
-        clauses.append(f"(l.src IN ({sub}) OR l.dst IN ({sub}))")
-        params.extend(sub_params * 2)
+    lo: int  # first id that may match
+    hi: int  # one past the last id that may match
+    either: list[list[int]]  # each: entries with src or dst in it
+    src: list[int] | None
+    dst: list[int] | None
+    reason: str | None
+    empty: bool = False
 
-    if f.vp_id is not None:
-        either("SELECT id FROM accounts WHERE vp_id = ?", (f.vp_id,))
-    if f.user_id is not None:
-        either("SELECT id FROM accounts WHERE user_id = ?", (pad(f.user_id),))
-    if f.guild_id is not None:
-        either("SELECT id FROM accounts WHERE guild_id = ?", (pad(f.guild_id),))
-    for column, value in (("l.src", f.src), ("l.dst", f.dst)):
-        if value is not None:
-            sub, sub_params = _accounts_matching(value)
-            clauses.append(f"{column} IN ({sub})")
-            params.extend(sub_params)
-    if f.reason is not None:
-        clauses.append("instr(lower(l.reason), lower(?)) > 0")
-        params.append(f.reason)
+
+def _plan(conn: sqlite3.Connection, f: Filters) -> _Plan:
+    top = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
+    lo, hi = 1, top + 1
     if f.after is not None:
-        clauses.append("l.id >= ?")
-        params.append(_id_at(conn, math.floor(f.after * 1000)))
+        lo = _first_after(conn, math.floor(f.after * 1000))
     if f.before is not None:
-        clauses.append("l.id < ?")
-        params.append(_id_at(conn, math.ceil(f.before * 1000) - 1))
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        hi = _first_after(conn, math.ceil(f.before * 1000) - 1)
+    either = []
+    if f.vp_id is not None:
+        either.append(_ids(conn, "SELECT id FROM accounts WHERE vp_id = ?", (f.vp_id,)))
+    if f.user_id is not None:
+        either.append(_ids(conn, "SELECT id FROM accounts WHERE user_id = ?", (pad(f.user_id),)))
+    if f.guild_id is not None:
+        either.append(_ids(conn, "SELECT id FROM accounts WHERE guild_id = ?", (pad(f.guild_id),)))
+    src = None if f.src is None else _named_by(conn, f.src)
+    dst = None if f.dst is None else _named_by(conn, f.dst)
+    plan = _Plan(lo, hi, either, src, dst, f.reason or None)
+    sets = [*either, *(s for s in (src, dst) if s is not None)]
+    plan.empty = lo >= hi or any(not s for s in sets)
+    return plan
+
+
+def _in(ids: list[int]) -> str:
+    return ",".join(str(int(i)) for i in ids)  # row ids from our own query: plain ints
+
+
+def _id_sql(p: _Plan, below: int | None = None) -> tuple[str, list]:
+    """SQL selecting the ids of matching entries (unordered), and its parameters."""
+    hi = p.hi if below is None else min(p.hi, below)
+    checks = ["id >= ?", "id < ?"]
+    params: list = [p.lo, hi]
+    # The driver: the side filter if there is one (one index), else the smallest
+    # either-set (both indexes). The other sets become row checks.
+    columns: tuple[str, ...] = ()
+    driver: list[int] = []
+    others = list(p.either)
+    if p.src is not None or p.dst is not None:
+        columns, driver = (("src",), p.src) if p.src is not None else (("dst",), p.dst)  # type: ignore[assignment]
+        if p.src is not None and p.dst is not None:
+            checks.append(f"dst IN ({_in(p.dst)})")
+    elif others:
+        driver = min(others, key=len)
+        others.remove(driver)
+        columns = ("src", "dst")
+    for group in others:
+        checks.append(f"(src IN ({_in(group)}) OR dst IN ({_in(group)}))")
+    if p.reason is not None:
+        checks.append("instr(lower(reason), lower(?)) > 0")
+        params.append(p.reason)
+    where = " AND ".join(checks)
+    if not columns:
+        return f"SELECT id FROM ledger WHERE {where}", params
+    if len(driver) * len(columns) > _MAX_ARMS:
+        # Many accounts (a whole guild): let SQLite walk ids newest first and test
+        # membership, which stops early when the set is common.
+        member = " OR ".join(f"{c} IN ({_in(driver)})" for c in columns)
+        return f"SELECT id FROM ledger WHERE ({member}) AND {where}", params
+    arms = [f"{c} = {int(a)}" for a in driver for c in columns]
+    sql = " UNION ".join(f"SELECT id FROM ledger WHERE {arm} AND {where}" for arm in arms)
+    return sql, params * len(arms)
+
+
+def count(conn: sqlite3.Connection, f: Filters) -> int:
+    p = _plan(conn, f)
+    if p.empty:
+        return 0
+    if not p.either and p.src is None and p.dst is None and p.reason is None:
+        return p.hi - p.lo  # ids have no gaps
+    sql, params = _id_sql(p)
+    return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+
+
+def _page(
+    conn: sqlite3.Connection, p: _Plan, limit: int, offset: int, below: int | None = None
+) -> list[Transaction]:
+    if p.empty:
+        return []
+    sql, params = _id_sql(p, below)
+    rows = conn.execute(
+        f"{SELECT} JOIN ({sql} ORDER BY id DESC LIMIT ? OFFSET ?) AS m ON m.id = l.id"
+        " ORDER BY l.id DESC",
+        [*params, limit, offset],
+    ).fetchall()
+    return [to_transaction(r) for r in rows]
 
 
 def entries(
-    conn: sqlite3.Connection, f: Filters, limit: int | None, offset: int
+    conn: sqlite3.Connection, f: Filters, limit: int, offset: int
 ) -> tuple[list[Transaction], int]:
-    where, params = _where(conn, f)
-    if where:
-        total = conn.execute(f"SELECT count(*) FROM ledger l{where}", params).fetchone()[0]
-    else:
-        total = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
-    page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
-    rows = conn.execute(f"{SELECT}{where} ORDER BY l.id DESC{page}", params).fetchall()
-    return [to_transaction(r) for r in rows], total
+    """One page, newest first, and the total number of matches."""
+    p = _plan(conn, f)
+    return _page(conn, p, limit, offset), count(conn, f)
+
+
+def chunk_before(
+    conn: sqlite3.Connection, f: Filters, below: int | None
+) -> tuple[list[Transaction], int | None]:
+    """The next `CHUNK` matches with ids below `below` (keyset paging for streaming);
+    returns them and the cursor for the next call (None when done)."""
+    items = _page(conn, _plan(conn, f), CHUNK, 0, below)
+    return items, (items[-1].id if len(items) == CHUNK else None)

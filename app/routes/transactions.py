@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.exceptions import ClientException, ValidationException
+from litestar.params import HeaderParameter, Parameter, QueryParameter
 
 from app.auth import caller
-from app.routes.common import json_list, page_bounds, snowflake
+from app.routes.common import json_list, page_bounds, snowflake, stream_json_array
+from app.routes.transactions_openapi import TransferOperation
 from app.services import services
 from ledger.commands import PostTransfers, RevertEntry, Transfer
 from ledger.errors import TransactionNotFound
-from ledger.transfers import Outcome, apply
+from ledger.transfers import Outcome, apply, treasury_vp
 from schemas.transactions import Member, Transaction, TransferIn
 from storage import ledger_reads
 from storage.errors import InvalidValue
-from storage.ids import treasury_id, vp_id
+from storage.ids import vp_id
 
 __all__ = ["ROUTES"]
 
@@ -30,7 +33,7 @@ _encode = msgspec.json.encode
 def _vp(side: str | Member, bot_id: str) -> str:
     if isinstance(side, Member):
         return vp_id(side.guild_id, side.user_id)
-    return treasury_id(bot_id) if side == "self" else side
+    return treasury_vp(bot_id) if side == "self" else side
 
 
 def _respond(outcome: Outcome) -> Response[bytes]:
@@ -40,20 +43,35 @@ def _respond(outcome: Outcome) -> Response[bytes]:
     )
 
 
+_decode_transfers = msgspec.json.Decoder(TransferIn | list[TransferIn]).decode
+
+
+def _transfers(raw: bytes) -> TransferIn | list[TransferIn]:
+    """Strict decoding: Litestar's own is lax (it would take `"5"` for an amount)."""
+    try:
+        return _decode_transfers(raw)
+    except msgspec.ValidationError as exc:
+        raise ValidationException(str(exc)) from exc
+    except msgspec.DecodeError as exc:
+        raise ClientException(f"JSON is malformed: {exc}") from exc
+
+
 @post(
     "/transaction",
     opt=WRITE,
     status_code=201,
     summary="Transfer voicepoints: one transfer, or an array applied atomically in order",
+    description="Body: a transfer `{from, to, amount, reason}` or an array of them.",
+    operation_class=TransferOperation,
 )
 async def transfer(
     request: Request,
-    data: TransferIn | list[TransferIn],
     idempotency_key: Annotated[
-        str | None, Parameter(header="Idempotency-Key", max_length=64, min_length=1)
+        str | None, HeaderParameter(name="Idempotency-Key", max_length=64, min_length=1)
     ] = None,
 ) -> Response[bytes]:
     bot_id = caller(request).bot_id
+    data = _transfers(await request.body())
     single = isinstance(data, TransferIn)
     items = [data] if isinstance(data, TransferIn) else data
     if not items:
@@ -65,9 +83,13 @@ async def transfer(
         ),
         single=single,
         idempotency_key=idempotency_key,
+        # the decoded body, re-encoded: key order and spacing do not make a new body
         body_hash=hashlib.sha256(_encode(data)).digest() if idempotency_key else None,
     )
-    return _respond(await services(request).writer.run(apply, command))
+    return _respond(await services(request).writer.run(apply, command, savepoint=False))
+
+
+_SIDE = r"^([0-9]{1,20}|[0-9a-f]{64})$"
 
 
 @get("/transaction", opt=READ, summary="Ledger entries, newest first, with filters")
@@ -77,18 +99,13 @@ async def list_transactions(
     page: int = 0,
     user_id: str | None = None,
     guild_id: str | None = None,
-    vp_id_: Annotated[str | None, Parameter(query="vp_id", pattern=r"^[0-9a-f]{64}$")] = None,
+    vp_id_: Annotated[str | None, QueryParameter(name="vp_id", pattern=r"^[0-9a-f]{64}$")] = None,
     reason: str | None = None,
-    from_: Annotated[
-        str | None, Parameter(query="from", pattern=r"^([0-9]{1,20}|[0-9a-f]{64})$")
-    ] = None,
-    to: Annotated[str | None, Parameter(pattern=r"^([0-9]{1,20}|[0-9a-f]{64})$")] = None,
+    from_: Annotated[str | None, QueryParameter(name="from", pattern=_SIDE)] = None,
+    to: Annotated[str | None, Parameter(pattern=_SIDE)] = None,
     after: float | None = None,
     before: float | None = None,
-) -> Response[list[Transaction]]:
-    for name, value in (("after", after), ("before", before)):
-        if value is not None and not abs(value) < 1e12:  # NaN, inf, beyond any epoch time
-            raise InvalidValue(name, "must be epoch seconds")
+) -> Response[list[Transaction]]:  # documents the body; a Stream when limit <= 0
     filters = ledger_reads.Filters(
         user_id=None if user_id is None else snowflake("user_id", user_id),
         guild_id=None if guild_id is None else snowflake("guild_id", guild_id),
@@ -96,13 +113,26 @@ async def list_transactions(
         reason=reason,
         src=from_,
         dst=to,
-        after=after,
-        before=before,
+        after=_finite("after", after),
+        before=_finite("before", before),
     )
+    readers = services(request).readers
     bounds = page_bounds(limit, page)
-    lim, offset = bounds if bounds else (None, 0)
-    items, total = await services(request).readers.call(ledger_reads.entries, filters, lim, offset)
+    if bounds is None:
+        total = await readers.call(ledger_reads.count, filters)
+
+        async def next_chunk(below: int | None) -> tuple[list[Transaction], int | None]:
+            return await readers.call(ledger_reads.chunk_before, filters, below)  # type: ignore[no-any-return]
+
+        return stream_json_array(next_chunk, total)  # type: ignore[return-value]
+    items, total = await readers.call(ledger_reads.entries, filters, *bounds)
     return json_list(items, total)
+
+
+def _finite(field: str, value: float | None) -> float | None:
+    if value is not None and not abs(value) < 1e12:  # NaN, inf, beyond any epoch time
+        raise InvalidValue(field, "must be a finite number of epoch seconds")
+    return value
 
 
 @get("/transaction/{entry_id:int}", opt=READ, summary="One ledger entry")
@@ -125,7 +155,17 @@ async def revert(request: Request, entry_id: int) -> Response[bytes]:
     if not 0 < entry_id < 2**63:
         raise TransactionNotFound(entry_id)
     command = RevertEntry(bot_id=caller(request).bot_id, entry_id=entry_id)
-    return _respond(await services(request).writer.run(apply, command))
+    return _respond(await services(request).writer.run(apply, command, savepoint=False))
+
+
+@post("/bench/noop", opt=WRITE, status_code=201, include_in_schema=False)
+async def bench_noop(request: Request) -> Response[bytes]:
+    """The HTTP baseline of benchmarks/bench_http.py: same auth and body read as
+    POST /transaction, no ledger. Only served with VOICEPROFILE_BENCH=1."""
+    await request.body()
+    return Response(b"{}", status_code=201, media_type="application/json")
 
 
 ROUTES: list[Any] = [transfer, list_transactions, get_transaction, revert]
+if os.environ.get("VOICEPROFILE_BENCH") == "1":  # never part of the default app
+    ROUTES.append(bench_noop)

@@ -1,0 +1,292 @@
+"""The real server under load: durable transfers/s over HTTP at concurrency 64.
+
+    python benchmarks/bench_http.py [--prefill N] [--seconds 5] [--connections 64]
+
+Starts `python -m app.cli serve` on 127.0.0.1 (granian, 1 worker) on a fresh
+database with VOICEPROFILE_BENCH=1, which adds `POST /bench/noop` (same auth and
+body read as POST /transaction, no ledger). Load comes from wrk (`apt-get install
+wrk`) with a Lua script, in its own process, bounded by --seconds per phase; without
+wrk, from a bounded asyncio httpx client in a separate process (slower: it caps the
+figures, and says so):
+
+1. `POST /bench/noop` with a single-transfer body: the server's ceiling.
+2. `POST /transaction`, single user -> user transfers between 1000 funded users.
+3. `POST /transaction`, arrays of 1000 transfers.
+
+Prints requests/s, transfers/s, p50/p99 latency and the ratios (targets: single
+transfers >= 0.7 x no-op with p99 <= 50 ms; arrays >= 30k transfers/s). Every
+acknowledged transfer is durable (synchronous=FULL, group commit). `--prefill N`
+appends N ledger entries first (benchmarks/prefill.py), e.g. 10000000;
+`--from-db PATH` starts from a copy of a database prefill.py made earlier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.prefill import prefill  # noqa: E402
+from storage.ids import vp_id  # noqa: E402
+
+GUILD, BOT, USERS = 1, 1, 1000
+
+LUA = """
+local bodies = {}
+local n = 0
+init = function(args)
+  local f = io.open(args[1], "r")
+  for line in f:lines() do n = n + 1; bodies[n] = line end
+  f:close()
+end
+request = function()
+  return wrk.format("POST", nil, nil, bodies[math.random(n)])
+end
+"""
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _bodies(path: Path, count: int, size: int, rng: random.Random) -> None:
+    users = [vp_id(GUILD, u) for u in range(1, USERS + 1)]
+
+    def one() -> dict:
+        src, dst = rng.sample(users, 2)
+        return {"from": src, "to": dst, "amount": 1, "reason": "bench"}
+
+    with path.open("w") as f:
+        for _ in range(count):
+            body = one() if size == 1 else [one() for _ in range(size)]
+            f.write(json.dumps(body, separators=(",", ":")) + "\n")
+
+
+def _wrk(url: str, key: str, bodies: Path, seconds: int, conns: int) -> dict:
+    script = bodies.with_name("post.lua")
+    script.write_text(LUA)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{conns}",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "--latency",
+            "-H",
+            f"Authorization: {key}",
+            "-H",
+            "Content-Type: application/json",
+            "-s",
+            str(script),
+            url,
+            "--",
+            str(bodies),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    ).stdout
+
+    def ms(label: str) -> float:
+        found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not found:
+            return float("nan")
+        value, unit = float(found[1]), found[2]
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return {
+        "rps": float(rate[1]) if rate else 0.0,
+        "p50": ms("50"),
+        "p99": ms("99"),
+        "non2xx": int(bad[1]) if bad else 0,
+        "socket_errors": errors[0] if errors else "",
+    }
+
+
+async def _load(url: str, key: str, bodies: list[bytes], seconds: float, conns: int) -> dict:
+    """The fallback load generator (no wrk): `conns` connections posting in a loop
+    until `seconds` have passed; bounded in time, prints what wrk would."""
+    import asyncio
+
+    latencies: list[float] = []
+    statuses: list[int] = []
+    headers = {"Authorization": key, "Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
+    async with httpx.AsyncClient(headers=headers, timeout=30, limits=limits) as client:
+        deadline = time.perf_counter() + seconds
+        rng = random.Random(5)
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                r = await client.post(url, content=rng.choice(bodies))
+                latencies.append(time.perf_counter() - started)
+                statuses.append(r.status_code)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(conns)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+
+    def pct(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": pct(0.50),
+        "p99": pct(0.99),
+        "non2xx": sum(1 for code in statuses if code >= 300),
+        "socket_errors": "",
+    }
+
+
+def _python_load(url: str, key: str, bodies: Path, seconds: int, conns: int) -> dict:
+    """Run `_load` in a separate process, so it does not share the server's cores'
+    time slices with this script's own work more than it must."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--load-worker",
+            url,
+            key,
+            str(bodies),
+            str(seconds),
+            str(conns),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+        check=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> int:
+    if len(sys.argv) == 7 and sys.argv[1] == "--load-worker":
+        import asyncio
+
+        url, key, path, seconds, conns = sys.argv[2:]
+        bodies = [line.encode() for line in Path(path).read_text().splitlines()]
+        print(json.dumps(asyncio.run(_load(url, key, bodies, float(seconds), int(conns)))))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prefill", type=int, default=0, help="ledger entries to append first")
+    parser.add_argument("--from-db", help="start from a copy of this database (made by prefill.py)")
+    parser.add_argument("--seconds", type=int, default=5, help="length of each phase")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--array-connections",
+        type=int,
+        default=8,
+        help="connections for the array phase (at 64, 64k transfers in flight make one"
+        " round outlast a quick phase)",
+    )
+    parser.add_argument("--array", type=int, default=1000, help="transfers per array request")
+    args = parser.parse_args()
+    load = _wrk
+    if not shutil.which("wrk"):
+        print(
+            "wrk not found (apt-get install -y wrk): using the slower Python load generator;"
+            " its own cost caps the figures",
+            file=sys.stderr,
+        )
+        load = _python_load
+    tmp = Path(tempfile.mkdtemp(prefix="vp-bench-http-"))
+    db, log = tmp / "bench.db", tmp / "server.log"
+    server = None
+    try:
+        if args.from_db:
+            shutil.copyfile(args.from_db, db)
+        if args.prefill:
+            print(f"prefilling {args.prefill} entries ...", flush=True)
+            prefill(db, args.prefill, max(USERS, 10_000))
+        py = sys.executable
+        key = subprocess.run(
+            [py, "-m", "app.cli", "keys", "create", "--name", "bench", "--bot-id", str(BOT),
+             "--db", str(db)],
+            capture_output=True, text=True, check=True, cwd=ROOT,
+        ).stdout.strip()  # fmt: skip
+        port = _port()
+        env = {**os.environ, "VOICEPROFILE_BENCH": "1"}
+        with log.open("w") as out:
+            server = subprocess.Popen(
+                [py, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                 "--db", str(db)],
+                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True,
+            )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=url, headers={"Authorization": key}, timeout=60) as c:
+            for _ in range(300):
+                try:
+                    if c.get("/health").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            users = [
+                {"guild_id": GUILD, "user_id": u, "experience": 0} for u in range(1, USERS + 1)
+            ]
+            assert c.patch("/profile/add", json=users).status_code == 200
+            funding = [
+                {"from": "self", "to": vp_id(GUILD, u), "amount": 10**12}
+                for u in range(1, USERS + 1)
+            ]
+            assert c.post("/transaction", json=funding).status_code == 201
+        rng = random.Random(3)
+        singles, arrays = tmp / "singles.txt", tmp / "arrays.txt"
+        _bodies(singles, 2000, 1, rng)
+        _bodies(arrays, 16, args.array, rng)
+        conns = args.connections
+        start = args.from_db or f"{args.prefill} prefilled entries"
+        print(f"starting from: {start}; c={conns}; {args.seconds}s per phase;"
+              " machine shared with other processes")  # fmt: skip
+        noop = load(f"{url}/bench/noop", key, singles, args.seconds, conns)
+        single = load(f"{url}/transaction", key, singles, args.seconds, conns)
+        array = load(f"{url}/transaction", key, arrays, args.seconds * 2, args.array_connections)
+        print(
+            f"{'phase':<22} {'req/s':>9} {'transfers/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+        )
+        for name, r, per in (("no-op POST", noop, 0), ("single transfers", single, 1),
+                             (f"arrays of {args.array}", array, args.array)):  # fmt: skip
+            transfers = f"{r['rps'] * per:,.0f}" if per else "-"
+            print(f"{name:<22} {r['rps']:>9,.0f} {transfers:>12} {r['p50']:>8.1f} {r['p99']:>8.1f}"
+                  f" {r['non2xx']:>8}")  # fmt: skip
+            if r["socket_errors"]:
+                print(f"  {r['socket_errors']}")
+        print(f"single transfers / no-op POST: {single['rps'] / noop['rps']:.2f} (target >= 0.7)")
+        print(f"array transfers/s: {array['rps'] * args.array:,.0f} (target >= 30,000)")
+        return 0
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Group commit is invisible: the same commands give the same outcomes and balances
+whether each runs in its own transaction or many share one batch.
+
+The writer stages ledger commands in memory (ledger.stage) and flushes them before
+COMMIT or before a task that needs a savepoint (profile resets and deletes), so
+mixed batches are where a staging bug would show. Random command lists run once
+concurrently (batched) and once one by one on a fresh database; then both are
+compared and verified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.commands import PostTransfers, RevertEntry, Transfer
+from ledger.transfers import apply
+from ledger.verify import verify
+from schemas.profiles import ProfileCreate
+from storage.db import connect
+from storage.errors import DomainError
+from storage.ids import treasury_id, vp_id
+from storage.migrations import apply_migrations
+from storage.profile_writes import CreateProfile, DeleteProfile, create_profile, delete_profile
+from storage.writer import Writer
+
+BOTS = ["7", "8"]
+USERS = [1, 2, 3]
+SIDES = [*(vp_id(1, u) for u in USERS), *(treasury_id(b) for b in BOTS)]
+
+sides = st.sampled_from(SIDES)
+items = st.tuples(sides, sides, st.integers(1, 80)).map(lambda t: Transfer(*t))
+ops = st.one_of(
+    st.tuples(st.just("transfer"), st.sampled_from(BOTS), st.lists(items, min_size=1, max_size=1)),
+    st.tuples(st.just("array"), st.sampled_from(BOTS), st.lists(items, min_size=1, max_size=4)),
+    st.tuples(st.just("keyed"), st.sampled_from(BOTS), st.tuples(items, st.sampled_from("abc"))),
+    st.tuples(
+        st.just("reset"),
+        st.sampled_from(BOTS),
+        st.tuples(st.sampled_from(USERS), st.integers(0, 150)),
+    ),
+    st.tuples(st.just("delete"), st.sampled_from(BOTS), st.sampled_from(USERS)),
+    st.tuples(st.just("revert"), st.sampled_from(BOTS), st.integers(1, 30)),
+)
+
+
+def _call(writer: Writer, op: tuple) -> Any:
+    kind, bot, arg = op
+    if kind in ("transfer", "array"):
+        command = PostTransfers(bot, tuple(arg), single=kind == "transfer")
+        return writer.run(apply, command, savepoint=False)
+    if kind == "keyed":
+        item, key = arg
+        command = PostTransfers(bot, (item,), idempotency_key=key, body_hash=repr(item).encode())
+        return writer.run(apply, command, savepoint=False)
+    if kind == "reset":
+        user, points = arg
+        return writer.run(
+            create_profile, CreateProfile(bot, 1, user, ProfileCreate(voicepoints=points))
+        )
+    if kind == "delete":
+        return writer.run(delete_profile, DeleteProfile(bot, 1, arg))
+    return writer.run(apply, RevertEntry(bot, arg), savepoint=False)
+
+
+def _outcome(result: Any) -> Any:
+    if isinstance(result, DomainError):
+        return ("refused", result.status, result.code)
+    if isinstance(result, BaseException):
+        raise result
+    status = getattr(result, "status", None)
+    return ("ok", status)
+
+
+async def _run(path: Path, commands: list[tuple], together: bool) -> list[Any]:
+    writer = Writer(path)
+    writer.start()
+    try:
+        # Open every profile first, so most commands have something to move.
+        for user in USERS:
+            await _call(writer, ("reset", BOTS[0], (user, 100)))
+        if together:
+            results = await asyncio.gather(
+                *(_call(writer, c) for c in commands), return_exceptions=True
+            )
+        else:
+            results = []
+            for c in commands:
+                try:
+                    results.append(await _call(writer, c))
+                except DomainError as exc:
+                    results.append(exc)
+    finally:
+        await writer.close()
+    return [_outcome(r) for r in results]
+
+
+def _state(path: Path) -> tuple[list, list, list[str]]:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        balances = conn.execute(
+            "SELECT vp_id, balance, open FROM accounts ORDER BY vp_id"
+        ).fetchall()
+        entries = conn.execute(
+            "SELECT id, kind, src, dst, amount, src_balance, dst_balance, reverts FROM ledger"
+            " ORDER BY id"
+        ).fetchall()
+        report = verify(conn)
+        return balances, entries, report.problems
+    finally:
+        conn.close()
+
+
+@settings(max_examples=25, deadline=None)
+@given(commands=st.lists(ops, min_size=1, max_size=40))
+def test_batched_equals_one_by_one(commands: list[tuple]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = [Path(tmp) / "together.db", Path(tmp) / "alone.db"]
+        for path in paths:
+            conn = connect(path)
+            apply_migrations(conn)
+            conn.close()
+        together = asyncio.run(_run(paths[0], commands, together=True))
+        alone = asyncio.run(_run(paths[1], commands, together=False))
+        assert together == alone
+        batched, sequential = _state(paths[0]), _state(paths[1])
+        assert batched[2] == [] and sequential[2] == []
+        assert batched[0] == sequential[0]
+        assert batched[1] == sequential[1]
+        assert sum(b for _, b, _ in batched[0]) == 0
