@@ -12,11 +12,14 @@ from app.auth import PUBLIC_PATHS, KeyAuthMiddleware, require_scope
 from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
 from app.routes import keys, meta, profiles, transactions
+from app.routes import stats as stats_routes
+from app.routes import tops as tops_routes
 from app.services import lifespan
 
 __all__ = ["create_app"]
 
 ROUTE_MODULES = [meta, keys, profiles, transactions]
+ROUTE_MODULES += [tops_routes, stats_routes]  # issue 4
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

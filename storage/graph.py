@@ -1,0 +1,126 @@
+"""Balance over time for GET /stats/balance_graph, SPEC §7.
+
+- A user: their balance after each ledger entry that touched them, read from the
+  entry itself (`src_balance`/`dst_balance`), over the two side indexes.
+- A guild: the sum of its accounts' balances after each entry that changed it.
+- Neither: circulation, the sum of every user balance, after each entry that
+  changed it. Only entries with a treasury on one side change it, so it is read
+  from the treasuries' side indexes; and as all balances sum to 0, circulation is
+  also minus the treasuries' total.
+
+For a guild or the economy the value before the range is the current total minus
+the net flow since the range began (or the flow before it, whichever is shorter).
+With a bucket, each bucket keeps its last value, timestamped at the bucket start.
+All of it is SQL: Python sees one row per point.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from storage.errors import DomainError, ProfileNotFound
+from storage.ids import pad
+from storage.windows import Window, id_range
+
+__all__ = ["BUCKETS", "MAX_POINTS", "TooManyPoints", "series"]
+
+BUCKETS = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000}
+MAX_POINTS = 100_000
+
+
+class TooManyPoints(DomainError):
+    status = 422
+    code = "too_many_points"
+
+
+def _account(conn: sqlite3.Connection, vp_id: str) -> int:
+    row = conn.execute(
+        "SELECT id FROM accounts WHERE vp_id = ? AND bot_id IS NULL", (vp_id,)
+    ).fetchone()
+    if row is None:
+        raise ProfileNotFound("no profile has ever existed for this guild and user")
+    return int(row[0])
+
+
+def _flow(guild: str | None) -> str:
+    """Rows (id, ts, d): the net change each entry made to the guild's or the
+    economy's total, for ids in [?1, ?2)."""
+    if guild is None:
+        src = "SELECT id FROM accounts WHERE bot_id IS NOT NULL"
+        return (
+            f"SELECT l.id, l.ts, l.amount AS d FROM ledger l WHERE l.src IN ({src})"
+            " AND l.id >= ?1 AND l.id < ?2 UNION ALL SELECT l.id, l.ts, -l.amount FROM ledger l"
+            f" WHERE l.dst IN ({src}) AND l.id >= ?1 AND l.id < ?2"
+        )
+    members = "SELECT id FROM accounts WHERE guild_id = ?3"
+    return (
+        f"SELECT l.id, l.ts, l.amount AS d FROM ledger l WHERE l.dst IN ({members})"
+        " AND l.id >= ?1 AND l.id < ?2 UNION ALL SELECT l.id, l.ts, -l.amount FROM ledger l"
+        f" WHERE l.src IN ({members}) AND l.id >= ?1 AND l.id < ?2"
+    )
+
+
+def _net(conn: sqlite3.Connection, guild: str | None, lo: int, hi: int) -> int:
+    extra = () if guild is None else (guild,)
+    sql = f"SELECT coalesce(sum(d), 0) FROM ({_flow(guild)})"
+    return int(conn.execute(sql, (lo, hi, *extra)).fetchone()[0])
+
+
+def _total_now(conn: sqlite3.Connection, guild: str | None) -> int:
+    params: tuple
+    if guild is None:
+        sql, params = "SELECT -coalesce(sum(balance), 0) FROM accounts WHERE bot_id IS NOT NULL", ()
+    else:
+        sql, params = "SELECT coalesce(sum(balance), 0) FROM accounts WHERE guild_id = ?", (guild,)
+    return int(conn.execute(sql, params).fetchone()[0])
+
+
+def _limit(rows: list, bucket: str | None) -> list[tuple[float, int]]:
+    if len(rows) > MAX_POINTS:
+        raise TooManyPoints(
+            f"more than {MAX_POINTS} points: narrow from/to or choose a bucket"
+            + ("" if bucket == "day" else " (bucket=hour or day)")
+        )
+    return [(ts / 1000, balance) for ts, balance in rows]
+
+
+def series(
+    conn: sqlite3.Connection,
+    guild_id: int | None,
+    vp_id: str | None,
+    window: Window,
+    bucket: str | None,
+) -> list[tuple[float, int]]:
+    """`(timestamp seconds, balance)` points, oldest first."""
+    lo, hi = id_range(conn, window)
+    if vp_id is not None:
+        account = _account(conn, vp_id)
+        entries = (
+            "SELECT id, ts, src_balance AS balance FROM ledger WHERE src = ?1 AND id >= ?2"
+            " AND id < ?3 UNION ALL SELECT id, ts, dst_balance FROM ledger WHERE dst = ?1"
+            " AND id >= ?2 AND id < ?3"
+        )
+        params: tuple = (account, lo, hi)
+    else:
+        guild = None if guild_id is None else pad(guild_id)
+        head = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
+        if lo - 1 <= head - lo:
+            start = _net(conn, guild, 1, lo)
+        else:
+            start = _total_now(conn, guild) - _net(conn, guild, lo, head)
+        entries = (
+            f"SELECT id, ts, ?4 + sum(d) OVER (ORDER BY id) AS balance FROM"
+            f" (SELECT id, ts, sum(d) AS d FROM ({_flow(guild)}) GROUP BY id HAVING sum(d) != 0)"
+        )
+        params = (lo, hi, guild, start) if guild is not None else (lo, hi, None, start)
+    cap = MAX_POINTS + 1
+    if bucket is None:
+        sql = f"SELECT ts, balance FROM ({entries}) ORDER BY id LIMIT {cap}"
+    else:
+        size = BUCKETS[bucket]
+        sql = (
+            f"SELECT ts / {size} * {size} AS b, balance, max(id) FROM ({entries})"
+            f" GROUP BY b ORDER BY b LIMIT {cap}"
+        )
+    rows = [(r[0], r[1]) for r in conn.execute(sql, params)]
+    return _limit(rows, bucket)

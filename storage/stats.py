@@ -1,0 +1,69 @@
+"""Counts and totals for GET /stats, SPEC §7.
+
+Each figure is one aggregate over an index that already exists for tops (the
+`tops_*` indexes hold every open profile), so no query reads the whole table.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from storage.ids import pad
+
+__all__ = ["stats"]
+
+
+def _total(conn: sqlite3.Connection, expr: str, index: str, where: str, params: tuple) -> int:
+    """A sum over a covering index, as an exact integer even past 2^63 (SQLite's
+    sum() raises there)."""
+    sql = f"SELECT coalesce(sum({expr}), 0) FROM accounts INDEXED BY {index} WHERE {where}"
+    try:
+        return int(conn.execute(sql, params).fetchone()[0])
+    except sqlite3.OperationalError as exc:
+        if "overflow" not in str(exc):
+            raise
+        rows = conn.execute(f"SELECT {expr} FROM accounts INDEXED BY {index} WHERE {where}", params)
+        return sum(r[0] for r in rows)
+
+
+def stats(conn: sqlite3.Connection, guild_id: int | None) -> dict[str, int]:
+    params: tuple
+    if guild_id is None:
+        where, params, suffix = "open = 1", (), ""
+    else:
+        where, params, suffix = "open = 1 AND guild_id = ?", (pad(guild_id),), "_guild"
+    count = f"SELECT count(*) FROM accounts INDEXED BY open_by_vp{suffix} WHERE {where}"
+    out: dict[str, int] = {"profiles": conn.execute(count, params).fetchone()[0]}
+    if guild_id is None:
+        out["guilds"] = conn.execute(
+            "SELECT count(DISTINCT guild_id) FROM accounts INDEXED BY open_by_vp_guild"
+            " WHERE open = 1"
+        ).fetchone()[0]
+        out["users"] = conn.execute(
+            "SELECT count(DISTINCT user_id) FROM accounts INDEXED BY open_users WHERE open = 1"
+        ).fetchone()[0]
+        out["transactions"] = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
+    else:
+        out["users"] = out["profiles"]
+        out["transactions"] = _guild_entries(conn, pad(guild_id))
+    for name, expr, index in (
+        ("voicepoints", "balance", "tops_points"),
+        ("experience", "experience", "tops_levels"),
+        ("timespent", "time_global", "tops_time"),
+        ("messages", "coalesce(text_messages, 0)", "tops_text_message"),
+    ):
+        out[name] = _total(conn, expr, index + suffix, where, params)
+    return out
+
+
+def _guild_entries(conn: sqlite3.Connection, guild: str) -> int:
+    """Ledger entries touching any account of the guild (deleted profiles included:
+    their history stays), each counted once."""
+    return conn.execute(
+        "SELECT (SELECT count(*) FROM accounts c JOIN ledger l ON l.src = c.id"
+        " WHERE c.guild_id = ?1) + (SELECT count(*) FROM accounts c JOIN ledger l"
+        " ON l.dst = c.id WHERE c.guild_id = ?1) - (SELECT count(*) FROM accounts c"
+        " JOIN ledger l ON l.src = c.id JOIN accounts d ON d.id = l.dst"
+        " WHERE c.guild_id = ?1 AND d.guild_id = ?1)",
+        (guild,),
+    ).fetchone()[0]
