@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 __all__ = ["line_chart"]
 
 W, H = 800, 400
-LEFT, RIGHT, TOP, BOTTOM = 90, 30, 50, 60
+LEFT, RIGHT, TOP, BOTTOM = 90, 40, 60, 60
 
 
 def _nice_step(span: float, ticks: int) -> float:
@@ -35,6 +35,8 @@ def _value_label(v: float) -> str:
 
 def _time_label(ts: float, span: float) -> str:
     when = datetime.fromtimestamp(ts, UTC)
+    if span <= 3600:
+        return when.strftime("%H:%M:%S")
     if span <= 2 * 86400:
         return when.strftime("%m-%d %H:%M")
     if span <= 400 * 86400:
@@ -60,6 +62,12 @@ def line_chart(title: str, points: list[tuple[float, int]]) -> str:
     t0, t1 = points[0][0], points[-1][0]
     if t1 <= t0:
         t0, t1 = t0 - 1800, t1 + 1800
+    first = datetime.fromtimestamp(points[0][0], UTC).strftime("%Y-%m-%d %H:%M")
+    last = datetime.fromtimestamp(points[-1][0], UTC).strftime("%Y-%m-%d %H:%M")
+    parts.append(
+        f'<text x="{W / 2}" y="44" text-anchor="middle" fill="#444">'
+        f"{len(points)} points, {first} to {last} UTC</text>"
+    )
     values = [v for _, v in points]
     v0: float = min(0, *values)
     v1: float = max(0, *values)
