@@ -66,7 +66,7 @@ def line_chart(title: str, points: list[tuple[float, int]]) -> str:
     last = datetime.fromtimestamp(points[-1][0], UTC).strftime("%Y-%m-%d %H:%M")
     parts.append(
         f'<text x="{W / 2}" y="44" text-anchor="middle" fill="#444">'
-        f"{len(points)} points, {first} to {last} UTC</text>"
+        f"{len(points)} point{'s' if len(points) != 1 else ''}, {first} to {last} UTC</text>"
     )
     values = [v for _, v in points]
     v0: float = min(0, *values)

@@ -1,7 +1,8 @@
 """Counts and totals for GET /stats, SPEC §7.
 
 Each figure is one aggregate over an index that already exists for tops (the
-`tops_*` indexes hold every open profile), so no query reads the whole table.
+`tops_*` indexes hold every open profile), so no query reads the whole table;
+circulation comes from the treasuries (see below), a guild's from its members.
 """
 
 from __future__ import annotations
@@ -46,8 +47,17 @@ def stats(conn: sqlite3.Connection, guild_id: int | None) -> dict[str, int]:
     else:
         out["users"] = out["profiles"]
         out["transactions"] = _guild_entries(conn, pad(guild_id))
+    if guild_id is None:
+        # Every balance sums to 0 and a closed account holds 0, so what user
+        # profiles hold is minus what the treasuries hold: a few rows, not all.
+        out["voicepoints"] = -int(
+            conn.execute(
+                "SELECT coalesce(sum(balance), 0) FROM accounts WHERE bot_id IS NOT NULL"
+            ).fetchone()[0]
+        )
+    else:
+        out["voicepoints"] = _total(conn, "balance", "open_by_vp_guild", where, params)
     for name, expr, index in (
-        ("voicepoints", "balance", "tops_points"),
         ("experience", "experience", "tops_levels"),
         ("timespent", "time_global", "tops_time"),
         ("messages", "coalesce(text_messages, 0)", "tops_text_message"),

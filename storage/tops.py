@@ -1,9 +1,10 @@
 """Tops (leaderboards) and ranks over all time, SPEC §7.
 
 Every metric orders by its keys descending, then by profile id ascending. Each
-(metric, scope) has an index in exactly that order (migration 0003), so a page of
-a top is an index walk and a rank is a few index range counts; nothing is sorted
-in Python. Treasuries and deleted profiles are not `open` and never appear.
+(metric, scope) but `points` has an index in exactly that order (migration 0003),
+so a page of a top is an index walk and a rank is a few index range counts;
+`points` reads the scope's rows (no index on a balance, which every transfer
+changes). Nothing is sorted in Python. Treasuries and deleted profiles are not `open` and never appear.
 """
 
 from __future__ import annotations
@@ -15,16 +16,28 @@ from schemas.profiles import Profile
 from storage.ids import pad
 from storage.profiles import COLUMNS, to_profile
 
-__all__ = ["METRICS", "Metric", "Scope", "chunk_after", "count", "key_values", "page", "rank"]
+__all__ = [
+    "METRICS",
+    "Metric",
+    "Scope",
+    "chunk_after",
+    "count",
+    "key_values",
+    "ordered",
+    "page",
+    "rank",
+    "rows_of",
+]
 
 
 class Metric(NamedTuple):
     keys: tuple[str, ...]  # SQL expressions, each ordered descending; the first is the score
     activity: str | None  # what a window sums: "ledger", an activity column, or None
+    indexed: bool = True  # an index gives this order (keyset paging is cheap)
 
 
 METRICS: dict[str, Metric] = {
-    "points": Metric(("balance",), "ledger"),
+    "points": Metric(("balance",), "ledger", indexed=False),  # see migration 0003
     "levels": Metric(("level", "experience"), "experience"),
     "time": Metric(("time_global",), "time"),
     "text-level": Metric(("coalesce(text_level, 0)", "coalesce(text_experience, 0)"), None),
@@ -73,6 +86,19 @@ def page(
         f"{_select(metric)} WHERE {scope.where} ORDER BY {_order(metric)} LIMIT ? OFFSET ?",
         (*scope.params, limit, offset),
     ).fetchall()
+    return _rows(rows, metric)
+
+
+def ordered(metric: Metric, scope: Scope, offset: int) -> tuple[str, tuple]:
+    """The whole top from `offset` as one query, for streaming it from one cursor
+    when no index gives the order (a sort per chunk would cost a scan per chunk)."""
+    return (
+        f"{_select(metric)} WHERE {scope.where} ORDER BY {_order(metric)} LIMIT -1 OFFSET ?",
+        (*scope.params, offset),
+    )
+
+
+def rows_of(rows: list[Any], metric: Metric) -> list[tuple[int, Profile]]:
     return _rows(rows, metric)
 
 

@@ -74,7 +74,34 @@ async def _top(
                 window_tops.window_page, metric, guild_id, window, amount, offset
             )
         return Response(_encode(_entries(rows, offset + 1)), media_type="application/json")
-    return Stream(_stream(request, metric, guild_id, window, offset), media_type="application/json")
+    if window is None and not metric.indexed:
+        body = _stream_cursor(request, metric, guild_id, offset)
+    else:
+        body = _stream(request, metric, guild_id, window, offset)
+    return Stream(body, media_type="application/json")
+
+
+async def _stream_cursor(
+    request: Request, metric: Metric, guild_id: int | None, offset: int
+) -> AsyncIterator[bytes]:
+    """A whole top that no index orders: one sorted query read chunk by chunk from
+    one cursor, in one snapshot (SQLite's sorter spills to disk, memory stays flat).
+    It holds a read connection until the last chunk is sent."""
+    sql, params = tops.ordered(metric, Scope.of(guild_id), offset)
+    at, sep = offset, b""
+    yield b"["
+    async with services(request).readers.acquire() as conn:
+        await conn.execute("BEGIN")
+        try:
+            async with conn.execute(sql, params) as cursor:
+                while batch := list(await cursor.fetchmany(CHUNK)):
+                    entries = _entries(tops.rows_of(batch, metric), at + 1)
+                    yield sep + b",".join(_encode(e) for e in entries)
+                    sep = b","
+                    at += len(batch)
+        finally:
+            await conn.execute("COMMIT")
+    yield b"]"
 
 
 async def _stream(

@@ -11,11 +11,12 @@
 -- stats sums must not touch the table; for the same reason the expression
 -- indexes also carry the raw text columns.
 --
--- Only the two `points` indexes contain `balance`, so a transfer updates two more
--- index entries per side; the other indexes change on profile edits only. The
--- ledger table gets no index here (its write path is throughput-critical).
-CREATE INDEX tops_points ON accounts (open, balance DESC, vp_id) WHERE open = 1;
-CREATE INDEX tops_points_guild ON accounts (guild_id, open, balance DESC, vp_id) WHERE open = 1;
+-- No index contains `balance`: it changes on every ledger entry, and
+-- benchmarks/bench_tops_write_cost.py measured two such indexes cutting transfer
+-- throughput to about 0.45x. So `points` tops and ranks read the scope's rows
+-- (a guild's members through open_by_vp_guild); an operator who prefers fast
+-- global points tops to write throughput can add the index by hand (README).
+-- None of these indexes changes on a transfer; the ledger table gets none.
 CREATE INDEX tops_levels ON accounts (open, level DESC, experience DESC, vp_id) WHERE open = 1;
 CREATE INDEX tops_levels_guild ON accounts (guild_id, open, level DESC, experience DESC, vp_id)
     WHERE open = 1;
