@@ -68,7 +68,7 @@ def run(path: Path, profiles: int, transfers: int, with_indexes: bool) -> float:
             if src.id == dst.id:
                 continue
             try:
-                postings.post(ctx, postings.TRANSFER, src, dst, 1, "", bot)
+                postings.post(ctx, postings.TRANSFER, src, dst, rnd.randint(1, 100), "", bot)
             except Exception:
                 continue  # an empty balance: skipped like a refused transfer
             done += 1

@@ -43,20 +43,20 @@ def _account(conn: sqlite3.Connection, vp_id: str) -> int:
 
 
 def _flow(guild: str | None) -> str:
-    """Rows (id, ts, d): the net change each entry made to the guild's or the
-    economy's total, for ids in [?1, ?2)."""
-    if guild is None:
-        src = "SELECT id FROM accounts WHERE bot_id IS NOT NULL"
-        return (
-            f"SELECT l.id, l.ts, l.amount AS d FROM ledger l WHERE l.src IN ({src})"
-            " AND l.id >= ?1 AND l.id < ?2 UNION ALL SELECT l.id, l.ts, -l.amount FROM ledger l"
-            f" WHERE l.dst IN ({src}) AND l.id >= ?1 AND l.id < ?2"
-        )
-    members = "SELECT id FROM accounts WHERE guild_id = ?3"
+    """Rows (id, ts, d): the change each entry made to the guild's or the economy's
+    total, for ids in [?1, ?2). Entries inside the group (treasury to treasury,
+    member to member) change nothing and are left out, so each entry appears at
+    most once and no grouping by entry is needed."""
+    if guild is None:  # money leaving a treasury enters circulation
+        group, leaving, entering = "SELECT id FROM accounts WHERE bot_id IS NOT NULL", "+", "-"
+    else:
+        group, leaving, entering = "SELECT id FROM accounts WHERE guild_id = ?3", "-", "+"
     return (
-        f"SELECT l.id, l.ts, l.amount AS d FROM ledger l WHERE l.dst IN ({members})"
-        " AND l.id >= ?1 AND l.id < ?2 UNION ALL SELECT l.id, l.ts, -l.amount FROM ledger l"
-        f" WHERE l.src IN ({members}) AND l.id >= ?1 AND l.id < ?2"
+        f"SELECT l.id AS id, l.ts AS ts, {leaving}l.amount AS d FROM ledger l"
+        f" WHERE l.src IN ({group})"
+        f" AND l.dst NOT IN ({group}) AND l.id >= ?1 AND l.id < ?2 UNION ALL"
+        f" SELECT l.id, l.ts, {entering}l.amount FROM ledger l WHERE l.dst IN ({group})"
+        f" AND l.src NOT IN ({group}) AND l.id >= ?1 AND l.id < ?2"
     )
 
 
@@ -84,6 +84,24 @@ def _limit(rows: list, bucket: str | None) -> list[tuple[float, int]]:
     return [(ts / 1000, balance) for ts, balance in rows]
 
 
+def _bucketed_totals(
+    conn: sqlite3.Connection, guild: str | None, lo: int, hi: int, start: int, bucket: str
+) -> list[tuple[float, int]]:
+    """Net change per bucket in SQL, running total over the buckets here (one row
+    per bucket, so no per-entry running sum is needed)."""
+    size = BUCKETS[bucket]
+    rows = conn.execute(
+        f"SELECT ts / {size} * {size} AS b, sum(d) FROM ({_flow(guild)}) GROUP BY b ORDER BY b"
+        f" LIMIT {MAX_POINTS + 1}",
+        (lo, hi) if guild is None else (lo, hi, guild),
+    ).fetchall()
+    total, out = start, []
+    for b, d in rows:
+        total += d
+        out.append((b, total))
+    return _limit(out, bucket)
+
+
 def series(
     conn: sqlite3.Connection,
     guild_id: int | None,
@@ -108,11 +126,10 @@ def series(
             start = _net(conn, guild, 1, lo)
         else:
             start = _total_now(conn, guild) - _net(conn, guild, lo, head)
-        entries = (
-            f"SELECT id, ts, ?4 + sum(d) OVER (ORDER BY id) AS balance FROM"
-            f" (SELECT id, ts, sum(d) AS d FROM ({_flow(guild)}) GROUP BY id HAVING sum(d) != 0)"
-        )
-        params = (lo, hi, guild, start) if guild is not None else (lo, hi, None, start)
+        if bucket is not None:
+            return _bucketed_totals(conn, guild, lo, hi, start, bucket)
+        entries = f"SELECT id, ts, ?4 + sum(d) OVER (ORDER BY id) AS balance FROM ({_flow(guild)})"
+        params = (lo, hi, guild, start)
     cap = MAX_POINTS + 1
     if bucket is None:
         sql = f"SELECT ts, balance FROM ({entries}) ORDER BY id LIMIT {cap}"

@@ -70,10 +70,8 @@ def _guild_entries(conn: sqlite3.Connection, guild: str) -> int:
     """Ledger entries touching any account of the guild (deleted profiles included:
     their history stays), each counted once."""
     return conn.execute(
-        "SELECT (SELECT count(*) FROM accounts c JOIN ledger l ON l.src = c.id"
-        " WHERE c.guild_id = ?1) + (SELECT count(*) FROM accounts c JOIN ledger l"
-        " ON l.dst = c.id WHERE c.guild_id = ?1) - (SELECT count(*) FROM accounts c"
-        " JOIN ledger l ON l.src = c.id JOIN accounts d ON d.id = l.dst"
-        " WHERE c.guild_id = ?1 AND d.guild_id = ?1)",
+        "SELECT count(*) FROM (SELECT l.id FROM ledger l WHERE l.src IN"
+        " (SELECT id FROM accounts WHERE guild_id = ?1) UNION SELECT l.id FROM ledger l"
+        " WHERE l.dst IN (SELECT id FROM accounts WHERE guild_id = ?1))",
         (guild,),
     ).fetchone()[0]

@@ -20,7 +20,11 @@ from storage.profiles import COLUMNS, to_profile
 from storage.tops import Metric, Scope
 from storage.windows import Window, hours, id_range
 
-__all__ = ["Aggregate", "aggregate", "window_page", "window_rank"]
+__all__ = ["SEEKS_PER_PROFILE", "Aggregate", "aggregate", "window_page", "window_rank"]
+
+# A guild's window reads a few index seeks per profile rather than its entries
+# once the window holds this many times more entries than the guild has profiles.
+SEEKS_PER_PROFILE = 3
 
 
 class Aggregate(NamedTuple):
@@ -37,14 +41,17 @@ def aggregate(
     gparams: tuple = () if guild_id is None else (pad(guild_id),)
     if metric.activity == "ledger":
         lo, hi = id_range(conn, window)
-        if guild_id is not None and _guild_size(conn, scope) < hi - lo:
-            # Few profiles, many entries: two index seeks per profile.
+        if guild_id is not None and SEEKS_PER_PROFILE * _guild_size(conn, scope) < hi - lo:
+            # Few profiles, many entries: each entry stores the balances after it,
+            # so a profile's net in [lo, hi) is its balance after its last entry
+            # before hi minus that before lo: a few index seeks per profile,
+            # however many entries the window holds.
+            head = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
+            after = "c.balance" if hi >= head else _balance_before("?2")
             cte = (
-                "w AS (SELECT account, wvp, s FROM (SELECT c.id AS account, c.vp_id AS wvp,"
-                " (SELECT coalesce(sum(amount), 0) FROM ledger WHERE dst = c.id AND id >= ?1"
-                " AND id < ?2) - (SELECT coalesce(sum(amount), 0) FROM ledger WHERE src = c.id"
-                " AND id >= ?1 AND id < ?2) AS s FROM accounts c WHERE c.open = 1"
-                " AND c.guild_id = ?3) WHERE s != 0)"
+                f"w AS (SELECT account, wvp, s FROM (SELECT c.id AS account, c.vp_id AS wvp,"
+                f" {after} - {_balance_before('?1')} AS s FROM accounts c"
+                f" WHERE c.open = 1 AND c.guild_id = ?3) WHERE s != 0)"
             )
             return Aggregate(cte, (lo, hi, *gparams), scope)
         cte = (
@@ -72,6 +79,18 @@ def aggregate(
         f" AND c.guild_id = ? AND a.hour >= ? AND a.hour < ? GROUP BY c.id HAVING s != 0)"
     )
     return Aggregate(cte, (*gparams, h_lo, h_hi), scope)
+
+
+def _balance_before(bound: str) -> str:
+    """SQL for account c's balance after its last ledger entry with id < bound."""
+    last = (
+        f"max(coalesce((SELECT max(id) FROM ledger WHERE src = c.id AND id < {bound}), 0),"
+        f" coalesce((SELECT max(id) FROM ledger WHERE dst = c.id AND id < {bound}), 0))"
+    )
+    return (
+        "coalesce((SELECT CASE WHEN l.src = c.id THEN l.src_balance ELSE l.dst_balance END"
+        f" FROM ledger l WHERE l.id = {last}), 0)"
+    )
 
 
 def _guild_size(conn: sqlite3.Connection, scope: Scope) -> int:
@@ -131,17 +150,21 @@ def window_page(
     score-0 profile id already sent) lets a stream walk the zeros by key instead
     of by offset."""
     agg = aggregate(conn, metric, guild_id, window)
-    pos, neg = _signed_counts(conn, agg)
-    out: list[tuple[int, Profile]] = []
-    at, end = offset, offset + limit
-    if at < pos:
-        out += _signed(conn, agg, True, min(end, pos) - at, at)
-        at = min(end, pos)
+    out = _signed(conn, agg, True, limit, offset)  # usually the whole answer: one pass
+    if len(out) == limit:
+        return out
+    if out or offset == 0:
+        pos = offset + len(out)
+        neg = _signed_counts(conn, agg)[1]
+    else:
+        pos, neg = _signed_counts(conn, agg)
+    at, end = offset + len(out), offset + limit
+    at = max(at, pos)
     if at >= end:
-        return out  # the usual case: a short top of positive scores
+        return out
     total = _guild_size(conn, agg.scope)
     zeros = total - pos - neg
-    if at < end and at < pos + zeros:
+    if at < pos + zeros:
         take = min(end, pos + zeros) - at
         out += _zeros(conn, agg, take, at - pos, zero_after)
         at += take
@@ -155,13 +178,13 @@ def window_rank(
 ) -> tuple[int, int, int]:
     """(rank, score, total) of one profile, with SQL counts over the aggregate."""
     agg = aggregate(conn, metric, guild_id, window)
-    row = conn.execute(f"WITH {agg.cte} SELECT s FROM w WHERE wvp = ?", (*agg.params, vp_id))
-    found = row.fetchone()
-    score = 0 if found is None else found[0]
-    higher, tied_before, nonzero, nonzero_before = conn.execute(
-        f"WITH {agg.cte} SELECT coalesce(sum(s > ?), 0), coalesce(sum(s = ? AND wvp < ?), 0),"
-        " count(*), coalesce(sum(wvp < ?), 0) FROM w",
-        (*agg.params, score, score, vp_id, vp_id),
+    # `w` is used twice, so SQLite materializes it once: one pass over the window.
+    score, higher, tied_before, nonzero, nonzero_before = conn.execute(
+        f"WITH {agg.cte}, me(score) AS (SELECT coalesce((SELECT s FROM w WHERE wvp = ?), 0))"
+        " SELECT me.score, coalesce(sum(w.s > me.score), 0),"
+        " coalesce(sum(w.s = me.score AND w.wvp < ?), 0), count(w.s),"
+        " coalesce(sum(w.wvp < ?), 0) FROM me LEFT JOIN w ON 1",
+        (*agg.params, vp_id, vp_id, vp_id),
     ).fetchone()
     total = _guild_size(conn, agg.scope)
     zeros = total - nonzero

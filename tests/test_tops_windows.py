@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from app.routes import tops as tops_routes
 from ledger import postings
-from storage import profile_writes, windows
+from storage import profile_writes, window_tops, windows
 from storage.ids import vp_id
 from tests.tops_world import (
     GUILDS,
@@ -52,12 +52,19 @@ def _net(log: list[dict], since: float | None, until: float | None) -> dict[str,
     return net
 
 
-@settings(max_examples=12, deadline=None)
-@given(world=worlds, seed=st.integers(0, 2**32))
-def test_points_windows_are_the_net_received_from_the_ledger(world: dict, seed: int) -> None:
+@settings(max_examples=16, deadline=None)
+@given(world=worlds, seed=st.integers(0, 2**32), per_profile=st.sampled_from([0, 10**9]))
+def test_points_windows_are_the_net_received_from_the_ledger(
+    world: dict, seed: int, per_profile: int
+) -> None:
+    """Both ways of summing a guild's window: over its entries, and by balances."""
     note(f"seed={seed}")
     rnd = random.Random(seed)
-    with fresh_client() as (client, h), mock.patch.object(tops_routes, "CHUNK", 3):
+    with (
+        fresh_client() as (client, h),
+        mock.patch.object(tops_routes, "CHUNK", 3),
+        mock.patch.object(window_tops, "SEEKS_PER_PROFILE", per_profile),
+    ):
         profiles = build(client, h, world)
         log = entries(client, h)
         if not log:
@@ -119,9 +126,15 @@ def clock() -> object:
         yield fake
 
 
+@pytest.mark.parametrize("per_profile", [0, 10**9])
 def test_an_entry_exactly_at_since_counts_and_one_at_until_does_not(
-    client: TestClient, auth: dict[str, str], clock: Clock
+    client: TestClient,
+    auth: dict[str, str],
+    clock: Clock,
+    per_profile: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(window_tops, "SEEKS_PER_PROFILE", per_profile)
     for user in (1, 2):
         client.post(f"/profile/9/{user}", headers=auth)
     for at, amount in ((T + 10.0, 5), (T + 20.0, 7), (T + 30.0, 11)):
