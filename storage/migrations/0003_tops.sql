@@ -39,6 +39,9 @@ CREATE INDEX tops_pray_streak_guild ON accounts (guild_id, open, pray_streak DES
 -- Profiles in vp_id order: the score-0 part of a windowed top and its rank counts.
 CREATE INDEX open_by_vp ON accounts (open, vp_id) WHERE open = 1;
 CREATE INDEX open_by_vp_guild ON accounts (guild_id, open, vp_id) WHERE open = 1;
+-- Open profiles in (guild, user) order: GET /profile streams by keyset on it
+-- (without it the `open = 1` indexes above make the planner sort every chunk).
+CREATE INDEX open_by_member ON accounts (open, guild_id, user_id) WHERE open = 1;
 -- Distinct users for /stats (accounts_user lacks `open`, so it is not covering).
 CREATE INDEX open_users ON accounts (open, user_id) WHERE open = 1;
 
