@@ -20,7 +20,7 @@ import sqlite3
 
 from storage.errors import DomainError, ProfileNotFound
 from storage.ids import pad
-from storage.windows import Window, id_range
+from storage.windows import Window, first_id_from, id_range
 
 __all__ = ["BUCKETS", "MAX_POINTS", "TooManyPoints", "series"]
 
@@ -102,6 +102,56 @@ def _bucketed_totals(
     return _limit(out, bucket)
 
 
+# A user's bucketed series walks back bucket by bucket (a few seeks each) rather
+# than reading every entry, when the user has this many times more entries than
+# the range has buckets.
+ENTRIES_PER_BUCKET = 30
+
+
+def _user_entries(conn: sqlite3.Connection, account: int, lo: int, hi: int) -> int:
+    return int(
+        conn.execute(
+            "SELECT (SELECT count(*) FROM ledger WHERE src = ?1 AND id >= ?2 AND id < ?3)"
+            " + (SELECT count(*) FROM ledger WHERE dst = ?1 AND id >= ?2 AND id < ?3)",
+            (account, lo, hi),
+        ).fetchone()[0]
+    )
+
+
+def _user_buckets_by_seeks(
+    conn: sqlite3.Connection, account: int, lo: int, hi: int, size: int
+) -> list[tuple[int, int]]:
+    """From the newest bucket back: the user's last entry before the bound (two
+    index seeks), its bucket, then the bound moves to that bucket's first entry."""
+    out: list[tuple[int, int]] = []
+    bound = hi
+    while bound > lo:
+        last = conn.execute(
+            "SELECT max(coalesce((SELECT max(id) FROM ledger WHERE src = ?1 AND id < ?2), 0),"
+            " coalesce((SELECT max(id) FROM ledger WHERE dst = ?1 AND id < ?2), 0))",
+            (account, bound),
+        ).fetchone()[0]
+        if last < lo:
+            break
+        ts, balance = conn.execute(
+            "SELECT ts, CASE WHEN src = ? THEN src_balance ELSE dst_balance END"
+            " FROM ledger WHERE id = ?",
+            (account, last),
+        ).fetchone()
+        start = ts // size * size
+        out.append((start, balance))
+        bound = first_id_from(conn, start)
+    out.reverse()
+    return out
+
+
+def _span_buckets(conn: sqlite3.Connection, lo: int, hi: int, size: int) -> int:
+    first = conn.execute("SELECT ts FROM ledger WHERE id >= ? ORDER BY id LIMIT 1", (lo,))
+    last = conn.execute("SELECT ts FROM ledger WHERE id < ? ORDER BY id DESC LIMIT 1", (hi,))
+    a, b = first.fetchone(), last.fetchone()
+    return 0 if a is None or b is None else b[0] // size - a[0] // size + 1
+
+
 def series(
     conn: sqlite3.Connection,
     guild_id: int | None,
@@ -113,6 +163,11 @@ def series(
     lo, hi = id_range(conn, window)
     if vp_id is not None:
         account = _account(conn, vp_id)
+        if bucket is not None:
+            size = BUCKETS[bucket]
+            spans = _span_buckets(conn, lo, hi, size)
+            if spans * ENTRIES_PER_BUCKET < _user_entries(conn, account, lo, hi):
+                return _limit(_user_buckets_by_seeks(conn, account, lo, hi, size), bucket)
         entries = (
             "SELECT id, ts, src_balance AS balance FROM ledger WHERE src = ?1 AND id >= ?2"
             " AND id < ?3 UNION ALL SELECT id, ts, dst_balance FROM ledger WHERE dst = ?1"

@@ -32,19 +32,24 @@ class Window:
 
 
 def resolve(
-    timeframe: str | None, since: float | None, until: float | None, now: float | None = None
+    timeframe: str | None,
+    since: float | None,
+    until: float | None,
+    now: float | None = None,
+    names: tuple[str, str] = ("since", "until"),
 ) -> Window | None:
-    """The window a request asks for, or None for "all time"."""
+    """The window a request asks for, or None for "all time". `names` are the query
+    parameters' names, for the errors."""
     if timeframe is not None and timeframe not in TIMEFRAMES:
         raise InvalidValue("timeframe", f"must be one of {', '.join(TIMEFRAMES)}")
     span = TIMEFRAMES.get(timeframe or "all")
     if span is not None and (since is not None or until is not None):
         raise InvalidValue("timeframe", "give either a timeframe or since/until, not both")
-    for name, value in (("since", since), ("until", until)):
+    for name, value in zip(names, (since, until), strict=True):
         if value is not None and not (math.isfinite(value) and 0 <= value < 2**42):
             raise InvalidValue(name, "must be epoch seconds")
     if since is not None and until is not None and until < since:
-        raise InvalidValue("until", "must not be before since")
+        raise InvalidValue(names[1], f"must not be before {names[0]}")
     if span is not None:
         return Window((time.time() if now is None else now) - span, None)
     if since is None and until is None:

@@ -124,6 +124,8 @@ def test_text_null_scores_zero_and_ties_break_by_profile_id(
         ("/profile/9/top", {"by": "level"}, "by"),
         ("/profile/9/1/rank", {"by": "xp"}, "by"),
         ("/profile/top", {"offset": -1}, "offset"),
+        ("/profile/top", {"offset": 10**20}, "offset"),
+        ("/profile/9/top", {"amount": 10**20}, "amount"),
         ("/profile/x/top", {}, "guild_id"),
     ],
 )

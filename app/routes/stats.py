@@ -46,7 +46,7 @@ async def balance_graph(
         raise InvalidValue("guild_id", "a user's graph needs the guild_id too")
     gid = None if guild_id is None else snowflake("guild_id", guild_id)
     uid = None if user_id is None else snowflake("user_id", user_id)
-    window = resolve(None, from_, to) or Window(None, None)
+    window = resolve(None, from_, to, names=("from", "to")) or Window(None, None)
     vp = None if gid is None or uid is None else vp_id(gid, uid)
     points = await services(request).readers.call(graph.series, gid, vp, window, bucket)
     if format == "svg":

@@ -11,6 +11,7 @@ from litestar.response import Stream
 
 from app.routes.common import snowflake
 from app.services import services
+from schemas.base import MAX_COUNTER
 from schemas.tops import Rank, TopEntry
 from storage import tops, window_tops
 from storage.errors import InvalidValue, ProfileNotFound
@@ -63,8 +64,10 @@ async def _top(
 ) -> Response | Stream:
     metric = _metric(by)
     window = _window(by, metric, timeframe, since, until)
-    if offset < 0:
-        raise InvalidValue("offset", "must be 0 or more")
+    if not 0 <= offset <= MAX_COUNTER:
+        raise InvalidValue("offset", "must be between 0 and 2^53-1")
+    if abs(amount) > MAX_COUNTER:
+        raise InvalidValue("amount", "must be at most 2^53-1 (0 or less for all)")
     readers = services(request).readers
     if amount > 0:
         if window is None:
