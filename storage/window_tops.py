@@ -20,7 +20,14 @@ from storage.profiles import COLUMNS, to_profile
 from storage.tops import Metric, Scope
 from storage.windows import Window, hours, id_range
 
-__all__ = ["SEEKS_PER_PROFILE", "Aggregate", "aggregate", "window_page", "window_rank"]
+__all__ = [
+    "SEEKS_PER_PROFILE",
+    "Aggregate",
+    "aggregate",
+    "balance_before",
+    "window_page",
+    "window_rank",
+]
 
 # A guild's window reads a few index seeks per profile rather than its entries
 # once the window holds this many times more entries than the guild has profiles.
@@ -47,10 +54,10 @@ def aggregate(
             # before hi minus that before lo: a few index seeks per profile,
             # however many entries the window holds.
             head = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
-            after = "c.balance" if hi >= head else _balance_before("?2")
+            after = "c.balance" if hi >= head else balance_before("?2")
             cte = (
                 f"w AS (SELECT account, wvp, s FROM (SELECT c.id AS account, c.vp_id AS wvp,"
-                f" {after} - {_balance_before('?1')} AS s FROM accounts c"
+                f" {after} - {balance_before('?1')} AS s FROM accounts c"
                 f" WHERE c.open = 1 AND c.guild_id = ?3) WHERE s != 0)"
             )
             return Aggregate(cte, (lo, hi, *gparams), scope)
@@ -81,7 +88,7 @@ def aggregate(
     return Aggregate(cte, (*gparams, h_lo, h_hi), scope)
 
 
-def _balance_before(bound: str) -> str:
+def balance_before(bound: str) -> str:
     """SQL for account c's balance after its last ledger entry with id < bound."""
     last = (
         f"max(coalesce((SELECT max(id) FROM ledger WHERE src = c.id AND id < {bound}), 0),"
