@@ -44,13 +44,18 @@ def _time_label(ts: float, span: float) -> str:
     return when.strftime("%Y-%m")
 
 
+def _title_size(title: str) -> float:
+    """Bold sans-serif is about 0.6 em a character: shrink a long title to fit."""
+    return round(min(16.0, (W - 40) / (0.62 * max(1, len(title)))), 1)
+
+
 def line_chart(title: str, points: list[tuple[float, int]]) -> str:
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}"'
         f' viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">',
         f'<rect width="{W}" height="{H}" fill="white"/>',
-        f'<text x="{W / 2}" y="28" text-anchor="middle" font-size="16"'
+        f'<text x="{W / 2}" y="28" text-anchor="middle" font-size="{_title_size(title)}"'
         f' font-weight="bold">{escape(title)}</text>',
     ]
     if not points:
