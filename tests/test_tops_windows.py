@@ -244,3 +244,22 @@ def test_all_time_is_allowed_on_every_metric(client: TestClient, auth: dict[str,
     client.post("/profile/9/1", json={"pray": {"streak": 2}}, headers=auth)
     got = client.get("/profile/top", params={"by": "pray-streak", "timeframe": "all"}, headers=auth)
     assert got.status_code == 200 and got.json()[0]["score"] == 2
+
+
+def test_bulk_adds_and_edits_count_as_activity(
+    client: TestClient, auth: dict[str, str], clock: Clock
+) -> None:
+    clock.now = T + 50
+    items = [
+        {"guild_id": 9, "user_id": 1, "timespent": {"global": 30}},
+        {"guild_id": 9, "user_id": 2, "timespent": {"global": 70, "music": 5}},
+    ]
+    assert client.patch("/profile/add", json=items, headers=auth).status_code == 200
+    edit = [{"guild_id": 9, "user_id": 1, "timespent": {"global": 130}}]  # +100
+    assert client.patch("/profile", json=edit, headers=auth).status_code == 200
+    top = client.get("/profile/9/top", params={"by": "time", "since": T}, headers=auth).json()
+    assert _pairs(top) == [(130, vp_id(9, 1)), (70, vp_id(9, 2))]
+    bad = [{"guild_id": 9, "user_id": 1, "timespent": {"global": -1000}}]
+    assert client.patch("/profile/add", json=bad, headers=auth).status_code == 422
+    again = client.get("/profile/9/top", params={"by": "time", "since": T}, headers=auth).json()
+    assert again == top  # a refused bulk records nothing
