@@ -14,6 +14,8 @@ from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
 from app.routes import callbacks, keys, lookup, meta, profiles, reputation, transactions
 from app.routes import settings as settings_store
+from app.routes import stats as stats_routes
+from app.routes import tops as tops_routes
 from app.services import lifespan
 
 __all__ = ["create_app"]
@@ -22,8 +24,10 @@ ROUTE_MODULES = [
     meta,
     keys,
     lookup,  # before profiles: POST /profile/{guild_id}/lookup
+    tops_routes,
     profiles,
     transactions,
+    stats_routes,
     reputation,
     settings_store,
     callbacks,

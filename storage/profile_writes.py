@@ -294,3 +294,6 @@ def _name_item(exc: Any, index: int) -> None:
 
 def record_activity(ctx: WriteContext, before: Profile, after: Profile, now: float) -> None:
     """Hook for the append-only activity log that windowed tops read (issue 4)."""
+    from storage import activity  # imported here: this hook is the module's only use
+
+    activity.record(ctx.conn, before, after, now)

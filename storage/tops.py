@@ -1,0 +1,177 @@
+"""Tops (leaderboards) and ranks over all time, SPEC §7.
+
+Every metric orders by its keys descending, then by profile id ascending. Each
+(metric, scope) but `points` has an index in exactly that order (migration 0003),
+so a page of a top is an index walk and a rank is a few index range counts;
+`points` reads the scope's rows (no index on a balance, which every transfer
+changes). Nothing is sorted in Python. Treasuries and deleted profiles are not `open` and never appear.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, NamedTuple
+
+from schemas.profiles import Profile
+from storage.ids import pad
+from storage.profiles import COLUMNS, to_profile
+
+__all__ = [
+    "METRICS",
+    "Metric",
+    "Scope",
+    "chunk_after",
+    "count",
+    "key_values",
+    "ordered",
+    "page",
+    "rank",
+    "rows_of",
+]
+
+
+class Metric(NamedTuple):
+    keys: tuple[str, ...]  # SQL expressions, each ordered descending; the first is the score
+    activity: str | None  # what a window sums: "ledger", an activity column, or None
+    indexed: bool = True  # an index gives this order (keyset paging is cheap)
+
+
+METRICS: dict[str, Metric] = {
+    "points": Metric(("balance",), "ledger", indexed=False),  # see migration 0003
+    "levels": Metric(("level", "experience"), "experience"),
+    "time": Metric(("time_global",), "time"),
+    "text-level": Metric(("coalesce(text_level, 0)", "coalesce(text_experience, 0)"), None),
+    "text-message": Metric(("coalesce(text_messages, 0)",), "messages"),
+    "pray-streak": Metric(("pray_streak",), None),
+}
+
+
+class Scope(NamedTuple):
+    where: str
+    params: tuple
+
+    @classmethod
+    def of(cls, guild_id: int | None) -> Scope:
+        if guild_id is None:
+            return cls("open = 1", ())
+        return cls("open = 1 AND guild_id = ?", (pad(guild_id),))
+
+
+def _order(metric: Metric, skip: int = 0) -> str:
+    """ORDER BY of the top; `skip` leaves out leading keys a query holds equal (the
+    planner then sees that an expression index gives the order without a sort)."""
+    return "".join(f"{k} DESC, " for k in metric.keys[skip:]) + "vp_id"
+
+
+def _select(metric: Metric) -> str:
+    return f"SELECT {', '.join(metric.keys)}, {COLUMNS} FROM accounts"
+
+
+def _rows(rows: list[Any], metric: Metric) -> list[tuple[int, Profile]]:
+    n = len(metric.keys)
+    return [(r[0], to_profile(r[n:])) for r in rows]
+
+
+def count(conn: sqlite3.Connection, scope: Scope) -> int:
+    return conn.execute(
+        f"SELECT count(*) FROM accounts WHERE {scope.where}", scope.params
+    ).fetchone()[0]
+
+
+def page(
+    conn: sqlite3.Connection, metric: Metric, scope: Scope, limit: int, offset: int
+) -> list[tuple[int, Profile]]:
+    """`(score, profile)` of ranks offset+1 … offset+limit."""
+    rows = conn.execute(
+        f"{_select(metric)} WHERE {scope.where} ORDER BY {_order(metric)} LIMIT ? OFFSET ?",
+        (*scope.params, limit, offset),
+    ).fetchall()
+    return _rows(rows, metric)
+
+
+def ordered(metric: Metric, scope: Scope, offset: int) -> tuple[str, tuple]:
+    """The whole top from `offset` as one query, for streaming it from one cursor
+    when no index gives the order (a sort per chunk would cost a scan per chunk)."""
+    return (
+        f"{_select(metric)} WHERE {scope.where} ORDER BY {_order(metric)} LIMIT -1 OFFSET ?",
+        (*scope.params, offset),
+    )
+
+
+def rows_of(rows: list[Any], metric: Metric) -> list[tuple[int, Profile]]:
+    return _rows(rows, metric)
+
+
+Cursor = tuple[tuple[int, ...], str]  # the last row's key values and vp_id
+
+
+def chunk_after(
+    conn: sqlite3.Connection, metric: Metric, scope: Scope, after: Cursor | None, size: int
+) -> tuple[list[tuple[int, Profile]], Cursor | None]:
+    """The next `size` rows after `after`, for streaming a whole top with flat memory.
+
+    Keyset paging with mixed directions (keys descending, vp_id ascending) is one
+    index range per level: same keys and a later vp_id, then same first keys and a
+    smaller next key, … so each query seeks instead of skipping an offset.
+    """
+    keys = metric.keys
+    order = _order(metric)
+    found: list[Any] = []
+    if after is None:
+        found = conn.execute(
+            f"{_select(metric)} WHERE {scope.where} ORDER BY {order} LIMIT ?",
+            (*scope.params, size),
+        ).fetchall()
+    else:
+        values, vp = after
+        for level in range(len(keys), -1, -1):
+            need = size - len(found)
+            if need <= 0:
+                break
+            conds = [f"{k} = ?" for k in keys[:level]]
+            params: list[Any] = list(values[:level])
+            if level == len(keys):
+                conds.append("vp_id > ?")
+                params.append(vp)
+            else:
+                conds.append(f"{keys[level]} < ?")
+                params.append(values[level])
+            found += conn.execute(
+                f"{_select(metric)} WHERE {scope.where} AND {' AND '.join(conds)}"
+                f" ORDER BY {_order(metric, level)} LIMIT ?",
+                (*scope.params, *params, need),
+            ).fetchall()
+    if not found:
+        return [], None
+    last = found[-1]
+    n = len(keys)
+    return _rows(found, metric), (tuple(last[:n]), last[n])
+
+
+def key_values(conn: sqlite3.Connection, metric: Metric, vp_id: str) -> tuple[int, ...] | None:
+    row = conn.execute(
+        f"SELECT {', '.join(metric.keys)} FROM accounts WHERE vp_id = ? AND open = 1", (vp_id,)
+    ).fetchone()
+    return None if row is None else tuple(row)
+
+
+def rank(
+    conn: sqlite3.Connection, metric: Metric, scope: Scope, values: tuple[int, ...], vp_id: str
+) -> int:
+    """1 + the number of profiles ahead: one index range count per key level."""
+    keys = metric.keys
+    ahead = 0
+    for level in range(len(keys) + 1):
+        conds = [f"{k} = ?" for k in keys[:level]]
+        params: list[Any] = list(values[:level])
+        if level == len(keys):
+            conds.append("vp_id < ?")
+            params.append(vp_id)
+        else:
+            conds.append(f"{keys[level]} > ?")
+            params.append(values[level])
+        ahead += conn.execute(
+            f"SELECT count(*) FROM accounts WHERE {scope.where} AND {' AND '.join(conds)}",
+            (*scope.params, *params),
+        ).fetchone()[0]
+    return ahead + 1

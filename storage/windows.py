@@ -1,0 +1,95 @@
+"""Time windows of tops and ranks: rolling timeframes or explicit since/until.
+
+A window is half-open, `[since, until)` in epoch seconds: an entry exactly at
+`since` counts, one exactly at `until` belongs to the next window.
+
+- Ledger entries (`points`): `ledger.ts` (epoch ms) never decreases along
+  `ledger.id`, so a time bound is an id bound, found by binary search on the
+  primary key; the window is exact to the millisecond.
+- Activity buckets (`levels`, `time`, `text-message`) are per hour: a bucket counts
+  when its hour overlaps the window (the window is widened to whole hours).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from storage.activity import HOUR
+from storage.errors import InvalidValue
+
+__all__ = ["TIMEFRAMES", "Window", "first_id_from", "hours", "id_range", "resolve"]
+
+TIMEFRAMES = {"all": None, "day": 86400, "week": 7 * 86400, "month": 30 * 86400}
+
+
+@dataclass(frozen=True)
+class Window:
+    since: float | None  # inclusive, epoch seconds
+    until: float | None  # exclusive; None = up to now and beyond
+
+
+def resolve(
+    timeframe: str | None,
+    since: float | None,
+    until: float | None,
+    now: float | None = None,
+    names: tuple[str, str] = ("since", "until"),
+) -> Window | None:
+    """The window a request asks for, or None for "all time". `names` are the query
+    parameters' names, for the errors."""
+    if timeframe is not None and timeframe not in TIMEFRAMES:
+        raise InvalidValue("timeframe", f"must be one of {', '.join(TIMEFRAMES)}")
+    span = TIMEFRAMES.get(timeframe or "all")
+    if span is not None and (since is not None or until is not None):
+        raise InvalidValue("timeframe", "give either a timeframe or since/until, not both")
+    for name, value in zip(names, (since, until), strict=True):
+        if value is not None and not (math.isfinite(value) and 0 <= value < 2**42):
+            raise InvalidValue(name, "must be epoch seconds")
+    if since is not None and until is not None and until < since:
+        raise InvalidValue(names[1], f"must not be before {names[0]}")
+    if span is not None:
+        return Window((time.time() if now is None else now) - span, None)
+    if since is None and until is None:
+        return None
+    return Window(since, until)
+
+
+def first_id_from(conn: sqlite3.Connection, ms: int) -> int:
+    """The first ledger id whose time is >= `ms` (one past the last id if none)."""
+    top = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
+    lo, hi = 1, top + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        row = conn.execute("SELECT ts FROM ledger WHERE id >= ? ORDER BY id LIMIT 1", (mid,))
+        ts = row.fetchone()
+        if ts is not None and ts[0] >= ms:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _ms(seconds: float) -> int:
+    """Epoch ms of a bound; rounding first so 1732252800.123 means ...800123 ms, not
+    the next ms because of float noise."""
+    return math.ceil(round(seconds * 1000, 3))
+
+
+def id_range(conn: sqlite3.Connection, w: Window) -> tuple[int, int]:
+    """Ledger ids `[lo, hi)` of the entries in the window."""
+    lo = 1 if w.since is None else first_id_from(conn, _ms(w.since))
+    if w.until is None:
+        hi = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
+    else:
+        hi = first_id_from(conn, _ms(w.until))
+    return lo, max(lo, hi)
+
+
+def hours(w: Window) -> tuple[int, int]:
+    """Activity hours `[lo, hi)` overlapping the window."""
+    lo = 0 if w.since is None else math.floor(w.since / HOUR)
+    hi = 2**42 if w.until is None else math.ceil(w.until / HOUR)
+    return lo, max(lo, hi)
