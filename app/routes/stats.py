@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from app.charts import line_chart
 from app.routes.common import snowflake
@@ -37,7 +37,7 @@ async def balance_graph(
     request: Request,
     guild_id: str | None = None,
     user_id: str | None = None,
-    from_: Annotated[float | None, Parameter(query="from")] = None,
+    from_: Annotated[float | None, QueryParameter(name="from")] = None,
     to: float | None = None,
     bucket: Bucket | None = None,
     format: Literal["json", "svg"] = "json",
