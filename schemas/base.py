@@ -38,4 +38,5 @@ def check_snowflakes(obj: Any, *fields: str) -> None:
     for name in fields:
         value = getattr(obj, name)
         if int(value) > MAX_SNOWFLAKE:
-            raise ValueError(f"{name} must be below 2^64")
+            # "field: message" lets the error handler name the field (app/errors.py).
+            raise ValueError(f"{name}: must be below 2^64")

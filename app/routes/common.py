@@ -26,13 +26,19 @@ def snowflake(field: str, raw: str) -> int:
     return int(raw)
 
 
+# SQLite's LIMIT and OFFSET are signed 64-bit; query integers are not bounded.
+_SQL_MAX = 2**63 - 1
+
+
 def page_bounds(limit: int, page: int) -> tuple[int, int] | None:
-    """(limit, offset), or None when `limit <= 0` asks for everything (streamed)."""
+    """(limit, offset), or None when `limit <= 0` asks for everything (streamed).
+
+    A limit or offset past anything storable just means "all" or "nothing left"."""
     if page < 0:
         raise InvalidValue("page", "must be 0 or more")
     if limit <= 0:
         return None
-    return limit, limit * page
+    return min(limit, _SQL_MAX), min(limit * page, _SQL_MAX)
 
 
 def json_list(items: list[Any], total: int) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, delete, get, post
+from litestar.params import FromPath, JSONBody
 
 from app.auth import caller
 from app.services import services
@@ -58,7 +59,7 @@ def _create(ctx: WriteContext, body: KeyCreate) -> tuple[KeyInfo, str]:
 
 
 @post("/keys", opt=ADMIN, status_code=201, summary="Create a key (admin)")
-async def create_key(request: Request, data: KeyCreate) -> KeyWithSecret:
+async def create_key(request: Request, data: JSONBody[KeyCreate]) -> KeyWithSecret:
     info, secret = await services(request).writer.run(_create, data)
     return _with_secret(info, secret)
 
@@ -69,7 +70,7 @@ async def list_keys(request: Request) -> list[Key]:
 
 
 @delete("/keys/{key_id:int}", opt=ADMIN, status_code=200, summary="Revoke a key (admin)")
-async def revoke_key(request: Request, key_id: int) -> Key:
+async def revoke_key(request: Request, key_id: FromPath[int]) -> Key:
     svc = services(request)
     info = await svc.writer.run(lambda ctx, kid: keys.revoke_key(ctx.conn, kid), key_id)
     svc.keys.forget(key_id)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 import msgspec
 from litestar import Request, Response, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Stream
 from msgspec import UNSET
 
@@ -98,7 +99,10 @@ async def _tree(request: Request, guild_id: int | None) -> AsyncIterator[bytes]:
 
 @get("/profile", opt=READ, summary="All profiles, by guild then user")
 async def list_profiles(
-    request: Request, limit: int = 50, page: int = 0, view: View = "list"
+    request: Request,
+    limit: FromQuery[int] = 50,
+    page: FromQuery[int] = 0,
+    view: FromQuery[View] = "list",
 ) -> Any:
     return await _listing(request, None, limit, page, view)
 
@@ -109,20 +113,24 @@ async def list_guilds(request: Request) -> list[str]:
 
 
 @get("/profile/guilds/{user_id:str}", opt=READ, summary="Guild ids where the user has a profile")
-async def user_guilds(request: Request, user_id: str) -> list[str]:
+async def user_guilds(request: Request, user_id: FromPath[str]) -> list[str]:
     uid = snowflake("user_id", user_id)
     return await services(request).readers.call(profile_reads.user_guilds, uid)  # type: ignore[no-any-return]
 
 
 @get("/profile/{guild_id:str}", opt=READ, summary="Profiles of one guild")
 async def list_guild(
-    request: Request, guild_id: str, limit: int = 50, page: int = 0, view: View = "list"
+    request: Request,
+    guild_id: FromPath[str],
+    limit: FromQuery[int] = 50,
+    page: FromQuery[int] = 0,
+    view: FromQuery[View] = "list",
 ) -> Any:
     return await _listing(request, snowflake("guild_id", guild_id), limit, page, view)
 
 
 @get("/profile/{guild_id:str}/{user_id:str}", opt=READ, summary="One profile")
-async def get_profile(request: Request, guild_id: str, user_id: str) -> Profile:
+async def get_profile(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
     found = await services(request).readers.call(profile_reads.get, vp_id(gid, uid))
     if found is None:
@@ -137,7 +145,10 @@ async def get_profile(request: Request, guild_id: str, user_id: str) -> Profile:
     summary="Create a profile, or reset an existing one (201 created, 200 reset)",
 )
 async def create(
-    request: Request, guild_id: str, user_id: str, data: ProfileCreate | None = None
+    request: Request,
+    guild_id: FromPath[str],
+    user_id: FromPath[str],
+    data: JSONBody[ProfileCreate | None] = None,
 ) -> Response[Profile]:
     gid, uid = _ids(guild_id, user_id)
     command = CreateProfile(caller(request).bot_id, gid, uid, data or ProfileCreate())
@@ -146,7 +157,9 @@ async def create(
 
 
 @patch("/profile/{guild_id:str}/{user_id:str}", opt=WRITE, summary="Set the given fields")
-async def edit(request: Request, guild_id: str, user_id: str, data: ProfileEdit) -> Profile:
+async def edit(
+    request: Request, guild_id: FromPath[str], user_id: FromPath[str], data: JSONBody[ProfileEdit]
+) -> Profile:
     _no_voicepoints(data)
     gid, uid = _ids(guild_id, user_id)
     command = EditProfiles(((gid, uid, data),), add=False, single=True)
@@ -158,7 +171,9 @@ async def edit(request: Request, guild_id: str, user_id: str, data: ProfileEdit)
     opt=WRITE,
     summary="Add the given numbers; creates the profile if missing",
 )
-async def add(request: Request, guild_id: str, user_id: str, data: ProfileAdd) -> Profile:
+async def add(
+    request: Request, guild_id: FromPath[str], user_id: FromPath[str], data: JSONBody[ProfileAdd]
+) -> Profile:
     _no_voicepoints(data)
     gid, uid = _ids(guild_id, user_id)
     command = EditProfiles(((gid, uid, data),), add=True, single=True)
@@ -174,13 +189,13 @@ def _bulk_items(data: list[Any]) -> tuple[tuple[int, int, Any], ...]:
 
 
 @patch(["/profile", "/profile/"], opt=WRITE, summary="Bulk edit, atomic")
-async def bulk_edit(request: Request, data: list[ProfileEditItem]) -> list[Profile]:
+async def bulk_edit(request: Request, data: JSONBody[list[ProfileEditItem]]) -> list[Profile]:
     command = EditProfiles(_bulk_items(data), add=False, single=False)
     return await services(request).writer.run(edit_profiles, command)  # type: ignore[no-any-return]
 
 
 @patch("/profile/add", opt=WRITE, summary="Bulk add, atomic; creates missing profiles")
-async def bulk_add(request: Request, data: list[ProfileAddItem]) -> list[Profile]:
+async def bulk_add(request: Request, data: JSONBody[list[ProfileAddItem]]) -> list[Profile]:
     command = EditProfiles(_bulk_items(data), add=True, single=False)
     return await services(request).writer.run(edit_profiles, command)  # type: ignore[no-any-return]
 
@@ -191,7 +206,7 @@ async def bulk_add(request: Request, data: list[ProfileAddItem]) -> list[Profile
     status_code=204,
     summary="Delete a profile; its balance returns to the calling bot's treasury",
 )
-async def remove(request: Request, guild_id: str, user_id: str) -> None:
+async def remove(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> None:
     gid, uid = _ids(guild_id, user_id)
     await services(request).writer.run(
         delete_profile, DeleteProfile(caller(request).bot_id, gid, uid)
