@@ -51,18 +51,22 @@ def error_response(request: Request | None, body: dict, headers: dict | None = N
     )
 
 
-def _field(path: str) -> str:
-    """`$.data[1].amount` as Litestar reports it, as the client named it: `[1].amount`."""
-    path = path.removeprefix(".data") if path.startswith(".data") else path
+def _field(path: str, litestar: bool) -> str:
+    """`$.data[1].amount` as Litestar reports it, as the client named it: `[1].amount`.
+
+    Bodies decoded by the handlers themselves (app/bodies.py) have no `data` root,
+    and there `$.data` is a real field (a profile's `data`)."""
+    if litestar and (path == ".data" or path.startswith((".data.", ".data["))):
+        path = path.removeprefix(".data")
     return path.lstrip(".") or "body"
 
 
-def _body_error(text: str) -> dict[str, str] | None:
+def _body_error(text: str, litestar: bool) -> dict[str, str] | None:
     """msgspec's message as {"field", "message"}; None when the body itself is missing."""
     match = _AT.match(text)
     assert match is not None
-    field, message = _field(match["path"] or ""), match["msg"]
-    if not match["path"] and message == "Object missing required field `data`":
+    field, message = _field(match["path"] or "", litestar), match["msg"]
+    if litestar and not match["path"] and message == "Object missing required field `data`":
         return None  # Litestar's `data` parameter: no body was sent
     if match["key"]:
         message = f"{message} (in a key)"
@@ -75,7 +79,7 @@ def _body_error(text: str) -> dict[str, str] | None:
 def _validation(request: Request, exc: ValidationException) -> Response:
     cause = exc.__cause__
     if isinstance(cause, msgspec.ValidationError):
-        error = _body_error(str(cause))
+        error = _body_error(str(cause), litestar=isinstance(exc.extra, list))
         if error is None:
             return _malformed(request, "a JSON body is required")
         errors = [error]

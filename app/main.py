@@ -10,7 +10,6 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.auth import PUBLIC_PATHS, KeyAuthMiddleware, require_scope
 from app.config import Settings
-from app.content import require_json
 from app.errors import EXCEPTION_HANDLERS
 from app.routes import keys, meta, profiles, transactions
 from app.services import lifespan
@@ -29,7 +28,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings}),
         middleware=[DefineMiddleware(KeyAuthMiddleware, exclude=sorted(PUBLIC_PATHS))],
         guards=[require_scope],
-        before_request=require_json,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

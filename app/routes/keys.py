@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, delete, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from app.auth import caller
+from app.bodies import read_body
 from app.services import services
 from schemas.keys import Key, KeyCreate, KeyWithSecret
 from storage import keys
@@ -59,7 +60,8 @@ def _create(ctx: WriteContext, body: KeyCreate) -> tuple[KeyInfo, str]:
 
 
 @post("/keys", opt=ADMIN, status_code=201, summary="Create a key (admin)")
-async def create_key(request: Request, data: JSONBody[KeyCreate]) -> KeyWithSecret:
+async def create_key(request: Request) -> KeyWithSecret:
+    data = await read_body(request, KeyCreate)
     info, secret = await services(request).writer.run(_create, data)
     return _with_secret(info, secret)
 

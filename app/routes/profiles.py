@@ -7,11 +7,12 @@ from typing import Any, Literal
 
 import msgspec
 from litestar import Request, Response, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 from msgspec import UNSET
 
 from app.auth import caller
+from app.bodies import read_body
 from app.routes.common import json_list, page_bounds, snowflake, stream_json_array
 from app.services import services
 from schemas.profiles import (
@@ -47,17 +48,18 @@ def _ids(guild_id: str, user_id: str) -> tuple[int, int]:
 
 
 def _no_voicepoints(change: ProfileEdit | ProfileAdd, index: int | None = None) -> None:
-    if change.voicepoints is not UNSET:
-        err = InvalidValue(
-            "voicepoints",
-            "voicepoints cannot be edited here: move them with POST /transaction",
-            code="voicepoints_read_only",
-        )
-        if index is not None:
-            err.message = f"item {index}: {err.message}"
-            err.extra["index"] = index
-            err.extra["errors"][0]["field"] = f"[{index}].voicepoints"
-        raise err
+    if change.voicepoints is UNSET:
+        return
+    field = "voicepoints" if index is None else f"[{index}].voicepoints"
+    err = InvalidValue(
+        field,
+        "voicepoints cannot be edited here: move them with POST /transaction",
+        code="voicepoints_read_only",
+    )
+    if index is not None:  # as for every bulk error: "item N: …" and the index
+        err.message = f"item {index}: {err.message}"
+        err.extra["index"] = index
+    raise err
 
 
 async def _listing(
@@ -148,20 +150,19 @@ async def create(
     request: Request,
     guild_id: FromPath[str],
     user_id: FromPath[str],
-    data: JSONBody[ProfileCreate | None] = None,
 ) -> Response[Profile]:
     gid, uid = _ids(guild_id, user_id)
+    data = await read_body(request, ProfileCreate | None, required=False)
     command = CreateProfile(caller(request).bot_id, gid, uid, data or ProfileCreate())
     created, profile = await services(request).writer.run(create_profile, command)
     return Response(profile, status_code=201 if created else 200)
 
 
 @patch("/profile/{guild_id:str}/{user_id:str}", opt=WRITE, summary="Set the given fields")
-async def edit(
-    request: Request, guild_id: FromPath[str], user_id: FromPath[str], data: JSONBody[ProfileEdit]
-) -> Profile:
-    _no_voicepoints(data)
+async def edit(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
+    data = await read_body(request, ProfileEdit)
+    _no_voicepoints(data)
     command = EditProfiles(((gid, uid, data),), add=False, single=True)
     return (await services(request).writer.run(edit_profiles, command))[0]  # type: ignore[no-any-return]
 
@@ -171,11 +172,10 @@ async def edit(
     opt=WRITE,
     summary="Add the given numbers; creates the profile if missing",
 )
-async def add(
-    request: Request, guild_id: FromPath[str], user_id: FromPath[str], data: JSONBody[ProfileAdd]
-) -> Profile:
-    _no_voicepoints(data)
+async def add(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
+    data = await read_body(request, ProfileAdd)
+    _no_voicepoints(data)
     command = EditProfiles(((gid, uid, data),), add=True, single=True)
     return (await services(request).writer.run(edit_profiles, command))[0]  # type: ignore[no-any-return]
 
@@ -189,13 +189,15 @@ def _bulk_items(data: list[Any]) -> tuple[tuple[int, int, Any], ...]:
 
 
 @patch(["/profile", "/profile/"], opt=WRITE, summary="Bulk edit, atomic")
-async def bulk_edit(request: Request, data: JSONBody[list[ProfileEditItem]]) -> list[Profile]:
+async def bulk_edit(request: Request) -> list[Profile]:
+    data = await read_body(request, list[ProfileEditItem])
     command = EditProfiles(_bulk_items(data), add=False, single=False)
     return await services(request).writer.run(edit_profiles, command)  # type: ignore[no-any-return]
 
 
 @patch("/profile/add", opt=WRITE, summary="Bulk add, atomic; creates missing profiles")
-async def bulk_add(request: Request, data: JSONBody[list[ProfileAddItem]]) -> list[Profile]:
+async def bulk_add(request: Request) -> list[Profile]:
+    data = await read_body(request, list[ProfileAddItem])
     command = EditProfiles(_bulk_items(data), add=True, single=False)
     return await services(request).writer.run(edit_profiles, command)  # type: ignore[no-any-return]
 
