@@ -15,12 +15,15 @@ CHUNK = 500
 
 def _where(guild_id: int | None) -> tuple[str, tuple]:
     if guild_id is None:
-        return "open = 1", ()
+        # `guild_id IS NOT NULL` (always true of a profile) lets SQLite walk the partial
+        # index accounts_member in (guild, user) order instead of sorting the table.
+        return "open = 1 AND guild_id IS NOT NULL", ()
     return "open = 1 AND guild_id = ?", (pad(guild_id),)
 
 
 def count(conn: sqlite3.Connection, guild_id: int | None) -> int:
-    where, params = _where(guild_id)
+    # Counting everything reads the small partial index on open profiles instead.
+    where, params = ("open = 1", ()) if guild_id is None else _where(guild_id)
     return conn.execute(f"SELECT count(*) FROM accounts WHERE {where}", params).fetchone()[0]
 
 

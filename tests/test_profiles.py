@@ -500,3 +500,23 @@ def test_every_profile_response_uses_string_snowflakes(client: TestClient, auth:
     for p in client.get("/profile", headers=auth).json():
         assert isinstance(p["guild_id"], str) and isinstance(p["user_id"], str)
     assert client.get("/profile/guilds", headers=auth).json() == ["2", "18446744073709551615"]
+
+
+@pytest.mark.parametrize("guild", [None, 10])
+def test_list_queries_walk_the_index_instead_of_sorting(
+    client: TestClient, auth: dict, db: sqlite3.Connection, guild: int | None
+) -> None:
+    """A whole-list stream is many chunk queries: each must be an index range, or
+    streaming N profiles costs N²/CHUNK (see benchmarks/bench_profile_lists.py)."""
+    _populate(client, auth, MEMBERS)
+    seen: list[str] = []
+    db.set_trace_callback(seen.append)
+    profile_reads.page(db, guild, 2, 1)
+    _, after = profile_reads.chunk_after(db, guild, None)
+    profile_reads.chunk_after(db, guild, after)
+    db.set_trace_callback(None)
+    selects = [q for q in seen if q.lstrip().upper().startswith("SELECT")]
+    assert len(selects) >= 4
+    for query in selects:
+        plan = " ".join(str(row[3]) for row in db.execute(f"EXPLAIN QUERY PLAN {query}"))
+        assert "TEMP B-TREE" not in plan, (query, plan)
