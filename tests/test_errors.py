@@ -521,6 +521,8 @@ def test_openapi_is_public_and_documents_the_profile_api(client: TestClient) -> 
     assert r.status_code == 200
     paths = r.json()["paths"]
     assert {"get", "post", "patch", "delete"} <= set(paths["/profile/{guild_id}/{user_id}"])
+    # bodies are decoded by the handlers, so each write documents its body in words
+    assert "POST /transaction" in paths["/profile/{guild_id}/{user_id}"]["patch"]["description"]
     assert client.get("/schema/swagger").status_code == 200
 
 

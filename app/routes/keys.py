@@ -59,7 +59,14 @@ def _create(ctx: WriteContext, body: KeyCreate) -> tuple[KeyInfo, str]:
     return keys.create_key(ctx.conn, body.name, body.bot_id, scopes)
 
 
-@post("/keys", opt=ADMIN, status_code=201, summary="Create a key (admin)")
+@post(
+    "/keys",
+    opt=ADMIN,
+    status_code=201,
+    summary="Create a key (admin)",
+    description="JSON body: `name` (1-100 chars), `bot_id` (snowflake), optional `scopes` "
+    "(default: every scope but `admin`). The response carries the secret `key`, shown once.",
+)
 async def create_key(request: Request) -> KeyWithSecret:
     data = await read_body(request, KeyCreate)
     info, secret = await services(request).writer.run(_create, data)

@@ -42,6 +42,26 @@ WRITE = {"scope": "profiles:write"}
 View = Literal["list", "tree"]
 _encode = msgspec.json.encode
 
+# Bodies are decoded by the handlers (app/bodies.py), so OpenAPI cannot derive them:
+# each write documents its body here.
+_FIELDS = (
+    "`experience`, `level` (integers), `pray` `{date, streak}`, `text` "
+    "`{level, experience, message_count}` or null, `timespent` `{key: seconds}` "
+    "(keys ≤ 64 chars), `data` (JSON object ≤ 10 KB encoded, or null)"
+)
+_CREATE_DOC = (
+    f"JSON body, optional: any of {_FIELDS}, and `voicepoints` (opening balance, a ledger entry)."
+)
+_EDIT_DOC = (
+    f"JSON body: any of {_FIELDS}. Nested objects merge per key; `data` is replaced. "
+    "`voicepoints` → 422: use POST /transaction."
+)
+_ADD_DOC = (
+    "JSON body: numbers to add (negative allowed, results stay within [0, 2^53-1]) to "
+    "`experience`, `level`, `pray.*`, `text.*`, `timespent.*`; `data` keys are shallow-merged."
+)
+_BULK_DOC = "JSON array of items, each with `guild_id` and `user_id` plus the single-profile body: "
+
 
 def _ids(guild_id: str, user_id: str) -> tuple[int, int]:
     return snowflake("guild_id", guild_id), snowflake("user_id", user_id)
@@ -145,6 +165,7 @@ async def get_profile(request: Request, guild_id: FromPath[str], user_id: FromPa
     opt=WRITE,
     status_code=201,
     summary="Create a profile, or reset an existing one (201 created, 200 reset)",
+    description=_CREATE_DOC,
 )
 async def create(
     request: Request,
@@ -158,7 +179,12 @@ async def create(
     return Response(profile, status_code=201 if created else 200)
 
 
-@patch("/profile/{guild_id:str}/{user_id:str}", opt=WRITE, summary="Set the given fields")
+@patch(
+    "/profile/{guild_id:str}/{user_id:str}",
+    opt=WRITE,
+    summary="Set the given fields",
+    description=_EDIT_DOC,
+)
 async def edit(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
     data = await read_body(request, ProfileEdit)
@@ -171,6 +197,7 @@ async def edit(request: Request, guild_id: FromPath[str], user_id: FromPath[str]
     "/profile/{guild_id:str}/{user_id:str}/add",
     opt=WRITE,
     summary="Add the given numbers; creates the profile if missing",
+    description=_ADD_DOC,
 )
 async def add(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
@@ -188,14 +215,24 @@ def _bulk_items(data: list[Any]) -> tuple[tuple[int, int, Any], ...]:
     return tuple(items)
 
 
-@patch(["/profile", "/profile/"], opt=WRITE, summary="Bulk edit, atomic")
+@patch(
+    ["/profile", "/profile/"],
+    opt=WRITE,
+    summary="Bulk edit, atomic",
+    description=_BULK_DOC + _EDIT_DOC,
+)
 async def bulk_edit(request: Request) -> list[Profile]:
     data = await read_body(request, list[ProfileEditItem])
     command = EditProfiles(_bulk_items(data), add=False, single=False)
     return await services(request).writer.run(edit_profiles, command)  # type: ignore[no-any-return]
 
 
-@patch("/profile/add", opt=WRITE, summary="Bulk add, atomic; creates missing profiles")
+@patch(
+    "/profile/add",
+    opt=WRITE,
+    summary="Bulk add, atomic; creates missing profiles",
+    description=_BULK_DOC + _ADD_DOC,
+)
 async def bulk_add(request: Request) -> list[Profile]:
     data = await read_body(request, list[ProfileAddItem])
     command = EditProfiles(_bulk_items(data), add=True, single=False)
