@@ -347,3 +347,20 @@ def test_keys_are_random_and_stored_only_as_hashes(
     dump = "\n".join(db.iterdump())
     for secret in secrets:
         assert secret not in dump and secret[4:] not in dump
+
+
+def test_a_lookup_in_flight_during_a_revoke_does_not_cache_the_old_key() -> None:
+    """The middleware reads a key, the key is revoked, then the read's answer arrives:
+    caching it would let the revoked key work for the cache's lifetime."""
+    from app.services import KeyCache
+
+    cache = KeyCache(ttl=60.0)
+    info = keys.KeyInfo(7, "k", BOT, keys.DEFAULT_SCOPES, 0.0)
+    ticket = cache.ticket()  # the lookup starts
+    cache.forget(7)  # revoked/rotated and forgotten meanwhile
+    cache.put(b"digest", info, ticket)  # the lookup's stale answer
+    assert cache.get(b"digest") is None
+    cache.put(b"digest", info, cache.ticket())  # a lookup started after the forget
+    assert cache.get(b"digest") == info
+    cache.forget(7)
+    assert cache.get(b"digest") is None
