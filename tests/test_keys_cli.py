@@ -158,3 +158,21 @@ def test_the_environment_variable_names_the_database_and_db_wins(tmp_path: Path)
     listed = cli("keys", "list", "--db", str(from_option), env=env).stdout
     assert "via-option" in listed and "via-env" not in listed
     assert "via-option" not in cli("keys", "list", env=env).stdout
+
+
+def test_key_equals_dollar_paren_in_a_real_shell(db_path: Path, app_client: TestClient) -> None:
+    script = (
+        f'KEY=$("{sys.executable}" -m app.cli keys create --name n --bot-id 1 --db "{db_path}")'
+        ' && printf "%s" "$KEY"'
+    )
+    done = subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert KEY.fullmatch(done.stdout)
+    assert app_client.get("/auth/me", headers={"Authorization": done.stdout}).status_code == 200

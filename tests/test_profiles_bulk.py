@@ -203,3 +203,92 @@ def test_requests_before_and_after_a_refused_bulk_apply(
     assert client.patch("/profile", json=bad, headers=auth).status_code == 404
     r = client.patch("/profile/add", json=[{"guild_id": 1, "user_id": 1, "level": 1}], headers=auth)
     assert r.json()[0]["level"] == 8
+
+
+# -- concurrency and the real server -------------------------------------------------------
+
+
+async def test_bulks_sharing_one_group_commit_stay_atomic(db_path: Any) -> None:
+    """Twenty bulks committed in the writer's one transaction (group commit): each
+    refused bulk rolls back alone, each accepted one is fully there."""
+    import asyncio
+    import threading
+
+    import msgspec
+
+    from schemas.profiles import ProfileAdd
+    from storage.db import connect
+    from storage.errors import InvalidValue
+    from storage.migrations import apply_migrations
+    from storage.profile_writes import EditProfiles, edit_profiles
+    from storage.writer import Writer
+
+    conn = connect(db_path)
+    apply_migrations(conn)
+    conn.close()
+    writer = Writer(db_path)
+    writer.start()
+    try:
+        running, gate = threading.Event(), threading.Event()
+
+        def hold(ctx: Any, _: None) -> None:
+            running.set()
+            gate.wait(30)
+
+        # Hold the writer so every command queues behind this task, then release it.
+        held = asyncio.ensure_future(writer.run(hold, None))
+        for _ in range(3000):  # bounded waits (~30 s at most on a loaded machine)
+            if running.is_set():
+                break
+            await asyncio.sleep(0.01)
+
+        def bulk(*items: tuple[int, int, dict]) -> EditProfiles:
+            changes = tuple((g, u, msgspec.convert(c, ProfileAdd)) for g, u, c in items)
+            return EditProfiles(changes, add=True, single=False)
+
+        good = [bulk((1, u, {"experience": 1}), (2, u, {})) for u in range(10)]
+        bad = [bulk((3, u, {}), (4, u, {"level": -5})) for u in range(10)]
+        commands = [c for pair in zip(good, bad, strict=True) for c in pair]
+        sent = [asyncio.ensure_future(writer.run(edit_profiles, c)) for c in commands]
+        for _ in range(3000):
+            if writer.queue_depth >= len(commands):
+                break
+            await asyncio.sleep(0.01)
+        gate.set()
+        await held
+        outcomes = await asyncio.gather(*sent, return_exceptions=True)
+        assert writer.stats.last_batch_size == len(commands)  # one transaction for all
+        assert [type(o) for o in outcomes[1::2]] == [InvalidValue] * 10
+        assert all(len(o) == 2 for o in outcomes[::2])  # type: ignore[arg-type]
+    finally:
+        await writer.close()
+    check = sqlite3.connect(db_path)
+    rows = check.execute("SELECT guild_id, user_id FROM accounts WHERE open = 1").fetchall()
+    check.close()
+    assert sorted((int(g), int(u)) for g, u in rows) == sorted(
+        [(1, u) for u in range(10)] + [(2, u) for u in range(10)]
+    )
+
+
+@pytest.mark.server
+def test_the_real_server_streams_long_lists(server: Any) -> None:
+    """granian, not the test client: chunked JSON of more than one read chunk."""
+    with server.client() as c:
+        items = [{"guild_id": 1 + u % 3, "user_id": u} for u in range(1234)]
+        assert c.patch("/profile/add", json=items).status_code == 200
+        listed = c.get("/profile", params={"limit": 0})
+        assert listed.headers["x-total-count"] == "1234"
+        profiles = listed.json()
+        assert [(int(p["guild_id"]), int(p["user_id"])) for p in profiles] == sorted(
+            (1 + u % 3, u) for u in range(1234)
+        )
+        tree = c.get("/profile", params={"view": "tree"}).json()
+        assert {g: len(users) for g, users in tree.items()} == {"1": 412, "2": 411, "3": 411}
+        assert (
+            c.patch(
+                "/profile",
+                content=b"x=1",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ).status_code
+            == 415
+        )
