@@ -23,7 +23,8 @@ Delta = Annotated[int, Meta(ge=-MAX_COUNTER, le=MAX_COUNTER)]
 
 # A Discord id as a JSON string or integer. The 2**64 bound is checked by
 # `check_snowflakes` in the Struct's __post_init__ (msgspec constraints stop at int64).
-Snowflake = Annotated[int, Meta(ge=0)] | Annotated[str, Meta(pattern=r"^[0-9]{1,20}$")]
+# `\Z`, not `$`: "$" would also accept a trailing newline.
+Snowflake = Annotated[int, Meta(ge=0)] | Annotated[str, Meta(pattern=r"^[0-9]{1,20}\Z")]
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -82,7 +82,18 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
 
 # -- snowflakes ------------------------------------------------------------------------------
 
-BAD_PATH_IDS = ["abc", "1" * 21, str(2**64), "99999999999999999999", "-1", "1.5", "0x1", "１２"]
+BAD_PATH_IDS = [
+    "abc",
+    "1" * 21,
+    str(2**64),
+    "99999999999999999999",
+    "-1",
+    "1.5",
+    "0x1",
+    "１２",
+    "1%0A",
+    "%201",
+]
 PATH_ROUTES = [
     ("GET", "/profile/{}", "guild_id"),
     ("GET", "/profile/{}/2", "guild_id"),
@@ -129,6 +140,7 @@ BAD_BODY_IDS: list[Any] = [
     None,
     "",
     " 1",
+    "1\n",
     [1],
 ]
 

@@ -15,13 +15,13 @@ from storage.errors import InvalidValue
 __all__ = ["json_list", "page_bounds", "snowflake", "stream_json_array"]
 
 T = TypeVar("T")
-_DIGITS = re.compile(r"^[0-9]{1,20}$")
+_DIGITS = re.compile(r"[0-9]{1,20}")  # used with fullmatch: no trailing newline
 _encode = msgspec.json.encode
 
 
 def snowflake(field: str, raw: str) -> int:
     """A Discord id from a path or query string: 1-20 digits, below 2^64 (SPEC §4)."""
-    if not _DIGITS.match(raw) or int(raw) >= 2**64:
+    if not _DIGITS.fullmatch(raw) or int(raw) >= 2**64:
         raise InvalidValue(field, f"{raw!r} is not a snowflake (1-20 digits, below 2^64)")
     return int(raw)
 
