@@ -58,3 +58,5 @@ async def read_body(request: Request, type_: Any, *, required: bool = True) -> A
         raise ValidationException(str(exc)) from exc
     except msgspec.DecodeError as exc:
         raise ClientException(f"JSON is malformed: {exc}") from exc
+    except RecursionError as exc:  # `[[[[…]]]]` a thousand deep fits easily in 1 MiB
+        raise ClientException("JSON is nested too deeply to read") from exc

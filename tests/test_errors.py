@@ -326,6 +326,30 @@ CASES: list[tuple[str, str, Any, int, str, str | None]] = [
     ("PATCH", "/profile/1/2/add", NO_BODY, 400, "malformed_json", None),
     ("PATCH", "/profile", NO_BODY, 400, "malformed_json", None),
     ("PATCH", "/profile/add", b"", 400, "malformed_json", None),
+    (
+        "PATCH",
+        "/profile/1/2",
+        b'{"data": {"a": ' + b"[" * 5000 + b"]" * 5000 + b"}}",
+        400,
+        "malformed_json",
+        None,
+    ),
+    (
+        "POST",
+        "/profile/1/3",
+        b'{"data": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001,
+        400,
+        "malformed_json",
+        None,
+    ),
+    (
+        "PATCH",
+        "/profile/add",
+        b'[{"guild_id": 1, "user_id": 2, "data": {"a": ' + b"[" * 5000 + b"]" * 5000 + b"}}]",
+        400,
+        "malformed_json",
+        None,
+    ),
     # routing: the same JSON shape
     ("PUT", "/profile/1/2", {}, 405, "method_not_allowed", None),
     ("POST", "/profile", {}, 405, "method_not_allowed", None),
@@ -415,6 +439,40 @@ def test_data_limit_is_10_kb_encoded(
         assert err["index"] == 0
     assert snapshot(db) == before
     ok = client.request(method, path, json=make(AT_LIMIT), headers=auth)
+    assert ok.status_code in (200, 201), ok.text
+
+
+def _nested(depth: int) -> dict:
+    data: dict = {}
+    for _ in range(depth - 1):
+        data = {"a": data}
+    return data
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "make"),
+    [
+        ("POST", "/profile/1/3", lambda d: {"data": d}),
+        ("PATCH", "/profile/1/2", lambda d: {"data": d}),
+        ("PATCH", "/profile/1/3/add", lambda d: {"data": d}),
+        ("PATCH", "/profile/add", lambda d: [{"guild_id": 1, "user_id": 3, "data": d}]),
+    ],
+)
+def test_data_nesting_is_limited_to_64_levels(
+    client: TestClient,
+    auth: dict,
+    db: sqlite3.Connection,
+    seeded: None,
+    method: str,
+    path: str,
+    make: Any,
+) -> None:
+    before = snapshot(db)
+    r = client.request(method, path, json=make(_nested(65)), headers=auth)
+    err = assert_error_shape(r, 422, "validation_error")
+    assert err["errors"][0]["field"].endswith("data")
+    assert snapshot(db) == before
+    ok = client.request(method, path, json=make(_nested(64)), headers=auth)
     assert ok.status_code in (200, 201), ok.text
 
 
