@@ -131,7 +131,8 @@ def keys_list(args: argparse.Namespace) -> int:
     print("id\tname\tbot_id\tscopes\tstate")
     for k in listed:
         state = "revoked" if k.revoked_at else "active"
-        print(f"{k.id}\t{k.name}\t{k.bot_id}\t{','.join(k.scopes)}\t{state}")
+        name = " ".join(k.name.split())  # one line per key, tabs only between columns
+        print(f"{k.id}\t{name}\t{k.bot_id}\t{','.join(k.scopes)}\t{state}")
     return 0
 
 

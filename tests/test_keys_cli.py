@@ -176,3 +176,10 @@ def test_key_equals_dollar_paren_in_a_real_shell(db_path: Path, app_client: Test
     assert done.returncode == 0, done.stderr
     assert KEY.fullmatch(done.stdout)
     assert app_client.get("/auth/me", headers={"Authorization": done.stdout}).status_code == 200
+
+
+def test_list_keeps_one_line_per_key_whatever_the_name(db_path: Path) -> None:
+    create(db_path, name="tab\there\nnewline")
+    lines = cli("keys", "list", "--db", str(db_path)).stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[1].split("\t")[1] == "tab here newline"

@@ -520,3 +520,14 @@ def test_list_queries_walk_the_index_instead_of_sorting(
     for query in selects:
         plan = " ".join(str(row[3]) for row in db.execute(f"EXPLAIN QUERY PLAN {query}"))
         assert "TEMP B-TREE" not in plan, (query, plan)
+
+
+def test_a_create_the_ledger_refuses_leaves_no_profile(
+    client: TestClient, auth: dict, db: sqlite3.Connection
+) -> None:
+    ensure(client, auth, 1, 2, voicepoints=MAX)  # the bot's treasury is now at -MAX
+    before = snapshot(db)
+    r = client.post("/profile/1/3", json={"voicepoints": 5, "level": 4}, headers=auth)
+    assert (r.status_code, r.json()["code"]) == (409, "balance_limit")
+    assert client.get("/profile/1/3", headers=auth).status_code == 404
+    assert snapshot(db) == before
