@@ -506,6 +506,18 @@ def test_body_over_1_mib_is_413(shared: Shared, method: str, path: str) -> None:
     assert snapshot(db) == before
 
 
+@pytest.mark.parametrize(("size", "status"), [(1024 * 1024, 200), (1024 * 1024 + 1, 413)])
+def test_the_body_limit_is_exactly_1_mib(
+    client: TestClient, auth: dict, seeded: None, size: int, status: int
+) -> None:
+    body = b'{"level": 3}'
+    padded = body + b" " * (size - len(body))  # JSON whitespace: only the size changes
+    r = client.patch(
+        "/profile/1/2", content=padded, headers={**auth, "Content-Type": "application/json"}
+    )
+    assert r.status_code == status, r.text
+
+
 # -- content types ---------------------------------------------------------------------------
 
 
