@@ -531,3 +531,22 @@ def test_a_create_the_ledger_refuses_leaves_no_profile(
     assert (r.status_code, r.json()["code"]) == (409, "balance_limit")
     assert client.get("/profile/1/3", headers=auth).status_code == 404
     assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 500])
+def test_pages_larger_than_a_chunk_are_streamed_with_the_same_content(
+    client: TestClient, auth: dict, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(profile_reads, "CHUNK", chunk)
+    _populate(client, auth, MEMBERS)
+    for path, members in (
+        ("/profile", ORDERED),
+        ("/profile/10", [m for m in ORDERED if m[0] == 10]),
+    ):
+        for limit in range(1, len(members) + 2):
+            for page in range(len(members) + 2):
+                r = client.get(f"{path}?limit={limit}&page={page}", headers=auth)
+                assert r.status_code == 200
+                assert r.headers["x-total-count"] == str(len(members))
+                got = ids(json.loads(r.content))
+                assert got == members[limit * page : limit * (page + 1)], (path, limit, page)

@@ -89,15 +89,32 @@ async def _listing(
     if view == "tree":
         return Stream(_tree(request, guild_id), media_type="application/json")
     bounds = page_bounds(limit, page)
-    if bounds is None:
-        total = await readers.call(profile_reads.count, guild_id)
+    if bounds is not None and bounds[0] <= profile_reads.CHUNK:
+        items, total = await readers.call(profile_reads.page, guild_id, *bounds)
+        return json_list(items, total)
+    # Everything, or a page larger than a chunk: streamed, so a client asking for
+    # `limit=1000000000` costs no more memory than `limit=0`.
+    wanted, offset = bounds if bounds is not None else (None, 0)
+    total = await readers.call(profile_reads.count, guild_id)
+    start = None
+    if offset:
+        start = await readers.call(profile_reads.key_at, guild_id, offset - 1)
+        if start is None:
+            return json_list([], total)
+    remaining = wanted
 
-        async def next_chunk(after: Any) -> tuple[list[Profile], Any]:
-            return await readers.call(profile_reads.chunk_after, guild_id, after)
+    async def next_chunk(after: Any) -> tuple[list[Profile], Any]:
+        nonlocal remaining
+        cursor = after if after is not None else start
+        items, cursor = await readers.call(profile_reads.chunk_after, guild_id, cursor)
+        if remaining is not None:
+            items = items[:remaining]
+            remaining -= len(items)
+            if not remaining:
+                cursor = None
+        return items, cursor
 
-        return stream_json_array(next_chunk, total)
-    items, total = await readers.call(profile_reads.page, guild_id, *bounds)
-    return json_list(items, total)
+    return stream_json_array(next_chunk, total)
 
 
 async def _tree(request: Request, guild_id: int | None) -> AsyncIterator[bytes]:
