@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Any
 
-import msgspec
 from litestar import Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery
-from litestar.response import Stream
 from msgspec import UNSET
 
 from app.auth import caller
 from app.bodies import read_body
-from app.routes.common import json_list, page_bounds, snowflake, stream_json_array
+from app.routes.common import snowflake
+from app.routes.profile_listing import View, listing
 from app.services import services
 from schemas.profiles import (
     Profile,
@@ -39,8 +37,6 @@ __all__ = ["ROUTES"]
 
 READ = {"scope": "profiles:read"}
 WRITE = {"scope": "profiles:write"}
-View = Literal["list", "tree"]
-_encode = msgspec.json.encode
 
 # Bodies are decoded by the handlers (app/bodies.py), so OpenAPI cannot derive them:
 # each write documents its body here.
@@ -82,60 +78,6 @@ def _no_voicepoints(change: ProfileEdit | ProfileAdd, index: int | None = None) 
     raise err
 
 
-async def _listing(
-    request: Request, guild_id: int | None, limit: int, page: int, view: View
-) -> Response | Stream:
-    readers = services(request).readers
-    if view == "tree":
-        return Stream(_tree(request, guild_id), media_type="application/json")
-    bounds = page_bounds(limit, page)
-    if bounds is not None and bounds[0] <= profile_reads.CHUNK:
-        items, total = await readers.call(profile_reads.page, guild_id, *bounds)
-        return json_list(items, total)
-    # Everything, or a page larger than a chunk: streamed, so a client asking for
-    # `limit=1000000000` costs no more memory than `limit=0`.
-    wanted, offset = bounds if bounds is not None else (None, 0)
-    total = await readers.call(profile_reads.count, guild_id)
-    start = None
-    if offset:
-        start = await readers.call(profile_reads.key_at, guild_id, offset - 1)
-        if start is None:
-            return json_list([], total)
-    remaining = wanted
-
-    async def next_chunk(after: Any) -> tuple[list[Profile], Any]:
-        nonlocal remaining
-        cursor = after if after is not None else start
-        items, cursor = await readers.call(profile_reads.chunk_after, guild_id, cursor)
-        if remaining is not None:
-            items = items[:remaining]
-            remaining -= len(items)
-            if not remaining:
-                cursor = None
-        return items, cursor
-
-    return stream_json_array(next_chunk, total)
-
-
-async def _tree(request: Request, guild_id: int | None) -> AsyncIterator[bytes]:
-    """`{guild_id: {user_id: profile}}`, streamed in guild order."""
-    readers = services(request).readers
-    after, current, sep = None, None, b""
-    yield b"{"
-    while True:
-        items, after = await readers.call(profile_reads.chunk_after, guild_id, after)
-        for p in items:
-            if p.guild_id != current:
-                yield (b"" if current is None else b"},") + _encode(p.guild_id) + b":{"
-                current = p.guild_id
-                sep = b""
-            yield sep + _encode(p.user_id) + b":" + _encode(p)
-            sep = b","
-        if after is None:
-            break
-    yield b"}}" if current is not None else b"}"
-
-
 @get("/profile", opt=READ, summary="All profiles, by guild then user")
 async def list_profiles(
     request: Request,
@@ -143,7 +85,7 @@ async def list_profiles(
     page: FromQuery[int] = 0,
     view: FromQuery[View] = "list",
 ) -> Any:
-    return await _listing(request, None, limit, page, view)
+    return await listing(request, None, limit, page, view)
 
 
 @get("/profile/guilds", opt=READ, summary="Guild ids with at least one profile")
@@ -165,7 +107,7 @@ async def list_guild(
     page: FromQuery[int] = 0,
     view: FromQuery[View] = "list",
 ) -> Any:
-    return await _listing(request, snowflake("guild_id", guild_id), limit, page, view)
+    return await listing(request, snowflake("guild_id", guild_id), limit, page, view)
 
 
 @get("/profile/{guild_id:str}/{user_id:str}", opt=READ, summary="One profile")
