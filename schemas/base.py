@@ -23,8 +23,9 @@ Delta = Annotated[int, Meta(ge=-MAX_COUNTER, le=MAX_COUNTER)]
 
 # A Discord id as a JSON string or integer. The 2**64 bound is checked by
 # `check_snowflakes` in the Struct's __post_init__ (msgspec constraints stop at int64).
-# `\Z`, not `$`: "$" would also accept a trailing newline.
-Snowflake = Annotated[int, Meta(ge=0)] | Annotated[str, Meta(pattern=r"^[0-9]{1,20}\Z")]
+# `(?!\n)$`: Python's bare "$" also matches before a trailing newline; `\Z` would
+# fix that but means nothing to the JavaScript regexes of OpenAPI tools.
+Snowflake = Annotated[int, Meta(ge=0)] | Annotated[str, Meta(pattern=r"^[0-9]{1,20}(?!\n)$")]
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

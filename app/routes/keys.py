@@ -8,7 +8,7 @@ from litestar import Request, delete, get, post
 from litestar.params import FromPath
 
 from app.auth import caller
-from app.bodies import read_body
+from app.bodies import documented, read_body
 from app.services import services
 from schemas.keys import Key, KeyCreate, KeyWithSecret
 from storage import keys
@@ -66,6 +66,7 @@ def _create(ctx: WriteContext, body: KeyCreate) -> tuple[KeyInfo, str]:
     summary="Create a key (admin)",
     description="JSON body: `name` (1-100 chars), `bot_id` (snowflake), optional `scopes` "
     "(default: every scope but `admin`). The response carries the secret `key`, shown once.",
+    operation_class=documented(KeyCreate),
 )
 async def create_key(request: Request) -> KeyWithSecret:
     data = await read_body(request, KeyCreate)

@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery
 from msgspec import UNSET
 
 from app.auth import caller
-from app.bodies import read_body
+from app.bodies import documented, read_body
 from app.routes.common import snowflake
 from app.routes.profile_listing import View, listing
 from app.services import services
@@ -38,8 +38,8 @@ __all__ = ["ROUTES"]
 READ = {"scope": "profiles:read"}
 WRITE = {"scope": "profiles:write"}
 
-# Bodies are decoded by the handlers (app/bodies.py), so OpenAPI cannot derive them:
-# each write documents its body here.
+# Bodies are decoded by the handlers (app/bodies.py): `documented(...)` gives OpenAPI
+# their schemas, these texts what the fields mean.
 _FIELDS = (
     "`experience`, `level` (integers), `pray` `{date, streak}`, `text` "
     "`{level, experience, message_count}` or null, `timespent` `{key: seconds}` "
@@ -125,6 +125,7 @@ async def get_profile(request: Request, guild_id: FromPath[str], user_id: FromPa
     status_code=201,
     summary="Create a profile, or reset an existing one (201 created, 200 reset)",
     description=_CREATE_DOC,
+    operation_class=documented(ProfileCreate | None, required=False),
 )
 async def create(
     request: Request,
@@ -143,6 +144,7 @@ async def create(
     opt=WRITE,
     summary="Set the given fields",
     description=_EDIT_DOC,
+    operation_class=documented(ProfileEdit),
 )
 async def edit(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
@@ -157,6 +159,7 @@ async def edit(request: Request, guild_id: FromPath[str], user_id: FromPath[str]
     opt=WRITE,
     summary="Add the given numbers; creates the profile if missing",
     description=_ADD_DOC,
+    operation_class=documented(ProfileAdd),
 )
 async def add(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
@@ -179,6 +182,7 @@ def _bulk_items(data: list[Any]) -> tuple[tuple[int, int, Any], ...]:
     opt=WRITE,
     summary="Bulk edit, atomic",
     description=_BULK_DOC + _EDIT_DOC,
+    operation_class=documented(list[ProfileEditItem]),
 )
 async def bulk_edit(request: Request) -> list[Profile]:
     data = await read_body(request, list[ProfileEditItem])
@@ -191,6 +195,7 @@ async def bulk_edit(request: Request) -> list[Profile]:
     opt=WRITE,
     summary="Bulk add, atomic; creates missing profiles",
     description=_BULK_DOC + _ADD_DOC,
+    operation_class=documented(list[ProfileAddItem]),
 )
 async def bulk_add(request: Request) -> list[Profile]:
     data = await read_body(request, list[ProfileAddItem])
