@@ -55,6 +55,7 @@ def fields(profile: dict) -> dict:
 def test_create_without_values_gives_the_defaults(
     client: TestClient, auth: dict, kwargs: dict
 ) -> None:
+    kwargs = dict(kwargs)  # the parametrized dict is shared between runs
     headers = {**auth, **kwargs.pop("headers", {})}
     r = client.post("/profile/131853185391/1242154218", headers=headers, **kwargs)
     assert r.status_code == 201, r.text
