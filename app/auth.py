@@ -35,10 +35,11 @@ class KeyAuthMiddleware(AbstractAuthenticationMiddleware):
         digest = keys.hash_secret(secret)
         info = services.keys.get(digest)
         if info is None:
+            ticket = services.keys.ticket()
             row = await services.readers.call(keys.lookup, secret)
             if row is None:
                 raise NotAuthorizedException("unknown or revoked API key")
-            services.keys.put(digest, row)
+            services.keys.put(digest, row, ticket)
             info = row
         return AuthenticationResult(user=info, auth=digest)
 

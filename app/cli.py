@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 from app import cli_ops
@@ -93,6 +95,9 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+_SNOWFLAKE = re.compile(r"[0-9]{1,20}")
+
+
 def keys_create(args: argparse.Namespace) -> int:
     scopes = tuple(args.scope or keys.DEFAULT_SCOPES)
     if args.admin:
@@ -102,14 +107,19 @@ def keys_create(args: argparse.Namespace) -> int:
         _err(f"unknown scope {unknown[0]!r}; scopes are: {', '.join(keys.SCOPES)}")
         return 2
     bot = args.bot_id
-    if not bot.isdigit() or len(bot) > 20 or int(bot) >= 2**64:
+    # ASCII digits only: str.isdigit() would also take "１２" or "²".
+    if not _SNOWFLAKE.fullmatch(bot) or int(bot) >= 2**64:
         _err(f"--bot-id {bot!r} is not a snowflake (1-20 digits, below 2^64)")
         return 2
+    if not 1 <= len(args.name) <= 100:
+        _err("--name must be 1 to 100 characters")
+        return 2
     _, conn = _open(args)
-    info, secret = _write(conn, keys.create_key, args.name, bot, scopes)
+    with closing(conn):
+        info, secret = _write(conn, keys.create_key, args.name, bot, scopes)
     _err(
         f"created key {info.id} {info.name!r} for bot {info.bot_id} with scopes: "
-        f"{' '.join(info.scopes)}"
+        f"{' '.join(info.scopes) or '(none)'}"
     )
     print(secret)
     return 0
@@ -117,10 +127,13 @@ def keys_create(args: argparse.Namespace) -> int:
 
 def keys_list(args: argparse.Namespace) -> int:
     _, conn = _open(args)
+    with closing(conn):
+        listed = keys.list_keys(conn)
     print("id\tname\tbot_id\tscopes\tstate")
-    for k in keys.list_keys(conn):
+    for k in listed:
         state = "revoked" if k.revoked_at else "active"
-        print(f"{k.id}\t{k.name}\t{k.bot_id}\t{','.join(k.scopes)}\t{state}")
+        name = " ".join(k.name.split())  # one line per key, tabs only between columns
+        print(f"{k.id}\t{name}\t{k.bot_id}\t{','.join(k.scopes)}\t{state}")
     return 0
 
 
@@ -131,6 +144,8 @@ def keys_revoke(args: argparse.Namespace) -> int:
     except keys.KeyNotFound as exc:
         _err(exc.message)
         return 1
+    finally:
+        conn.close()
     _err(f"revoked key {info.id} {info.name!r}")
     return 0
 

@@ -29,7 +29,11 @@ _CODES = {
     500: "internal_error",
     503: "storage_unavailable",
 }
-_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_AT = re.compile(r"^(?P<msg>.*?)(?: - at (?P<key>`key` in )?`\$(?P<path>[^`]*)`)?$", re.S)
+# msgspec names a missing or unknown field only in its message; a Struct's
+# __post_init__ names it as "field: message". Either way the client gets the field.
+_NAMED = re.compile(r"^Object (?:contains unknown|missing required) field `(?P<name>[^`]+)`$")
+_POST_INIT = re.compile(r"^(?P<name>[a-z_]+): (?P<msg>.+)$", re.S)
 
 # Areas that keep their reference API's numeric `code` (SPEC §8, §9).
 NUMERIC_CODE_PREFIXES = ("/reputation", "/settings")
@@ -47,19 +51,38 @@ def error_response(request: Request | None, body: dict, headers: dict | None = N
     )
 
 
-def _field(path: str) -> str:
-    """`$.data[1].amount` as Litestar reports it, as the client named it: `[1].amount`."""
-    path = path.removeprefix(".data") if path.startswith(".data") else path
+def _field(path: str, litestar: bool) -> str:
+    """`$.data[1].amount` as Litestar reports it, as the client named it: `[1].amount`.
+
+    Bodies decoded by the handlers themselves (app/bodies.py) have no `data` root,
+    and there `$.data` is a real field (a profile's `data`)."""
+    if litestar and (path == ".data" or path.startswith((".data.", ".data["))):
+        path = path.removeprefix(".data")
     return path.lstrip(".") or "body"
+
+
+def _body_error(text: str, litestar: bool) -> dict[str, str] | None:
+    """msgspec's message as {"field", "message"}; None when the body itself is missing."""
+    match = _AT.match(text)
+    assert match is not None
+    field, message = _field(match["path"] or "", litestar), match["msg"]
+    if litestar and not match["path"] and message == "Object missing required field `data`":
+        return None  # Litestar's `data` parameter: no body was sent
+    if match["key"]:
+        message = f"{message} (in a key)"
+    elif named := _NAMED.match(message) or _POST_INIT.match(message):
+        field = named["name"] if field == "body" else f"{field}.{named['name']}"
+        message = named.groupdict().get("msg") or message
+    return {"field": field, "message": message}
 
 
 def _validation(request: Request, exc: ValidationException) -> Response:
     cause = exc.__cause__
     if isinstance(cause, msgspec.ValidationError):
-        match = _AT.match(str(cause))
-        assert match is not None
-        field, message = _field(match["path"] or ""), match["msg"]
-        errors = [{"field": field, "message": message}]
+        error = _body_error(str(cause), litestar=isinstance(exc.extra, list))
+        if error is None:
+            return _malformed(request, "a JSON body is required")
+        errors = [error]
     elif isinstance(exc.extra, list) and exc.extra:
         errors = [
             {"field": str(e.get("key", "")), "message": str(e.get("message", ""))}
@@ -68,10 +91,10 @@ def _validation(request: Request, exc: ValidationException) -> Response:
         ]
         if any("JSON is malformed" in e["message"] for e in errors):
             return _malformed(request, errors[0]["message"])
+        if any(not e["field"] and "field `data`" in e["message"] for e in errors):
+            return _malformed(request, "a JSON body is required")
     else:
         return _malformed(request, str(exc.detail))
-    if request.method != "GET" and not errors[0]["field"] and "'data'" in errors[0]["message"]:
-        return _malformed(request, "a JSON body is required")
     first = errors[0]
     summary = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
     index = re.match(r"^\[(\d+)\]", first["field"])

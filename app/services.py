@@ -23,10 +23,16 @@ __all__ = ["Services", "lifespan", "services"]
 
 @dataclass
 class KeyCache:
-    """Verified keys by secret hash, so a request costs no database read."""
+    """Verified keys by secret hash, so a request costs no database read.
+
+    A lookup that was already reading the database when its key was revoked or
+    rotated must not cache the old answer: callers take a `ticket()` before the
+    read and `put` is refused if the key was forgotten since."""
 
     ttl: float
     _entries: dict[bytes, tuple[keys.KeyInfo, float]] = field(default_factory=dict)
+    _forgets: int = 0
+    _forgotten_at: dict[int, int] = field(default_factory=dict)
 
     def get(self, digest: bytes) -> keys.KeyInfo | None:
         hit = self._entries.get(digest)
@@ -34,10 +40,17 @@ class KeyCache:
             return None
         return hit[0]
 
-    def put(self, digest: bytes, info: keys.KeyInfo) -> None:
+    def ticket(self) -> int:
+        return self._forgets
+
+    def put(self, digest: bytes, info: keys.KeyInfo, ticket: int | None = None) -> None:
+        if ticket is not None and self._forgotten_at.get(info.id, -1) >= ticket:
+            return  # revoked or rotated while this lookup was in flight
         self._entries[digest] = (info, time.monotonic() + self.ttl)
 
     def forget(self, key_id: int) -> None:
+        self._forgotten_at[key_id] = self._forgets
+        self._forgets += 1
         for digest, (info, _) in list(self._entries.items()):
             if info.id == key_id:
                 del self._entries[digest]

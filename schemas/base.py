@@ -23,7 +23,9 @@ Delta = Annotated[int, Meta(ge=-MAX_COUNTER, le=MAX_COUNTER)]
 
 # A Discord id as a JSON string or integer. The 2**64 bound is checked by
 # `check_snowflakes` in the Struct's __post_init__ (msgspec constraints stop at int64).
-Snowflake = Annotated[int, Meta(ge=0)] | Annotated[str, Meta(pattern=r"^[0-9]{1,20}$")]
+# `(?!\n)$`: Python's bare "$" also matches before a trailing newline; `\Z` would
+# fix that but means nothing to the JavaScript regexes of OpenAPI tools.
+Snowflake = Annotated[int, Meta(ge=0)] | Annotated[str, Meta(pattern=r"^[0-9]{1,20}(?!\n)$")]
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -38,4 +40,5 @@ def check_snowflakes(obj: Any, *fields: str) -> None:
     for name in fields:
         value = getattr(obj, name)
         if int(value) > MAX_SNOWFLAKE:
-            raise ValueError(f"{name} must be below 2^64")
+            # "field: message" lets the error handler name the field (app/errors.py).
+            raise ValueError(f"{name}: must be below 2^64")

@@ -16,6 +16,8 @@ __all__ = [
     "DEFAULT_SCOPES",
     "SCOPES",
     "KeyInfo",
+    "KeyNotFound",
+    "count_keys",
     "create_key",
     "hash_secret",
     "list_keys",
@@ -86,6 +88,8 @@ def list_keys(conn: sqlite3.Connection, include_revoked: bool = True) -> list[Ke
 
 
 def revoke_key(conn: sqlite3.Connection, key_id: int) -> KeyInfo:
+    if not 0 < key_id < 2**63:  # ids are SQLite rowids; a larger int would not even bind
+        raise KeyNotFound(f"no key with id {key_id}")
     conn.execute(
         "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
         (time.time(), key_id),

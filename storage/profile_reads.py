@@ -8,19 +8,22 @@ from schemas.profiles import Profile
 from storage.ids import pad, unpad
 from storage.profiles import COLUMNS, to_profile
 
-__all__ = ["chunk_after", "count", "get", "guilds", "page", "user_guilds"]
+__all__ = ["CHUNK", "chunk_after", "count", "get", "guilds", "key_at", "page", "user_guilds"]
 
 CHUNK = 500
 
 
 def _where(guild_id: int | None) -> tuple[str, tuple]:
     if guild_id is None:
-        return "open = 1", ()
+        # `guild_id IS NOT NULL` (always true of a profile) lets SQLite walk the partial
+        # index accounts_member in (guild, user) order instead of sorting the table.
+        return "open = 1 AND guild_id IS NOT NULL", ()
     return "open = 1 AND guild_id = ?", (pad(guild_id),)
 
 
 def count(conn: sqlite3.Connection, guild_id: int | None) -> int:
-    where, params = _where(guild_id)
+    # Counting everything reads the small partial index on open profiles instead.
+    where, params = ("open = 1", ()) if guild_id is None else _where(guild_id)
     return conn.execute(f"SELECT count(*) FROM accounts WHERE {where}", params).fetchone()[0]
 
 
@@ -52,6 +55,18 @@ def chunk_after(
     if not rows:
         return [], None
     return [to_profile(r[:-2]) for r in rows], (rows[-1][-2], rows[-1][-1])
+
+
+def key_at(conn: sqlite3.Connection, guild_id: int | None, offset: int) -> tuple[str, str] | None:
+    """The (guild, user) key of the profile at `offset` in list order: where a large
+    page starts streaming from (`chunk_after` this key)."""
+    where, params = _where(guild_id)
+    row = conn.execute(
+        f"SELECT guild_id, user_id FROM accounts WHERE {where}"
+        " ORDER BY guild_id, user_id LIMIT 1 OFFSET ?",
+        (*params, offset),
+    ).fetchone()
+    return None if row is None else (row[0], row[1])
 
 
 def guilds(conn: sqlite3.Connection) -> list[str]:

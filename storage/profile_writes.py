@@ -23,6 +23,7 @@ from storage.profiles import COLUMNS, to_profile
 from storage.writer import WriteContext
 
 __all__ = [
+    "DATA_DEPTH",
     "DATA_LIMIT",
     "CreateProfile",
     "DeleteProfile",
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 DATA_LIMIT = 10 * 1024
+DATA_DEPTH = 64
 _encode = msgspec.json.encode
 
 
@@ -57,9 +59,29 @@ class DeleteProfile(msgspec.Struct, frozen=True):
     user_id: int
 
 
+def _too_deep(value: Any, limit: int) -> bool:
+    """Nested more than `limit` objects/arrays deep (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
 def encoded_data(data: dict | None, field: str = "data") -> str | None:
     if data is None:
         return None
+    # Deeply nested JSON decodes only while Python's recursion limit allows, which
+    # depends on where it is read; a fixed bound keeps every stored value readable.
+    if _too_deep(data, DATA_DEPTH):
+        raise InvalidValue(field, f"nested more than {DATA_DEPTH} levels deep")
     raw = _encode(data)
     if len(raw) > DATA_LIMIT:
         raise PayloadTooLarge(

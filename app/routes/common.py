@@ -15,20 +15,25 @@ from storage.errors import InvalidValue
 __all__ = ["json_list", "page_bounds", "snowflake", "stream_json_array"]
 
 T = TypeVar("T")
-_DIGITS = re.compile(r"^[0-9]{1,20}$")
+_DIGITS = re.compile(r"[0-9]{1,20}")  # used with fullmatch: no trailing newline
 _encode = msgspec.json.encode
-_SQL_MAX = 2**62
 
 
 def snowflake(field: str, raw: str) -> int:
     """A Discord id from a path or query string: 1-20 digits, below 2^64 (SPEC §4)."""
-    if not _DIGITS.match(raw) or int(raw) >= 2**64:
+    if not _DIGITS.fullmatch(raw) or int(raw) >= 2**64:
         raise InvalidValue(field, f"{raw!r} is not a snowflake (1-20 digits, below 2^64)")
     return int(raw)
 
 
+# SQLite's LIMIT and OFFSET are signed 64-bit; query integers are not bounded.
+_SQL_MAX = 2**63 - 1
+
+
 def page_bounds(limit: int, page: int) -> tuple[int, int] | None:
-    """(limit, offset), or None when `limit <= 0` asks for everything (streamed)."""
+    """(limit, offset), or None when `limit <= 0` asks for everything (streamed).
+
+    A limit or offset past anything storable just means "all" or "nothing left"."""
     if page < 0:
         raise InvalidValue("page", "must be 0 or more")
     if limit <= 0:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, delete, get, post
+from litestar.params import FromPath
 
 from app.auth import caller
+from app.bodies import documented, read_body
 from app.services import services
 from schemas.keys import Key, KeyCreate, KeyWithSecret
 from storage import keys
@@ -57,8 +59,17 @@ def _create(ctx: WriteContext, body: KeyCreate) -> tuple[KeyInfo, str]:
     return keys.create_key(ctx.conn, body.name, body.bot_id, scopes)
 
 
-@post("/keys", opt=ADMIN, status_code=201, summary="Create a key (admin)")
-async def create_key(request: Request, data: KeyCreate) -> KeyWithSecret:
+@post(
+    "/keys",
+    opt=ADMIN,
+    status_code=201,
+    summary="Create a key (admin)",
+    description="JSON body: `name` (1-100 chars), `bot_id` (snowflake), optional `scopes` "
+    "(default: every scope but `admin`). The response carries the secret `key`, shown once.",
+    operation_class=documented(KeyCreate),
+)
+async def create_key(request: Request) -> KeyWithSecret:
+    data = await read_body(request, KeyCreate)
     info, secret = await services(request).writer.run(_create, data)
     return _with_secret(info, secret)
 
@@ -69,7 +80,7 @@ async def list_keys(request: Request) -> list[Key]:
 
 
 @delete("/keys/{key_id:int}", opt=ADMIN, status_code=200, summary="Revoke a key (admin)")
-async def revoke_key(request: Request, key_id: int) -> Key:
+async def revoke_key(request: Request, key_id: FromPath[int]) -> Key:
     svc = services(request)
     info = await svc.writer.run(lambda ctx, kid: keys.revoke_key(ctx.conn, kid), key_id)
     svc.keys.forget(key_id)

@@ -32,7 +32,7 @@ def _rows(request: Request) -> str:
                 continue
             methods = ", ".join(sorted(m for m in handler.http_methods if m != "OPTIONS"))
             scope = handler.opt.get("scope", "")
-            rows.append((route.path, methods, handler.summary or "", scope))
+            rows.append((route.path_format, methods, handler.summary or "", scope))
     rows.sort()
     return "\n".join(
         f"<tr><td><code>{html.escape(m)}</code></td><td><code>{html.escape(p)}</code></td>"

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Any
 
-import msgspec
 from litestar import Request, Response, delete, get, patch, post
-from litestar.response import Stream
+from litestar.params import FromPath, FromQuery
 from msgspec import UNSET
 
 from app.auth import caller
-from app.routes.common import json_list, page_bounds, snowflake, stream_json_array
+from app.bodies import documented, read_body
+from app.routes.common import snowflake
+from app.routes.profile_listing import View, listing
 from app.services import services
 from schemas.profiles import (
     Profile,
@@ -37,8 +37,26 @@ __all__ = ["ROUTES"]
 
 READ = {"scope": "profiles:read"}
 WRITE = {"scope": "profiles:write"}
-View = Literal["list", "tree"]
-_encode = msgspec.json.encode
+
+# Bodies are decoded by the handlers (app/bodies.py): `documented(...)` gives OpenAPI
+# their schemas, these texts what the fields mean.
+_FIELDS = (
+    "`experience`, `level` (integers), `pray` `{date, streak}`, `text` "
+    "`{level, experience, message_count}` or null, `timespent` `{key: seconds}` "
+    "(keys ≤ 64 chars), `data` (JSON object ≤ 10 KB encoded, or null)"
+)
+_CREATE_DOC = (
+    f"JSON body, optional: any of {_FIELDS}, and `voicepoints` (opening balance, a ledger entry)."
+)
+_EDIT_DOC = (
+    f"JSON body: any of {_FIELDS}. Nested objects merge per key; `data` is replaced. "
+    "`voicepoints` → 422: use POST /transaction."
+)
+_ADD_DOC = (
+    "JSON body: numbers to add (negative allowed, results stay within [0, 2^53-1]) to "
+    "`experience`, `level`, `pray.*`, `text.*`, `timespent.*`; `data` keys are shallow-merged."
+)
+_BULK_DOC = "JSON array of items, each with `guild_id` and `user_id` plus the single-profile body: "
 
 
 def _ids(guild_id: str, user_id: str) -> tuple[int, int]:
@@ -46,61 +64,28 @@ def _ids(guild_id: str, user_id: str) -> tuple[int, int]:
 
 
 def _no_voicepoints(change: ProfileEdit | ProfileAdd, index: int | None = None) -> None:
-    if change.voicepoints is not UNSET:
-        err = InvalidValue(
-            "voicepoints",
-            "voicepoints cannot be edited here: move them with POST /transaction",
-            code="voicepoints_read_only",
-        )
-        if index is not None:
-            err.message = f"item {index}: {err.message}"
-            err.extra["index"] = index
-            err.extra["errors"][0]["field"] = f"[{index}].voicepoints"
-        raise err
-
-
-async def _listing(
-    request: Request, guild_id: int | None, limit: int, page: int, view: View
-) -> Response | Stream:
-    readers = services(request).readers
-    if view == "tree":
-        return Stream(_tree(request, guild_id), media_type="application/json")
-    bounds = page_bounds(limit, page)
-    if bounds is None:
-        total = await readers.call(profile_reads.count, guild_id)
-
-        async def next_chunk(after: Any) -> tuple[list[Profile], Any]:
-            return await readers.call(profile_reads.chunk_after, guild_id, after)
-
-        return stream_json_array(next_chunk, total)
-    items, total = await readers.call(profile_reads.page, guild_id, *bounds)
-    return json_list(items, total)
-
-
-async def _tree(request: Request, guild_id: int | None) -> AsyncIterator[bytes]:
-    """`{guild_id: {user_id: profile}}`, streamed in guild order."""
-    readers = services(request).readers
-    after, current, sep = None, None, b""
-    yield b"{"
-    while True:
-        items, after = await readers.call(profile_reads.chunk_after, guild_id, after)
-        for p in items:
-            if p.guild_id != current:
-                yield (b"" if current is None else b"},") + _encode(p.guild_id) + b":{"
-                current = p.guild_id
-                sep = b""
-            yield sep + _encode(p.user_id) + b":" + _encode(p)
-            sep = b","
-        if after is None:
-            break
-    yield b"}}" if current is not None else b"}"
+    if change.voicepoints is UNSET:
+        return
+    field = "voicepoints" if index is None else f"[{index}].voicepoints"
+    err = InvalidValue(
+        field,
+        "voicepoints cannot be edited here: move them with POST /transaction",
+        code="voicepoints_read_only",
+    )
+    if index is not None:  # as for every bulk error: "item N: …" and the index
+        err.message = f"item {index}: {err.message}"
+        err.extra["index"] = index
+    raise err
 
 
 @get("/profile", opt=READ, summary="All profiles, by guild then user")
 async def list_profiles(
-    request: Request, limit: int = 50, page: int = 0, view: View = "list"
+    request: Request,
+    limit: FromQuery[int] = 50,
+    page: FromQuery[int] = 0,
+    view: FromQuery[View] = "list",
 ) -> Any:
-    return await _listing(request, None, limit, page, view)
+    return await listing(request, None, limit, page, view)
 
 
 @get("/profile/guilds", opt=READ, summary="Guild ids with at least one profile")
@@ -109,20 +94,24 @@ async def list_guilds(request: Request) -> list[str]:
 
 
 @get("/profile/guilds/{user_id:str}", opt=READ, summary="Guild ids where the user has a profile")
-async def user_guilds(request: Request, user_id: str) -> list[str]:
+async def user_guilds(request: Request, user_id: FromPath[str]) -> list[str]:
     uid = snowflake("user_id", user_id)
     return await services(request).readers.call(profile_reads.user_guilds, uid)  # type: ignore[no-any-return]
 
 
 @get("/profile/{guild_id:str}", opt=READ, summary="Profiles of one guild")
 async def list_guild(
-    request: Request, guild_id: str, limit: int = 50, page: int = 0, view: View = "list"
+    request: Request,
+    guild_id: FromPath[str],
+    limit: FromQuery[int] = 50,
+    page: FromQuery[int] = 0,
+    view: FromQuery[View] = "list",
 ) -> Any:
-    return await _listing(request, snowflake("guild_id", guild_id), limit, page, view)
+    return await listing(request, snowflake("guild_id", guild_id), limit, page, view)
 
 
 @get("/profile/{guild_id:str}/{user_id:str}", opt=READ, summary="One profile")
-async def get_profile(request: Request, guild_id: str, user_id: str) -> Profile:
+async def get_profile(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
     found = await services(request).readers.call(profile_reads.get, vp_id(gid, uid))
     if found is None:
@@ -135,20 +124,32 @@ async def get_profile(request: Request, guild_id: str, user_id: str) -> Profile:
     opt=WRITE,
     status_code=201,
     summary="Create a profile, or reset an existing one (201 created, 200 reset)",
+    description=_CREATE_DOC,
+    operation_class=documented(ProfileCreate | None, required=False),
 )
 async def create(
-    request: Request, guild_id: str, user_id: str, data: ProfileCreate | None = None
+    request: Request,
+    guild_id: FromPath[str],
+    user_id: FromPath[str],
 ) -> Response[Profile]:
     gid, uid = _ids(guild_id, user_id)
+    data = await read_body(request, ProfileCreate | None, required=False)
     command = CreateProfile(caller(request).bot_id, gid, uid, data or ProfileCreate())
     created, profile = await services(request).writer.run(create_profile, command)
     return Response(profile, status_code=201 if created else 200)
 
 
-@patch("/profile/{guild_id:str}/{user_id:str}", opt=WRITE, summary="Set the given fields")
-async def edit(request: Request, guild_id: str, user_id: str, data: ProfileEdit) -> Profile:
-    _no_voicepoints(data)
+@patch(
+    "/profile/{guild_id:str}/{user_id:str}",
+    opt=WRITE,
+    summary="Set the given fields",
+    description=_EDIT_DOC,
+    operation_class=documented(ProfileEdit),
+)
+async def edit(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
+    data = await read_body(request, ProfileEdit)
+    _no_voicepoints(data)
     command = EditProfiles(((gid, uid, data),), add=False, single=True)
     return (await services(request).writer.run(edit_profiles, command))[0]  # type: ignore[no-any-return]
 
@@ -157,10 +158,13 @@ async def edit(request: Request, guild_id: str, user_id: str, data: ProfileEdit)
     "/profile/{guild_id:str}/{user_id:str}/add",
     opt=WRITE,
     summary="Add the given numbers; creates the profile if missing",
+    description=_ADD_DOC,
+    operation_class=documented(ProfileAdd),
 )
-async def add(request: Request, guild_id: str, user_id: str, data: ProfileAdd) -> Profile:
-    _no_voicepoints(data)
+async def add(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
+    data = await read_body(request, ProfileAdd)
+    _no_voicepoints(data)
     command = EditProfiles(((gid, uid, data),), add=True, single=True)
     return (await services(request).writer.run(edit_profiles, command))[0]  # type: ignore[no-any-return]
 
@@ -173,14 +177,28 @@ def _bulk_items(data: list[Any]) -> tuple[tuple[int, int, Any], ...]:
     return tuple(items)
 
 
-@patch(["/profile", "/profile/"], opt=WRITE, summary="Bulk edit, atomic")
-async def bulk_edit(request: Request, data: list[ProfileEditItem]) -> list[Profile]:
+@patch(
+    ["/profile", "/profile/"],
+    opt=WRITE,
+    summary="Bulk edit, atomic",
+    description=_BULK_DOC + _EDIT_DOC,
+    operation_class=documented(list[ProfileEditItem]),
+)
+async def bulk_edit(request: Request) -> list[Profile]:
+    data = await read_body(request, list[ProfileEditItem])
     command = EditProfiles(_bulk_items(data), add=False, single=False)
     return await services(request).writer.run(edit_profiles, command)  # type: ignore[no-any-return]
 
 
-@patch("/profile/add", opt=WRITE, summary="Bulk add, atomic; creates missing profiles")
-async def bulk_add(request: Request, data: list[ProfileAddItem]) -> list[Profile]:
+@patch(
+    "/profile/add",
+    opt=WRITE,
+    summary="Bulk add, atomic; creates missing profiles",
+    description=_BULK_DOC + _ADD_DOC,
+    operation_class=documented(list[ProfileAddItem]),
+)
+async def bulk_add(request: Request) -> list[Profile]:
+    data = await read_body(request, list[ProfileAddItem])
     command = EditProfiles(_bulk_items(data), add=True, single=False)
     return await services(request).writer.run(edit_profiles, command)  # type: ignore[no-any-return]
 
@@ -191,7 +209,7 @@ async def bulk_add(request: Request, data: list[ProfileAddItem]) -> list[Profile
     status_code=204,
     summary="Delete a profile; its balance returns to the calling bot's treasury",
 )
-async def remove(request: Request, guild_id: str, user_id: str) -> None:
+async def remove(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> None:
     gid, uid = _ids(guild_id, user_id)
     await services(request).writer.run(
         delete_profile, DeleteProfile(caller(request).bot_id, gid, uid)

@@ -1,0 +1,373 @@
+"""Keys, auth and scopes (SPEC §4, §10), for every route the app serves."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import sqlite3
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from app.auth import PUBLIC_PATHS
+from app.config import Settings
+from app.main import create_app
+from storage import keys
+from storage.db import connect
+from storage.migrations import apply_migrations
+from tests.conftest import BOT
+from tests.profile_support import OTHER_AREAS_DEPRECATIONS
+
+pytestmark = OTHER_AREAS_DEPRECATIONS
+
+
+def _routes() -> list[tuple[str, str, str | None]]:
+    """(method, path, scope) of every handler, read from the app itself: a route
+    added later is covered without editing this file."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # collection time: deprecations are not ours to fail
+        app = create_app(Settings(db=Path("unused.db")))  # nothing is opened before startup
+    found = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            for method in handler.http_methods - {"OPTIONS", "HEAD"}:
+                found.add((method, route.path_format, handler.opt.get("scope")))
+    return sorted(found, key=lambda r: (r[1], r[0]))
+
+
+ROUTES = _routes()
+
+
+def _public(path: str) -> bool:
+    return any(re.match(pattern, path) for pattern in PUBLIC_PATHS)
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+PRIVATE = [r for r in ROUTES if not _public(r[1])]
+PUBLIC = [r for r in ROUTES if _public(r[1])]
+SCOPED = [r for r in PRIVATE if r[2] is not None]
+
+
+def _id(route: tuple[str, str, str | None]) -> str:
+    return f"{route[0]} {route[1]}"
+
+
+class Env:
+    """One app for the whole matrix: every request here is refused before its
+    handler runs, or is harmless (keys are created fresh for the ones that pass)."""
+
+    def __init__(self, client: TestClient, path: Path) -> None:
+        self.client = client
+        self.path = path
+
+    def key(self, scopes: tuple[str, ...] = keys.SCOPES, bot_id: str = BOT) -> str:
+        conn = connect(self.path)
+        try:
+            return keys.create_key(conn, "matrix", bot_id, scopes)[1]
+        finally:
+            conn.close()
+
+    def call(self, method: str, path: str, headers: dict[str, str] | None = None) -> Any:
+        return self.client.request(method, _concrete(path), headers=headers or {})
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    path = tmp_path_factory.mktemp("auth") / "vp.db"
+    conn = connect(path)
+    apply_migrations(conn)
+    keys.create_key(conn, "sacrificial key 1 for DELETE /keys/1", BOT)
+    conn.close()
+    with TestClient(create_app(Settings(db=path, key_cache_seconds=0.0))) as client:
+        yield Env(client, path)
+
+
+def assert_error(r: Any, status: int, code: str) -> dict:
+    assert r.status_code == status, r.text
+    body = r.json()
+    # The reputation and settings areas keep their reference APIs' numeric codes.
+    assert body["status"] == status and body["code"] in (code, status), body
+    return body  # type: ignore[no-any-return]
+
+
+def test_the_matrix_sees_the_profile_and_key_routes() -> None:
+    seen = {(m, p) for m, p, _ in ROUTES}
+    assert ("PATCH", "/profile/{guild_id}/{user_id}/add") in seen
+    assert ("DELETE", "/keys/{key_id}") in seen
+    assert ("GET", "/health") in {(m, p) for m, p, _ in PUBLIC}
+
+
+@pytest.mark.parametrize("route", PRIVATE, ids=_id)
+def test_every_declared_scope_is_one_of_the_seven(route: tuple) -> None:
+    """A typo in `opt={"scope": ...}` would make a route unreachable for every key.
+    Routes with no scope (the key's own /auth/*) still need a key: see below."""
+    assert route[2] is None or route[2] in keys.SCOPES, route
+
+
+def test_the_keys_own_routes_need_no_scope() -> None:
+    scopes = {(m, p): s for m, p, s in ROUTES}
+    assert scopes[("GET", "/auth/me")] is None
+    assert scopes[("POST", "/auth/reset_token")] is None
+
+
+@pytest.mark.parametrize("route", PRIVATE, ids=_id)
+@pytest.mark.parametrize(
+    "header",
+    [None, "", "vps_unknown", "Bearer vps_unknown", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz"],
+)
+def test_no_key_or_an_unknown_key_is_401(env: Env, route: tuple, header: str | None) -> None:
+    method, path, _ = route
+    headers = {} if header is None else {"Authorization": header}
+    assert_error(env.call(method, path, headers), 401, "unauthorized")
+
+
+@pytest.mark.parametrize("route", SCOPED, ids=_id)
+def test_a_key_without_the_routes_scope_is_403(env: Env, route: tuple) -> None:
+    method, path, scope = route
+    secret = env.key(tuple(s for s in keys.SCOPES if s != scope))
+    body = assert_error(env.call(method, path, {"Authorization": secret}), 403, "forbidden")
+    assert body["message"] == f"missing scope {scope}"
+
+
+@pytest.mark.parametrize("route", PRIVATE, ids=_id)
+def test_a_key_with_the_scope_passes_bare_or_bearer(env: Env, route: tuple) -> None:
+    method, path, scope = route
+    for header in ("{}", "Bearer {}", "bearer  {} "):
+        secret = env.key((scope,) if scope else ())
+        r = env.call(method, path, {"Authorization": header.format(secret)})
+        assert r.status_code != 401, r.text
+        # a 403 here may only be the route's own rule (e.g. another bot's data)
+        assert r.status_code != 403 or "missing scope" not in r.text, r.text
+        assert r.status_code < 500, r.text
+
+
+@pytest.mark.parametrize("route", PUBLIC, ids=_id)
+def test_public_routes_need_no_key(env: Env, route: tuple) -> None:
+    method, path, _ = route
+    r = env.call(method, path)
+    assert r.status_code not in (401, 403), r.text
+    assert r.status_code < 500
+
+
+@pytest.mark.parametrize("path", ["/", "/health", "/schema/openapi.json", "/schema/swagger"])
+def test_public_pages_answer_200_without_a_key(env: Env, path: str) -> None:
+    assert env.call("GET", path).status_code == 200
+
+
+# -- the keys API ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cached_client(db_path: Path) -> Iterator[TestClient]:
+    """The app with a long key cache, as in production: revocation and rotation must
+    still take effect at once."""
+    with TestClient(create_app(Settings(db=db_path, key_cache_seconds=60.0))) as c:
+        yield c
+
+
+KEY_FIELDS = {"id", "name", "bot_id", "scopes", "created_at", "revoked_at"}
+
+
+def test_me_shows_the_key_never_its_secret(
+    client: TestClient, make_key: Callable[..., dict], db: sqlite3.Connection
+) -> None:
+    headers = make_key(scopes=("profiles:read",), name="mybot")
+    r = client.get("/auth/me", headers=headers)
+    assert r.status_code == 200
+    me = r.json()
+    assert set(me) == KEY_FIELDS
+    assert (me["name"], me["bot_id"], me["scopes"], me["revoked_at"]) == (
+        "mybot",
+        BOT,
+        ["profiles:read"],
+        None,
+    )
+    secret = headers["Authorization"]
+    stored = db.execute("SELECT hash FROM api_keys WHERE id = ?", (me["id"],)).fetchone()[0]
+    assert secret not in r.text and secret[4:] not in r.text
+    assert stored.hex() not in r.text
+
+
+def test_a_key_with_no_scope_can_still_see_itself(
+    client: TestClient, make_key: Callable[..., dict]
+) -> None:
+    headers = make_key(scopes=())
+    assert client.get("/auth/me", headers=headers).json()["scopes"] == []
+    assert (
+        client.get("/profile", headers=headers).json()["message"] == "missing scope profiles:read"
+    )
+
+
+def test_reset_token_rotates_at_once(
+    cached_client: TestClient, make_key: Callable[..., dict]
+) -> None:
+    old = make_key()
+    me = cached_client.get("/auth/me", headers=old).json()  # now cached for 60 s
+    r = cached_client.post("/auth/reset_token", headers=old)
+    assert r.status_code == 200, r.text
+    rotated = r.json()
+    assert set(rotated) == {*KEY_FIELDS, "key"}
+    assert rotated["id"] == me["id"] and rotated["key"] != old["Authorization"]
+    assert_error(cached_client.get("/auth/me", headers=old), 401, "unauthorized")
+    assert_error(cached_client.post("/auth/reset_token", headers=old), 401, "unauthorized")
+    new = {"Authorization": f"Bearer {rotated['key']}"}
+    assert cached_client.get("/auth/me", headers=new).json()["id"] == me["id"]
+
+
+def test_admin_creates_lists_and_revokes_keys(
+    cached_client: TestClient, make_key: Callable[..., dict]
+) -> None:
+    admin = make_key(scopes=keys.SCOPES, name="admin")
+    r = cached_client.post(
+        "/keys", json={"name": "bot", "bot_id": 123456789012345678}, headers=admin
+    )
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert set(created) == {*KEY_FIELDS, "key"}
+    assert created["bot_id"] == "123456789012345678"
+    assert created["scopes"] == list(keys.DEFAULT_SCOPES)  # all but admin
+    new = {"Authorization": created["key"]}
+    assert cached_client.get("/auth/me", headers=new).json()["id"] == created["id"]
+
+    listed = cached_client.get("/keys", headers=admin)
+    assert listed.status_code == 200
+    assert [k["name"] for k in listed.json()] == ["admin", "bot"]
+    assert all(set(k) == KEY_FIELDS for k in listed.json())
+    assert created["key"] not in listed.text and admin["Authorization"] not in listed.text
+
+    revoked = cached_client.delete(f"/keys/{created['id']}", headers=admin)
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"] is not None
+    body = assert_error(cached_client.get("/auth/me", headers=new), 401, "unauthorized")
+    assert "revoked" in body["message"]
+    again = cached_client.delete(f"/keys/{created['id']}", headers=admin)
+    assert again.json()["revoked_at"] == revoked.json()["revoked_at"]
+    states = {
+        k["name"]: k["revoked_at"] is not None
+        for k in cached_client.get("/keys", headers=admin).json()
+    }
+    assert states == {"admin": False, "bot": True}
+
+
+@pytest.mark.parametrize(
+    ("body", "scopes"),
+    [
+        ({"name": "n", "bot_id": "1", "scopes": ["admin"]}, ["admin"]),
+        (
+            {"name": "n", "bot_id": "1", "scopes": ["ledger:read", "profiles:read"]},
+            ["profiles:read", "ledger:read"],
+        ),
+        ({"name": "n", "bot_id": "1", "scopes": []}, []),
+    ],
+)
+def test_admin_chooses_scopes(
+    client: TestClient, make_key: Callable[..., dict], body: dict, scopes: list
+) -> None:
+    r = client.post("/keys", json=body, headers=make_key(scopes=("admin",)))
+    assert (r.status_code, r.json()["scopes"]) == (201, scopes)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "", "bot_id": "1"}, "name"),
+        ({"name": "n" * 101, "bot_id": "1"}, "name"),
+        ({"bot_id": "1"}, "name"),
+        ({"name": "n"}, "bot_id"),
+        ({"name": "n", "bot_id": "abc"}, "bot_id"),
+        ({"name": "n", "bot_id": 2**64}, "bot_id"),
+        ({"name": "n", "bot_id": "18446744073709551616"}, "bot_id"),
+        ({"name": "n", "bot_id": -1}, "bot_id"),
+        ({"name": "n", "bot_id": "1", "scopes": ["nope"]}, "scopes[0]"),
+        ({"name": "n", "bot_id": "1", "scopes": "admin"}, "scopes"),
+        ({"name": "n", "bot_id": "1", "admin": True}, "admin"),
+        ({"name": 5, "bot_id": "1"}, "name"),
+    ],
+)
+def test_key_creation_validates_fields(
+    client: TestClient,
+    make_key: Callable[..., dict],
+    db: sqlite3.Connection,
+    body: dict,
+    field: str,
+) -> None:
+    admin = make_key(scopes=("admin",))
+    r = client.post("/keys", json=body, headers=admin)
+    err = assert_error(r, 422, "validation_error")
+    assert err["errors"][0]["field"] == field
+    assert db.execute("SELECT count(*) FROM api_keys").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("DELETE", "/keys/999", 404, "key_not_found"),
+        ("DELETE", f"/keys/{2**70}", 404, "key_not_found"),
+        ("DELETE", "/keys/x", 404, "not_found"),
+    ],
+)
+def test_revoking_an_unknown_key_is_404(
+    client: TestClient,
+    make_key: Callable[..., dict],
+    method: str,
+    path: str,
+    status: int,
+    code: str,
+) -> None:
+    assert_error(client.request(method, path, headers=make_key(scopes=("admin",))), status, code)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/keys"), ("POST", "/keys"), ("DELETE", "/keys/1")]
+)
+def test_key_administration_needs_admin(
+    client: TestClient, make_key: Callable[..., dict], method: str, path: str
+) -> None:
+    r = client.request(method, path, json={"name": "n", "bot_id": "1"}, headers=make_key())
+    assert assert_error(r, 403, "forbidden")["message"] == "missing scope admin"
+
+
+def test_keys_are_random_and_stored_only_as_hashes(
+    client: TestClient, make_key: Callable[..., dict], db: sqlite3.Connection
+) -> None:
+    admin = make_key(scopes=keys.SCOPES)
+    secrets = [admin["Authorization"]]
+    for i in range(3):
+        secrets.append(
+            client.post("/keys", json={"name": f"k{i}", "bot_id": 1}, headers=admin).json()["key"]
+        )
+    assert len(set(secrets)) == len(secrets)
+    for secret in secrets:
+        assert re.fullmatch(r"vps_[A-Za-z0-9_-]{43}", secret), secret
+        assert len(base64.urlsafe_b64decode(secret[4:] + "=")) >= 32  # ≥ 32 random bytes
+    rows = db.execute("SELECT * FROM api_keys").fetchall()
+    hashes = {row[3] for row in rows}
+    assert hashes == {hashlib.sha256(s.encode()).digest() for s in secrets}
+    dump = "\n".join(db.iterdump())
+    for secret in secrets:
+        assert secret not in dump and secret[4:] not in dump
+
+
+def test_a_lookup_in_flight_during_a_revoke_does_not_cache_the_old_key() -> None:
+    """The middleware reads a key, the key is revoked, then the read's answer arrives:
+    caching it would let the revoked key work for the cache's lifetime."""
+    from app.services import KeyCache
+
+    cache = KeyCache(ttl=60.0)
+    info = keys.KeyInfo(7, "k", BOT, keys.DEFAULT_SCOPES, 0.0)
+    ticket = cache.ticket()  # the lookup starts
+    cache.forget(7)  # revoked/rotated and forgotten meanwhile
+    cache.put(b"digest", info, ticket)  # the lookup's stale answer
+    assert cache.get(b"digest") is None
+    cache.put(b"digest", info, cache.ticket())  # a lookup started after the forget
+    assert cache.get(b"digest") == info
+    cache.forget(7)
+    assert cache.get(b"digest") is None
