@@ -131,9 +131,9 @@ def _pending(conn: Any) -> int:
 
 @get(
     "/metrics",
-    opt={"exclude_from_auth": True},
+    opt={"scope": "admin"},
     include_in_schema=False,
-    summary="Prometheus metrics (public)",
+    summary="Prometheus metrics (admin scope)",
 )
 async def metrics(request: Request) -> Response[bytes]:
     svc = services(request)

@@ -44,7 +44,12 @@ def chunk_after(
     """The next CHUNK profiles in (guild, user) order after the key `after`, for streaming
     a whole list with flat memory."""
     where, params = _where(guild_id)
-    if after is not None:
+    if after is not None and guild_id is not None:
+        # Within one guild a plain `user_id > ?` keeps the planner on the index range;
+        # the row-value form made it sort each chunk.
+        where += " AND user_id > ?"
+        params = (*params, after[1])
+    elif after is not None:
         where += " AND (guild_id, user_id) > (?, ?)"
         params = (*params, *after)
     rows = conn.execute(

@@ -7,29 +7,15 @@ import hashlib
 import sqlite3
 from typing import Any
 
-import pytest
 from litestar.testing import TestClient
 
 __all__ = [
-    "OTHER_AREAS_DEPRECATIONS",
     "PROFILE_KEYS",
     "ensure",
     "snapshot",
     "treasury_balance",
     "vp",
 ]
-
-# Litestar 2.25 warns about handlers declaring parameters without FromPath/FromQuery/
-# JSONBody markers. The profile and key routes use the markers; the transaction
-# routes (another area) do not yet, and building the app would fail under
-# `filterwarnings = error`. Only their warnings are ignored.
-_TRANSACTIONS = pytest.mark.filterwarnings(
-    r"ignore:\[paths='/transaction:litestar.exceptions.LitestarDeprecationWarning"
-)
-_HEADER_PARAMETER = pytest.mark.filterwarnings(
-    "ignore:Deprecated '(header|query)' parameter:DeprecationWarning"
-)
-OTHER_AREAS_DEPRECATIONS = [_TRANSACTIONS, _HEADER_PARAMETER]
 
 PROFILE_KEYS = {
     "id",

@@ -21,9 +21,6 @@ from storage import keys
 from storage.db import connect
 from storage.migrations import apply_migrations
 from tests.conftest import BOT
-from tests.profile_support import OTHER_AREAS_DEPRECATIONS
-
-pytestmark = OTHER_AREAS_DEPRECATIONS
 
 
 def _routes() -> list[tuple[str, str, str | None]]:

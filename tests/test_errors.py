@@ -16,9 +16,7 @@ from app.main import create_app
 from storage import keys
 from storage.db import connect
 from storage.migrations import apply_migrations
-from tests.profile_support import OTHER_AREAS_DEPRECATIONS, ensure, snapshot
-
-pytestmark = OTHER_AREAS_DEPRECATIONS
+from tests.profile_support import ensure, snapshot
 
 NO_BODY = object()
 BIG = 2**53

@@ -13,11 +13,6 @@ from litestar.testing import TestClient
 from app.cli import main
 from tests.conftest import OTHER_BOT
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning"),
-    pytest.mark.filterwarnings("ignore:Deprecated '[a-z]+' parameter:DeprecationWarning"),
-]
-
 
 @pytest.fixture
 def economy(client: TestClient, auth: dict, make_key) -> None:

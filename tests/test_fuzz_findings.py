@@ -5,11 +5,6 @@ from __future__ import annotations
 import pytest
 from litestar.testing import TestClient
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning"),
-    pytest.mark.filterwarnings("ignore:Deprecated '[a-z]+' parameter:DeprecationWarning"),
-]
-
 
 def test_transaction_filters_combine_with_from_and_to(client: TestClient, auth: dict) -> None:
     """`from`/`to` after another filter used to bind the wrong parameters (500)."""

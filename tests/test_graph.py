@@ -18,14 +18,11 @@ from storage import graph
 from storage.ids import vp_id
 from tests.tops_world import (
     GUILDS,
-    IGNORE_LITESTAR_DEPRECATIONS,
     build,
     entries,
     fresh_client,
     worlds,
 )
-
-pytestmark = IGNORE_LITESTAR_DEPRECATIONS
 
 SVG = "{http://www.w3.org/2000/svg}"
 BUCKET_MS = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000}

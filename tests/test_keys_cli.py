@@ -16,9 +16,6 @@ from litestar.testing import TestClient
 from app.config import Settings
 from app.main import create_app
 from storage import keys
-from tests.profile_support import OTHER_AREAS_DEPRECATIONS
-
-pytestmark = OTHER_AREAS_DEPRECATIONS
 
 ROOT = Path(__file__).parent.parent
 KEY = re.compile(r"vps_[A-Za-z0-9_-]{43}")

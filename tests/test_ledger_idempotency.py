@@ -14,8 +14,6 @@ from ledger import idempotency
 from storage.ids import vp_id
 from storage.writer import WriteContext
 
-pytestmark = pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning")
-
 A = vp_id(5, 1)
 HOUR = 3600
 

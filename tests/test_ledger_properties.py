@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -28,8 +27,6 @@ from storage import keys
 from storage.db import connect
 from storage.ids import treasury_id, vp_id
 from storage.migrations import apply_migrations
-
-pytestmark = pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning")
 
 G = 77
 USERS = [1, 2, 3, 4]

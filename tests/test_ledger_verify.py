@@ -12,8 +12,6 @@ from litestar.testing import TestClient
 
 from storage.ids import vp_id
 
-pytestmark = pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning")
-
 G = "42"
 A, B = vp_id(G, 1), vp_id(G, 2)
 

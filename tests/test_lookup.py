@@ -7,11 +7,6 @@ from litestar.testing import TestClient
 
 from storage import keys
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning"),
-    pytest.mark.filterwarnings("ignore:Deprecated '[a-z]+' parameter:DeprecationWarning"),
-]
-
 
 @pytest.fixture
 def profiles(client: TestClient, auth: dict) -> None:

@@ -19,9 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from tests.profile_support import OTHER_AREAS_DEPRECATIONS, ensure, snapshot
-
-pytestmark = OTHER_AREAS_DEPRECATIONS
+from tests.profile_support import ensure, snapshot
 
 MAX = 2**53 - 1
 SETTINGS = settings(

@@ -12,15 +12,12 @@ from litestar.testing import TestClient
 from storage import profile_reads
 from tests.conftest import BOT
 from tests.profile_support import (
-    OTHER_AREAS_DEPRECATIONS,
     PROFILE_KEYS,
     ensure,
     snapshot,
     treasury_balance,
     vp,
 )
-
-pytestmark = OTHER_AREAS_DEPRECATIONS
 
 DEFAULTS = {
     "experience": 0,

@@ -8,9 +8,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from tests.profile_support import OTHER_AREAS_DEPRECATIONS, ensure, snapshot
-
-pytestmark = OTHER_AREAS_DEPRECATIONS
+from tests.profile_support import ensure, snapshot
 
 
 @pytest.fixture

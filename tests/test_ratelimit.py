@@ -12,11 +12,6 @@ from app.main import create_app
 from app.ratelimit import parse_rate
 from tests.conftest import OTHER_BOT
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning"),
-    pytest.mark.filterwarnings("ignore:Deprecated '[a-z]+' parameter:DeprecationWarning"),
-]
-
 # A day-long window: the test never straddles a window boundary in practice.
 LIMIT = 5
 

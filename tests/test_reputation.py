@@ -13,13 +13,6 @@ from litestar.testing import TestClient
 from ledger import reputation
 from tests.conftest import BOT, OTHER_BOT
 
-# The foundation's handlers still use parameter styles Litestar 2.25 deprecates;
-# this area's own handlers are checked warning-free in test_reputation_handlers_clean.
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning"),
-    pytest.mark.filterwarnings("ignore:Deprecated '[a-z]+' parameter:DeprecationWarning"),
-]
-
 T0 = 1_523_984_638_865  # 2018-04-17T17:03:58.865Z, the reference's example time
 SECOND, DAY = 1000, 86_400_000
 USER_KEYS = [

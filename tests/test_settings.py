@@ -13,13 +13,6 @@ from litestar.testing import TestClient
 
 from tests.conftest import BOT, OTHER_BOT
 
-# The foundation's handlers still use parameter styles Litestar 2.25 deprecates;
-# this area's handlers are checked warning-free in test_reputation_concurrency.py.
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning"),
-    pytest.mark.filterwarnings("ignore:Deprecated '[a-z]+' parameter:DeprecationWarning"),
-]
-
 GUILD = "339114875769061409"
 CHANNEL = "300407204987666432"
 SETTING = f"/settings/guilds/{GUILD}"

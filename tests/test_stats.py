@@ -8,14 +8,11 @@ from litestar.testing import TestClient
 
 from tests.tops_world import (
     GUILDS,
-    IGNORE_LITESTAR_DEPRECATIONS,
     build,
     entries,
     fresh_client,
     worlds,
 )
-
-pytestmark = IGNORE_LITESTAR_DEPRECATIONS
 
 
 def _expected(profiles: list[dict], log: list[dict], guild: int | None) -> dict:

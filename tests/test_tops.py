@@ -15,15 +15,12 @@ from storage.ids import treasury_id, vp_id
 from tests.tops_world import (
     BOT,
     GUILDS,
-    IGNORE_LITESTAR_DEPRECATIONS,
     METRICS,
     build,
     expected_top,
     fresh_client,
     worlds,
 )
-
-pytestmark = IGNORE_LITESTAR_DEPRECATIONS
 
 
 def _pairs(body: list[dict]) -> list[tuple[int, str]]:

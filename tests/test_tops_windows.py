@@ -19,15 +19,12 @@ from storage import profile_writes, window_tops, windows
 from storage.ids import vp_id
 from tests.tops_world import (
     GUILDS,
-    IGNORE_LITESTAR_DEPRECATIONS,
     build,
     entries,
     fresh_client,
     sorted_scores,
     worlds,
 )
-
-pytestmark = IGNORE_LITESTAR_DEPRECATIONS
 
 
 def _pairs(body: list[dict]) -> list[tuple[int, str]]:

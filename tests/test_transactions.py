@@ -12,10 +12,6 @@ from litestar.testing import TestClient
 from storage.ids import treasury_id, vp_id
 from tests.conftest import BOT, OTHER_BOT
 
-# Routes outside this area still declare `data` without a body marker (a Litestar
-# deprecation warning at app creation); not this file's concern.
-pytestmark = pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning")
-
 G = "131853185391"
 ALICE, BOB, CAROL = "1001", "1002", "1003"
 A, B, C = (vp_id(G, u) for u in (ALICE, BOB, CAROL))

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
@@ -20,14 +19,6 @@ from storage import keys
 from storage.db import connect
 from storage.migrations import apply_migrations
 
-# Litestar 2.25 deprecates the parameter styles every route module uses (`data:
-# Struct` without a body marker, inferred path parameters) and warns when an app
-# is built; pytest turns warnings into errors, so the tests of this area ignore
-# that category until the route modules move to the new styles.
-IGNORE_LITESTAR_DEPRECATIONS = [
-    pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning"),
-    pytest.mark.filterwarnings("ignore:Deprecated '.*' parameter:DeprecationWarning"),
-]
 BOT = "111111111111111111"
 METRICS = ["points", "levels", "time", "text-level", "text-message", "pray-streak"]
 GUILDS = (5, 6, 7)

@@ -7,7 +7,7 @@ only tells the bot what its own keys could already read. The secret is write-onl
 from __future__ import annotations
 
 from litestar import Request, delete, get, put
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from app.auth import caller
 from app.services import services
@@ -22,7 +22,7 @@ class CallbackNotFound(NotFound):
     code = "callback_not_found"
 
 
-def _event(event: str) -> str:
+def _event(event: FromPath[str]) -> str:
     if event not in outbox.EVENTS:
         raise InvalidValue("event", f"{event!r} is not one of: {', '.join(outbox.EVENTS)}")
     return event
@@ -35,7 +35,7 @@ async def list_callbacks(request: Request) -> list[Callback]:
 
 
 @get("/callback/{event:str}", summary="One callback of the calling bot")
-async def get_callback(request: Request, event: str) -> Callback:
+async def get_callback(request: Request, event: FromPath[str]) -> Callback:
     bot = caller(request).bot_id
     rows = await services(request).readers.call(outbox.list_callbacks, bot, _event(event))
     if not rows:
@@ -44,14 +44,16 @@ async def get_callback(request: Request, event: str) -> Callback:
 
 
 @put("/callback/{event:str}", summary="Set (or replace) the callback for an event")
-async def put_callback(request: Request, event: str, data: JSONBody[CallbackSet]) -> Callback:
+async def put_callback(
+    request: Request, event: FromPath[str], data: JSONBody[CallbackSet]
+) -> Callback:
     row = (caller(request).bot_id, _event(event), data.url, data.secret)
     created = await services(request).writer.run(outbox.put_callback, row)
     return Callback(event, data.url, created)
 
 
 @delete("/callback/{event:str}", status_code=204, summary="Remove the callback for an event")
-async def delete_callback(request: Request, event: str) -> None:
+async def delete_callback(request: Request, event: FromPath[str]) -> None:
     key = (caller(request).bot_id, _event(event))
     if not await services(request).writer.run(outbox.delete_callback, key):
         raise CallbackNotFound(f"no callback for {event}")

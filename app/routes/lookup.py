@@ -10,7 +10,7 @@ import sqlite3
 
 import msgspec
 from litestar import Request, post
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from app.routes.common import snowflake
 from app.services import services
@@ -37,7 +37,9 @@ def _found(conn: sqlite3.Connection, guild_id: int, user_ids: list[str]) -> list
     status_code=200,
     summary="The profiles that exist among up to 1000 user ids, in the order asked",
 )
-async def lookup(request: Request, guild_id: str, data: JSONBody[Lookup]) -> list[Profile]:
+async def lookup(
+    request: Request, guild_id: FromPath[str], data: JSONBody[Lookup]
+) -> list[Profile]:
     gid = snowflake("guild_id", guild_id)
     wanted = [pad(u) for u in dict.fromkeys(int(u) for u in data.user_ids)]
     found = await services(request).readers.call(_found, gid, wanted)

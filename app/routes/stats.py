@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, get
-from litestar.params import QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
 from app.charts import line_chart
 from app.routes.common import snowflake
@@ -23,7 +23,7 @@ Bucket = Literal["minute", "hour", "day"]
 
 
 @get("/stats", opt={"scope": "profiles:read"}, summary="Counts and totals, global or per guild")
-async def stats(request: Request, guild_id: str | None = None) -> Stats:
+async def stats(request: Request, guild_id: FromQuery[str | None] = None) -> Stats:
     gid = None if guild_id is None else snowflake("guild_id", guild_id)
     return Stats(**await services(request).readers.call(compute_stats, gid))
 
@@ -35,12 +35,12 @@ async def stats(request: Request, guild_id: str | None = None) -> Stats:
 )
 async def balance_graph(
     request: Request,
-    guild_id: str | None = None,
-    user_id: str | None = None,
+    guild_id: FromQuery[str | None] = None,
+    user_id: FromQuery[str | None] = None,
     from_: Annotated[float | None, QueryParameter(name="from")] = None,
-    to: float | None = None,
-    bucket: Bucket | None = None,
-    format: Literal["json", "svg"] = "json",
+    to: FromQuery[float | None] = None,
+    bucket: FromQuery[Bucket | None] = None,
+    format: FromQuery[Literal["json", "svg"]] = "json",
 ) -> Any:
     if user_id is not None and guild_id is None:
         raise InvalidValue("guild_id", "a user's graph needs the guild_id too")

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get
+from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
 from app.routes.common import snowflake
@@ -149,12 +150,12 @@ _PARAMS_DOC = "by: " + "|".join(METRICS)
 @get("/profile/top", opt=READ, summary=f"Top of every guild ({_PARAMS_DOC})")
 async def global_top(
     request: Request,
-    by: str = "points",
-    amount: int = 5,
-    offset: int = 0,
-    timeframe: str | None = None,
-    since: float | None = None,
-    until: float | None = None,
+    by: FromQuery[str] = "points",
+    amount: FromQuery[int] = 5,
+    offset: FromQuery[int] = 0,
+    timeframe: FromQuery[str | None] = None,
+    since: FromQuery[float | None] = None,
+    until: FromQuery[float | None] = None,
 ) -> Any:
     return await _top(request, None, by, amount, offset, timeframe, since, until)
 
@@ -162,13 +163,13 @@ async def global_top(
 @get("/profile/{guild_id:str}/top", opt=READ, summary=f"Top of one guild ({_PARAMS_DOC})")
 async def guild_top(
     request: Request,
-    guild_id: str,
-    by: str = "points",
-    amount: int = 5,
-    offset: int = 0,
-    timeframe: str | None = None,
-    since: float | None = None,
-    until: float | None = None,
+    guild_id: FromPath[str],
+    by: FromQuery[str] = "points",
+    amount: FromQuery[int] = 5,
+    offset: FromQuery[int] = 0,
+    timeframe: FromQuery[str | None] = None,
+    since: FromQuery[float | None] = None,
+    until: FromQuery[float | None] = None,
 ) -> Any:
     gid = snowflake("guild_id", guild_id)
     return await _top(request, gid, by, amount, offset, timeframe, since, until)
@@ -193,12 +194,12 @@ def _rank(conn: Any, metric: Metric, gid: int, vp: str, window: Window | None) -
 )
 async def rank(
     request: Request,
-    guild_id: str,
-    user_id: str,
-    by: str = "points",
-    timeframe: str | None = None,
-    since: float | None = None,
-    until: float | None = None,
+    guild_id: FromPath[str],
+    user_id: FromPath[str],
+    by: FromQuery[str] = "points",
+    timeframe: FromQuery[str | None] = None,
+    since: FromQuery[float | None] = None,
+    until: FromQuery[float | None] = None,
 ) -> Rank:
     gid, uid = snowflake("guild_id", guild_id), snowflake("user_id", user_id)
     metric = _metric(by)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import ClientException, ValidationException
-from litestar.params import HeaderParameter, Parameter, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, Parameter, QueryParameter
 
 from app.auth import caller
 from app.routes.common import json_list, page_bounds, snowflake, stream_json_array
@@ -95,16 +95,16 @@ _SIDE = r"^([0-9]{1,20}|[0-9a-f]{64})$"
 @get("/transaction", opt=READ, summary="Ledger entries, newest first, with filters")
 async def list_transactions(
     request: Request,
-    limit: int = 50,
-    page: int = 0,
-    user_id: str | None = None,
-    guild_id: str | None = None,
+    limit: FromQuery[int] = 50,
+    page: FromQuery[int] = 0,
+    user_id: FromQuery[str | None] = None,
+    guild_id: FromQuery[str | None] = None,
     vp_id_: Annotated[str | None, QueryParameter(name="vp_id", pattern=r"^[0-9a-f]{64}$")] = None,
-    reason: str | None = None,
+    reason: FromQuery[str | None] = None,
     from_: Annotated[str | None, QueryParameter(name="from", pattern=_SIDE)] = None,
     to: Annotated[str | None, Parameter(pattern=_SIDE)] = None,
-    after: float | None = None,
-    before: float | None = None,
+    after: FromQuery[float | None] = None,
+    before: FromQuery[float | None] = None,
 ) -> Response[list[Transaction]]:  # documents the body; a Stream when limit <= 0
     filters = ledger_reads.Filters(
         user_id=None if user_id is None else snowflake("user_id", user_id),
@@ -136,7 +136,7 @@ def _finite(field: str, value: float | None) -> float | None:
 
 
 @get("/transaction/{entry_id:int}", opt=READ, summary="One ledger entry")
-async def get_transaction(request: Request, entry_id: int) -> Transaction:
+async def get_transaction(request: Request, entry_id: FromPath[int]) -> Transaction:
     if not 0 < entry_id < 2**63:  # beyond SQLite's integers: no such entry, not a 500
         raise TransactionNotFound(entry_id)
     found = await services(request).readers.call(ledger_reads.entry, entry_id)
@@ -151,7 +151,7 @@ async def get_transaction(request: Request, entry_id: int) -> Transaction:
     status_code=201,
     summary="Append the reversing entry (at most once per transaction)",
 )
-async def revert(request: Request, entry_id: int) -> Response[bytes]:
+async def revert(request: Request, entry_id: FromPath[int]) -> Response[bytes]:
     if not 0 < entry_id < 2**63:
         raise TransactionNotFound(entry_id)
     command = RevertEntry(bot_id=caller(request).bot_id, entry_id=entry_id)
