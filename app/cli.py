@@ -151,12 +151,14 @@ def keys_revoke(args: argparse.Namespace) -> int:
 
 
 def ledger_verify(args: argparse.Namespace) -> int:
+    from ledger import reputation
     from ledger.verify import verify
 
     _, conn = _open(args)
     report = verify(
         conn, progress=(lambda n: _err(f"  {n} entries checked")) if sys.stderr.isatty() else None
     )
+    report.problems.extend(reputation.verify(conn))  # reputation is a ledger too (SPEC §8)
     for text in report.problems:
         print(f"DIFF {text}")
     print(

@@ -230,7 +230,9 @@ def main() -> int:
             capture_output=True, text=True, check=True, cwd=ROOT,
         ).stdout.strip()  # fmt: skip
         port = _port()
-        env = {**os.environ, "VOICEPROFILE_BENCH": "1"}
+        # The per-key rate limit would answer most of the load with 429s: a benchmark
+        # of the ledger, not of the limiter, runs without it.
+        env = {**os.environ, "VOICEPROFILE_BENCH": "1", "VOICEPROFILE_RATE_LIMIT": "off"}
         with log.open("w") as out:
             server = subprocess.Popen(
                 [py, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -277,6 +279,10 @@ def main() -> int:
                 print(f"  {r['socket_errors']}")
         print(f"single transfers / no-op POST: {single['rps'] / noop['rps']:.2f} (target >= 0.7)")
         print(f"array transfers/s: {array['rps'] * args.array:,.0f} (target >= 30,000)")
+        failed = sum(r["non2xx"] for r in (noop, single, array))
+        if failed:  # the rates above would count refusals as work done
+            print(f"INVALID RUN: {failed} responses were not 2xx (see {log})")
+            return 1
         return 0
     finally:
         if server is not None:

@@ -24,6 +24,7 @@ import msgspec
 from ledger.reputation_settings import load as load_settings
 from schemas.base import MAX_COUNTER
 from schemas.reputation import Adjusted, Given, LeaderboardEntry, RepSettings, RepUser
+from storage import outbox
 from storage.errors import DomainError, InvalidValue
 from storage.ids import pad, unpad
 from storage.writer import WriteContext
@@ -278,19 +279,36 @@ def _give(conn: sqlite3.Connection, command: GiveReputation, now: int) -> Given:
 def apply(ctx: WriteContext, command: ReputationCommand) -> Given | Adjusted:
     """Run one reputation command inside the writer's transaction."""
     conn, now = ctx.conn, clock()
+    result: Given | Adjusted
     match command:
         case GiveReputation():
-            return _give(conn, command, now)
+            result = _give(conn, command, now)
+            _emit(ctx, command.bot_id, "give", command.target, result.target_user, command.source)
+            return result
         case Adjust():
             kind = INCREASE if command.amount > 0 else DECREASE
             _append(conn, pad(command.bot_id), pad(command.user), kind, command.amount, now)
+            action = "increase" if command.amount > 0 else "decrease"
         case ResetReputation():
             bot, user = pad(command.bot_id), pad(command.user)
             current = _reputation(conn, bot, user)
             _append(conn, bot, user, RESET, -current, now, reset_cooldown=command.cooldown)
+            action = "reset"
         case _:
             raise TypeError(f"not a reputation command: {command!r}")
-    return Adjusted(user_view(conn, command.bot_id, command.user, now))
+    result = Adjusted(user_view(conn, command.bot_id, command.user, now))
+    _emit(ctx, command.bot_id, action, command.user, result.user)
+    return result
+
+
+def _emit(
+    ctx: WriteContext, bot_id: str, action: str, user_id: str, user: Any, source: str | None = None
+) -> None:
+    """The `reputation` callback event, recorded in the same transaction (outbox)."""
+    data = {"action": action, "botId": bot_id, "userId": user_id, "reputation": user.reputation}
+    if source is not None:
+        data["sourceUser"] = source
+    outbox.emit(ctx, bot_id, "reputation", data)
 
 
 def verify(conn: sqlite3.Connection) -> list[str]:

@@ -220,6 +220,24 @@ def test_events_are_signed_and_carry_the_change(
     assert all(isinstance(e["timestamp"], float) for e in events)
 
 
+def test_reputation_changes_are_events(client: TestClient, auth: dict, receiver: Receiver) -> None:
+    _register(client, auth, "reputation", receiver.url)
+    given = client.post(f"/reputation/{BOT}/20", json={"source_user": "10"}, headers=auth)
+    assert given.status_code == 200
+    refused = client.post(f"/reputation/{BOT}/20", json={"source_user": "20"}, headers=auth)
+    assert refused.status_code == 400  # self-reputation: no event
+    raised = client.post(f"/reputation/{BOT}/20/increase", json={"increase": 4}, headers=auth)
+    assert raised.status_code == 200
+    events = receiver.wait_for(2)
+    assert [e["event"] for e in events] == ["reputation", "reputation"]
+    assert sorted((e["data"] for e in events), key=lambda d: d["action"]) == [
+        {"action": "give", "botId": BOT, "userId": "20", "reputation": 1, "sourceUser": "10"},
+        {"action": "increase", "botId": BOT, "userId": "20", "reputation": 5},
+    ]
+    for headers, body in receiver.received:
+        assert _verify(headers, body), headers
+
+
 def test_a_tampered_body_fails_the_signature(
     client: TestClient, auth: dict, receiver: Receiver
 ) -> None:

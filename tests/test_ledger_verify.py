@@ -85,3 +85,16 @@ def test_a_consistent_forgery_still_breaks_the_chain(
     )
     done = verify_cli(db_path)
     assert done.returncode == 1 and "hash does not chain" in done.stdout
+
+
+def test_edited_reputation_is_reported(
+    client: TestClient, auth: dict, db: sqlite3.Connection, db_path: Path
+) -> None:
+    bot = client.get("/auth/me", headers=auth).json()["bot_id"]
+    given = client.post(f"/reputation/{bot}/7", json={"source_user": "8"}, headers=auth)
+    assert given.status_code == 200
+    assert verify_cli(db_path).returncode == 0
+    db.execute("UPDATE reputation_users SET reputation = 50")
+    done = verify_cli(db_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "reputation of user 7" in done.stdout
