@@ -151,13 +151,16 @@ def keys_revoke(args: argparse.Namespace) -> int:
 
 
 def ledger_verify(args: argparse.Namespace) -> int:
+    from app.progress import Progress
     from ledger import reputation
     from ledger.verify import verify
 
     _, conn = _open(args)
-    report = verify(
-        conn, progress=(lambda n: _err(f"  {n} entries checked")) if sys.stderr.isatty() else None
-    )
+    total = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
+    bar = Progress("ledger verify", total, unit="entries")  # drawn only on a terminal
+    report = verify(conn, progress=lambda checked: bar.advance(checked - bar.done))
+    bar.advance(report.entries - bar.done)
+    bar.close()
     report.problems.extend(reputation.verify(conn))  # reputation is a ledger too (SPEC §8)
     for text in report.problems:
         print(f"DIFF {text}")
