@@ -7,9 +7,10 @@ only tells the bot what its own keys could already read. The secret is write-onl
 from __future__ import annotations
 
 from litestar import Request, delete, get, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
 from app.auth import caller
+from app.bodies import documented, read_body
 from app.services import services
 from schemas.callbacks import Callback, CallbackSet
 from storage import outbox
@@ -43,10 +44,13 @@ async def get_callback(request: Request, event: FromPath[str]) -> Callback:
     return Callback(*rows[0])
 
 
-@put("/callback/{event:str}", summary="Set (or replace) the callback for an event")
-async def put_callback(
-    request: Request, event: FromPath[str], data: JSONBody[CallbackSet]
-) -> Callback:
+@put(
+    "/callback/{event:str}",
+    summary="Set (or replace) the callback for an event",
+    operation_class=documented(CallbackSet),
+)
+async def put_callback(request: Request, event: FromPath[str]) -> Callback:
+    data = await read_body(request, CallbackSet)
     row = (caller(request).bot_id, _event(event), data.url, data.secret)
     created = await services(request).writer.run(outbox.put_callback, row)
     return Callback(event, data.url, created)

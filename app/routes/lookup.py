@@ -10,8 +10,9 @@ import sqlite3
 
 import msgspec
 from litestar import Request, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath
 
+from app.bodies import documented, read_body
 from app.routes.common import snowflake
 from app.services import services
 from schemas.lookup import Lookup
@@ -36,11 +37,11 @@ def _found(conn: sqlite3.Connection, guild_id: int, user_ids: list[str]) -> list
     opt={"scope": "profiles:read"},
     status_code=200,
     summary="The profiles that exist among up to 1000 user ids, in the order asked",
+    operation_class=documented(Lookup),
 )
-async def lookup(
-    request: Request, guild_id: FromPath[str], data: JSONBody[Lookup]
-) -> list[Profile]:
+async def lookup(request: Request, guild_id: FromPath[str]) -> list[Profile]:
     gid = snowflake("guild_id", guild_id)
+    data = await read_body(request, Lookup)
     wanted = [pad(u) for u in dict.fromkeys(int(u) for u in data.user_ids)]
     found = await services(request).readers.call(_found, gid, wanted)
     by_user = {p.user_id: p for p in found}

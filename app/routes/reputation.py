@@ -6,10 +6,11 @@ from typing import Any
 
 import msgspec
 from litestar import Request, delete, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery
 from msgspec import UNSET
 
 from app.auth import caller
+from app.bodies import documented, read_body
 from app.routes.common import snowflake
 from app.services import services
 from ledger import reputation
@@ -71,8 +72,10 @@ async def get_settings(request: Request) -> SettingsOut:
     opt=SCOPE,
     status_code=200,
     summary="Change some reputation settings (reputationCooldown >= 300)",
+    operation_class=documented(RepSettingsIn),
 )
-async def set_settings(request: Request, data: JSONBody[RepSettingsIn]) -> SettingsOut:
+async def set_settings(request: Request) -> SettingsOut:
+    data = await read_body(request, RepSettingsIn, required=False) or RepSettingsIn()
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
     command = UpdateSettings(caller(request).bot_id, changes)
     return SettingsOut(await services(request).writer.run(update_settings, command))
@@ -120,11 +123,11 @@ async def get_user(request: Request, bot_id: FromPath[str], user_id: FromPath[st
     opt=SCOPE,
     status_code=200,
     summary="source_user gives one reputation to the target user",
+    operation_class=documented(Give),
 )
-async def give(
-    request: Request, bot_id: FromPath[str], target_user_id: FromPath[str], data: JSONBody[Give]
-) -> Given:
+async def give(request: Request, bot_id: FromPath[str], target_user_id: FromPath[str]) -> Given:
     bot, target = _own_bot(request, bot_id), _user("target_user_id", target_user_id)
+    data = await read_body(request, Give)
     command = GiveReputation(bot, target, str(snowflake_value(data.source_user)))
     given = await services(request).writer.run(reputation.apply, command)
     assert isinstance(given, Given)
@@ -158,11 +161,13 @@ async def reset(
     opt=SCOPE,
     status_code=200,
     summary="Add to a user's reputation",
+    operation_class=documented(Increase),
 )
 async def increase(
-    request: Request, bot_id: FromPath[str], target_user_id: FromPath[str], data: JSONBody[Increase]
+    request: Request, bot_id: FromPath[str], target_user_id: FromPath[str]
 ) -> Adjusted:
     bot, user = _own_bot(request, bot_id), _user("target_user_id", target_user_id)
+    data = await read_body(request, Increase)
     return await _adjust(request, Adjust(bot, user, data.increase))
 
 
@@ -171,11 +176,13 @@ async def increase(
     opt=SCOPE,
     status_code=200,
     summary="Take from a user's reputation",
+    operation_class=documented(Decrease),
 )
 async def decrease(
-    request: Request, bot_id: FromPath[str], target_user_id: FromPath[str], data: JSONBody[Decrease]
+    request: Request, bot_id: FromPath[str], target_user_id: FromPath[str]
 ) -> Adjusted:
     bot, user = _own_bot(request, bot_id), _user("target_user_id", target_user_id)
+    data = await read_body(request, Decrease)
     return await _adjust(request, Adjust(bot, user, -data.decrease))
 
 
