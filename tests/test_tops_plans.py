@@ -1,0 +1,109 @@
+"""Tops and ranks are index walks and index range counts, never a sort or a scan.
+
+The targets of issue 4 (p50 <= 10 ms at 1M profiles) hold only while every query
+a top or rank issues is an index range: these tests read SQLite's plan of each.
+`points` has no index (its balance changes on every transfer: README, "How it
+stays fast, and what it costs"), so it is left out here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from litestar.testing import TestClient
+
+from storage import tops
+from storage.ids import vp_id
+from storage.tops import METRICS, Scope
+
+GUILD = 4
+INDEXED = [by for by, metric in METRICS.items() if metric.indexed]
+
+
+def _populate(client: TestClient, auth: dict[str, str]) -> None:
+    for user in range(1, 7):
+        body = {
+            "voicepoints": user % 3,
+            "level": user % 2,
+            "text": {"level": 1, "experience": 0, "message_count": user},
+        }
+        assert client.post(f"/profile/{GUILD}/{user}", json=body, headers=auth).status_code == 201
+    assert client.post("/profile/5/1", json={"voicepoints": 9}, headers=auth).status_code == 201
+
+
+def _plans(db: sqlite3.Connection, run) -> list[tuple[str, str]]:
+    """(query, plan) of every SELECT `run(db)` issues."""
+    seen: list[str] = []
+    db.set_trace_callback(seen.append)
+    try:
+        run(db)
+    finally:
+        db.set_trace_callback(None)
+    selects = [q for q in seen if q.lstrip().upper().startswith("SELECT")]
+    assert selects
+    return [
+        (q, " | ".join(str(row[3]) for row in db.execute(f"EXPLAIN QUERY PLAN {q}")))
+        for q in selects
+    ]
+
+
+def _top_queries(by: str, guild: int | None):
+    metric, scope = METRICS[by], Scope.of(guild)
+
+    def run(db: sqlite3.Connection) -> None:
+        tops.page(db, metric, scope, 2, 1)
+        _, after = tops.chunk_after(db, metric, scope, None, 2)
+        tops.chunk_after(db, metric, scope, after, 2)
+
+    return run
+
+
+def _rank_queries(by: str):
+    metric, scope, vp = METRICS[by], Scope.of(GUILD), vp_id(GUILD, 3)
+
+    def run(db: sqlite3.Connection) -> None:
+        values = tops.key_values(db, metric, vp)
+        assert values is not None
+        tops.rank(db, metric, scope, values, vp)
+        tops.count(db, scope)
+
+    return run
+
+
+@pytest.mark.parametrize("guild", [None, GUILD])
+@pytest.mark.parametrize("by", INDEXED)
+def test_top_pages_and_chunks_walk_an_index_in_order(
+    client: TestClient, auth: dict[str, str], db: sqlite3.Connection, by: str, guild: int | None
+) -> None:
+    _populate(client, auth)
+    index = "tops_" + by.replace("-", "_") + ("" if guild is None else "_guild")
+    for query, plan in _plans(db, _top_queries(by, guild)):
+        assert "TEMP B-TREE" not in plan, (query, plan)
+        assert f"INDEX {index} " in plan, (query, plan)
+
+
+@pytest.mark.parametrize("by", INDEXED)
+def test_rank_is_index_range_counts(
+    client: TestClient, auth: dict[str, str], db: sqlite3.Connection, by: str
+) -> None:
+    _populate(client, auth)
+    plans = _plans(db, _rank_queries(by))
+    lookup, counts = plans[0], plans[1:]
+    assert "sqlite_autoindex_accounts" in lookup[1] or "accounts_vp" in lookup[1], lookup
+    index = "tops_" + by.replace("-", "_") + "_guild"
+    for query, plan in counts[:-1]:  # the rank's range counts
+        assert f"USING COVERING INDEX {index} " in plan, (query, plan)
+    total_query, total_plan = counts[-1]
+    assert "USING COVERING INDEX" in total_plan, (total_query, total_plan)
+
+
+def test_points_in_a_guild_reads_only_the_guild(
+    client: TestClient, auth: dict[str, str], db: sqlite3.Connection
+) -> None:
+    """Without a balance index a guild's points top and rank still read only its
+    members (through an index on guild_id), never every profile."""
+    _populate(client, auth)
+    plans = _plans(db, _top_queries("points", GUILD)) + _plans(db, _rank_queries("points"))[1:]
+    for query, plan in plans:
+        assert "guild_id=?" in plan, (query, plan)
