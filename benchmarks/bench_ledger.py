@@ -68,7 +68,8 @@ async def _ledger(path: Path, scale: float) -> dict[int, tuple[float, float]]:
         async def caller(it=it) -> None:
             for command in it:
                 outcome = await writer.run(apply, command, savepoint=False)
-                assert outcome.status == 201, outcome.body
+                body = outcome.body  # the response a caller sends (rendered on its side)
+                assert outcome.status == 201, body
 
         started = time.perf_counter()
         await asyncio.gather(*(caller() for _ in range(callers)))

@@ -37,7 +37,11 @@ def _account(row: tuple) -> Account:
 
 
 def _cache(ctx: WriteContext) -> dict[str, Account]:
-    return ctx.cache.setdefault("accounts", {})
+    # not setdefault: that would build an empty dict on every lookup
+    found = ctx.cache.get("accounts")
+    if found is None:
+        found = ctx.cache["accounts"] = {}
+    return found  # type: ignore[no-any-return]
 
 
 def by_vp(ctx: WriteContext, vp_id: str) -> Account | None:

@@ -167,15 +167,17 @@ def post(
     else:
         stage.rows.append(row)
     ctx.cache["head"] = (entry_id, ts, digest)
+    # positional, in field order (id, kind, timestamp, from, to, amount, reason,
+    # bot_id, balances, reverts): cheaper than keywords on the hot path
     return Transaction(
-        id=entry_id,
-        kind=KINDS[kind],
-        timestamp=ts / 1000,
-        from_=_party(src),
-        to=_party(dst),
-        amount=amount,
-        reason=reason,
-        bot_id=bot.bot_id or "",
-        balances=Balances(from_=src_balance, to=dst_balance),
-        reverts=reverts,
+        entry_id,
+        KINDS[kind],
+        ts / 1000,
+        _party(src),
+        _party(dst),
+        amount,
+        reason,
+        bot.bot_id or "",
+        Balances(src_balance, dst_balance),
+        reverts,
     )

@@ -29,12 +29,30 @@ __all__ = ["Outcome", "apply", "treasury_vp"]
 _encode = msgspec.json.encode
 
 
-class Outcome(msgspec.Struct, frozen=True):
-    """An HTTP-ready result: stored as is for idempotent replays."""
+class Outcome:
+    """An HTTP-ready result: stored as is for idempotent replays.
 
-    status: int
-    body: bytes
-    replayed: bool = False
+    A success keeps the value and encodes it on first use of `body`: the writer
+    thread is the ledger's one serial resource, so the caller's thread renders the
+    JSON, except when the body is stored with an Idempotency-Key.
+    """
+
+    __slots__ = ("_body", "_value", "replayed", "status")
+
+    def __init__(
+        self, status: int, body: bytes | None = None, replayed: bool = False, value: object = None
+    ) -> None:
+        self.status, self._body, self.replayed, self._value = status, body, replayed, value
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            self._body = _encode(self._value)
+            self._value = None
+        return self._body
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.status}, {self.body!r}, replayed={self.replayed})"
 
 
 def apply(ctx: WriteContext, command: Command) -> Outcome:
@@ -44,26 +62,26 @@ def apply(ctx: WriteContext, command: Command) -> Outcome:
         case PostTransfers():
             return _post_transfers(ctx, command)
         case RevertEntry():
-            return Outcome(201, _encode(_revert(ctx, command)))
+            return Outcome(201, value=_revert(ctx, command))
     raise TypeError(f"not a ledger command: {command!r}")
 
 
-def _side(ctx: WriteContext, side: str, vp_id: str, bot_id: str) -> Account:
-    if vp_id == treasury_vp(bot_id):
-        return ensure_treasury(ctx, bot_id)
+def _side(ctx: WriteContext, side: str, vp_id: str, bot: Account) -> Account:
+    if vp_id == bot.vp_id:  # "self": the caller's treasury, already looked up
+        return bot
     account = by_vp(ctx, vp_id)
     if account is None:
         raise UnknownAccount(side, vp_id)
     return account
 
 
-def _transfer(ctx: WriteContext, item: Transfer, bot: Account, bot_id: str) -> object:
+def _transfer(ctx: WriteContext, item: Transfer, bot: Account) -> object:
     if item.src == item.dst:
         raise SameAccount()
-    src = _side(ctx, "from", item.src, bot_id)
+    src = _side(ctx, "from", item.src, bot)
     if src.is_treasury and src.id != bot.id:
         raise Impostor()
-    dst = _side(ctx, "to", item.dst, bot_id)
+    dst = _side(ctx, "to", item.dst, bot)
     tx = postings.post(ctx, postings.TRANSFER, src, dst, item.amount, item.reason, bot)
     outbox.emit_transaction(ctx, tx)  # callbacks: same transaction as the entry
     return tx
@@ -101,19 +119,19 @@ class _Undo:
 
 def _run(ctx: WriteContext, command: PostTransfers, bot: Account) -> Outcome:
     if command.single:
-        return Outcome(201, _encode(_transfer(ctx, command.items[0], bot, command.bot_id)))
+        return Outcome(201, value=_transfer(ctx, command.items[0], bot))
     undo = _Undo(ctx, "items")  # an array is one unit
     done = []
     for index, item in enumerate(command.items):
         try:
-            done.append(_transfer(ctx, item, bot, command.bot_id))
+            done.append(_transfer(ctx, item, bot))
         except DomainError as exc:
             undo.rollback()
             exc.message = f"item {index}: {exc.message}"
             exc.extra["index"] = index
             raise
     undo.release()
-    return Outcome(201, _encode(done))
+    return Outcome(201, value=done)
 
 
 def _post_transfers(ctx: WriteContext, command: PostTransfers) -> Outcome:

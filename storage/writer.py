@@ -94,7 +94,7 @@ class BatchStats:
     observers: list[Callable[[int, float], None]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Task:
     fn: Callable[[WriteContext, Any], Any]
     arg: Any
@@ -143,6 +143,12 @@ class Writer:
         self._ctx: WriteContext | None = None
         self._closed = False
         self._data_version: int | None = None
+        # Tasks submitted during the current turn of each event loop, handed to the
+        # writer thread as one list at the end of that turn (see `run`).
+        self._pending: dict[asyncio.AbstractEventLoop, list[_Task]] = {}
+        self._submit_lock = threading.Lock()  # event loops may live in several threads
+        self._submitted = 0  # tasks put in the queue (under _submit_lock)
+        self._taken = 0  # tasks the writer thread took out (written by it alone)
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -163,12 +169,14 @@ class Writer:
         if self._closed or self._thread is None:
             return
         self._closed = True
+        for loop in list(self._pending):
+            self._submit(loop)
         self._queue.put(_STOP)
         await asyncio.to_thread(self._thread.join)
 
     @property
     def queue_depth(self) -> int:
-        return self._queue.qsize()
+        return max(0, self._submitted - self._taken)
 
     @property
     def alive(self) -> bool:
@@ -189,8 +197,22 @@ class Writer:
             raise StorageUnavailable("the server is shutting down")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Task(fn, arg, future, loop, savepoint))
+        # Callers woken by one commit submit their next tasks in the same turn of the
+        # loop: one queue put (one wake-up of the writer thread) for all of them, and
+        # the writer starts its next batch with all of them, not the first few.
+        pending = self._pending.get(loop)
+        if pending is None:
+            pending = self._pending[loop] = []
+            loop.call_soon(self._submit, loop)
+        pending.append(_Task(fn, arg, future, loop, savepoint))
         return await future
+
+    def _submit(self, loop: asyncio.AbstractEventLoop) -> None:
+        tasks = self._pending.pop(loop, None)
+        if tasks:
+            with self._submit_lock:
+                self._submitted += len(tasks)
+            self._queue.put(tasks)
 
     # -- the writer thread ------------------------------------------------------------
 
@@ -198,20 +220,26 @@ class Writer:
         assert self._ctx is not None
         ctx = self._ctx
         stopping = False
-        while not stopping:
-            first = self._queue.get()
-            if first is _STOP:
-                break
-            batch: list[_Task] = [first]
-            while len(batch) < self.batch_max:
+        waiting: list[_Task] = []  # submitted, beyond the last batch's batch_max
+        while True:
+            if not waiting:
+                if stopping:
+                    break
+                item = self._queue.get()
+                if item is _STOP:
+                    break
+                waiting = list(item)
+            while len(waiting) < self.batch_max and not stopping:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is _STOP:
-                    stopping = True  # finish this batch, then stop
+                    stopping = True  # finish what was submitted, then stop
                     break
-                batch.append(item)
+                waiting.extend(item)
+            batch, waiting = waiting[: self.batch_max], waiting[self.batch_max :]
+            self._taken += len(batch)
             self._run_batch(ctx, batch)
         ctx.conn.close()
 
