@@ -8,12 +8,11 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.exceptions import ClientException, ValidationException
 from litestar.params import FromPath, FromQuery, HeaderParameter, Parameter, QueryParameter
 
 from app.auth import caller
+from app.bodies import documented, read_body
 from app.routes.common import json_list, page_bounds, snowflake, stream_json_array
-from app.routes.transactions_openapi import TransferOperation
 from app.services import services
 from ledger.commands import PostTransfers, RevertEntry, Transfer
 from ledger.errors import TransactionNotFound
@@ -43,26 +42,13 @@ def _respond(outcome: Outcome) -> Response[bytes]:
     )
 
 
-_decode_transfers = msgspec.json.Decoder(TransferIn | list[TransferIn]).decode
-
-
-def _transfers(raw: bytes) -> TransferIn | list[TransferIn]:
-    """Strict decoding: Litestar's own is lax (it would take `"5"` for an amount)."""
-    try:
-        return _decode_transfers(raw)
-    except msgspec.ValidationError as exc:
-        raise ValidationException(str(exc)) from exc
-    except msgspec.DecodeError as exc:
-        raise ClientException(f"JSON is malformed: {exc}") from exc
-
-
 @post(
     "/transaction",
     opt=WRITE,
     status_code=201,
     summary="Transfer voicepoints: one transfer, or an array applied atomically in order",
     description="Body: a transfer `{from, to, amount, reason}` or an array of them.",
-    operation_class=TransferOperation,
+    operation_class=documented(TransferIn | list[TransferIn]),
 )
 async def transfer(
     request: Request,
@@ -71,7 +57,7 @@ async def transfer(
     ] = None,
 ) -> Response[bytes]:
     bot_id = caller(request).bot_id
-    data = _transfers(await request.body())
+    data = await read_body(request, TransferIn | list[TransferIn])
     single = isinstance(data, TransferIn)
     items = [data] if isinstance(data, TransferIn) else data
     if not items:
