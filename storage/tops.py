@@ -102,6 +102,23 @@ def rows_of(rows: list[Any], metric: Metric) -> list[tuple[int, Profile]]:
     return _rows(rows, metric)
 
 
+def _level(
+    keys: tuple[str, ...], values: tuple[int, ...], vp: str, level: int, key_op: str, vp_op: str
+) -> tuple[str, list[Any]]:
+    """One index range of a keyset comparison: rows equal to `values` on the first
+    `level` keys and `key_op` on the next one, or, once every key is equal, `vp_op`
+    on vp_id. Paging walks these ranges after a cursor; a rank counts those ahead."""
+    conds = [f"{k} = ?" for k in keys[:level]]
+    params: list[Any] = list(values[:level])
+    if level == len(keys):
+        conds.append(f"vp_id {vp_op} ?")
+        params.append(vp)
+    else:
+        conds.append(f"{keys[level]} {key_op} ?")
+        params.append(values[level])
+    return " AND ".join(conds), params
+
+
 Cursor = tuple[tuple[int, ...], str]  # the last row's key values and vp_id
 
 
@@ -128,16 +145,9 @@ def chunk_after(
             need = size - len(found)
             if need <= 0:
                 break
-            conds = [f"{k} = ?" for k in keys[:level]]
-            params: list[Any] = list(values[:level])
-            if level == len(keys):
-                conds.append("vp_id > ?")
-                params.append(vp)
-            else:
-                conds.append(f"{keys[level]} < ?")
-                params.append(values[level])
+            where, params = _level(keys, values, vp, level, key_op="<", vp_op=">")
             found += conn.execute(
-                f"{_select(metric)} WHERE {scope.where} AND {' AND '.join(conds)}"
+                f"{_select(metric)} WHERE {scope.where} AND {where}"
                 f" ORDER BY {_order(metric, level)} LIMIT ?",
                 (*scope.params, *params, need),
             ).fetchall()
@@ -162,16 +172,9 @@ def rank(
     keys = metric.keys
     ahead = 0
     for level in range(len(keys) + 1):
-        conds = [f"{k} = ?" for k in keys[:level]]
-        params: list[Any] = list(values[:level])
-        if level == len(keys):
-            conds.append("vp_id < ?")
-            params.append(vp_id)
-        else:
-            conds.append(f"{keys[level]} > ?")
-            params.append(values[level])
+        where, params = _level(keys, values, vp_id, level, key_op=">", vp_op="<")
         ahead += conn.execute(
-            f"SELECT count(*) FROM accounts WHERE {scope.where} AND {' AND '.join(conds)}",
+            f"SELECT count(*) FROM accounts WHERE {scope.where} AND {where}",
             (*scope.params, *params),
         ).fetchone()[0]
     return ahead + 1
