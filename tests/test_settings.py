@@ -194,3 +194,13 @@ def test_settings_scope_is_required(client: TestClient, make_key: Callable) -> N
 
 def test_a_key_is_required(client: TestClient) -> None:
     assert client.get(SETTING).status_code == 401
+
+
+def test_a_body_nested_too_deeply_is_400_not_500(client: TestClient, auth: dict) -> None:
+    body = b"[" * 4000 + b"]" * 4000  # fits the 10 KB limit, too deep to decode
+    r = client.post(
+        "/settings/guilds/1", content=body, headers={**auth, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["status"] == 400
+    assert client.get("/settings/guilds/1", headers=auth).status_code == 404

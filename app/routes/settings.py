@@ -9,6 +9,7 @@ from litestar import Request, delete, get, post
 from litestar.params import PathParameter
 
 from app.auth import caller
+from app.bodies import read_body
 from app.services import services
 from schemas.settings import (
     Setting,
@@ -20,7 +21,7 @@ from schemas.settings import (
     SubSettingOut,
 )
 from storage import settings as store
-from storage.errors import DomainError, PayloadTooLarge
+from storage.errors import PayloadTooLarge
 from storage.settings import SettingKey, StoreSetting
 
 __all__ = ["BODY_LIMIT", "ROUTES"]
@@ -33,23 +34,12 @@ BODY_LIMIT = 10 * 1024
 Segment = Annotated[str, PathParameter(min_length=1, max_length=128)]
 
 
-class MalformedJson(DomainError):
-    status = 400
-    code = "malformed_json"
-
-
 async def _document(request: Request) -> str:
     """The body as compact JSON: any JSON value, at most BODY_LIMIT bytes as sent."""
     raw = await request.body()
     if len(raw) > BODY_LIMIT:
         raise PayloadTooLarge(f"a setting body may be at most {BODY_LIMIT} bytes, got {len(raw)}")
-    if not raw.strip():
-        raise MalformedJson("a JSON body is required")
-    try:
-        value = msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise MalformedJson(str(exc)) from None
-    return msgspec.json.encode(value).decode()
+    return msgspec.json.encode(await read_body(request, Any)).decode()
 
 
 def _setting(key: SettingKey, data: Any) -> Setting:
