@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from storage.board_registry import MODES
+
 __all__ = ["Settings"]
 
 
@@ -26,6 +28,10 @@ class Settings:
     revoked through the API stop at once; through the CLI within this time."""
     max_body_bytes: int = 1024 * 1024
     """Largest request body accepted (413 above)."""
+    boards: str = "background"
+    """In-memory leaderboards for `points` and rolling windows (storage/boards.py):
+    `background` builds one on first use while SQL answers, `sync` builds before
+    answering, `off` always answers with SQL."""
     extra: dict[str, str] = field(default_factory=dict)
     """Other VOICEPROFILE_* variables, for areas that read their own options."""
 
@@ -41,6 +47,7 @@ class Settings:
             "batch_max": int,
             "key_cache_seconds": float,
             "max_body_bytes": int,
+            "boards": str,
         }
         for name, cast in casts.items():
             raw = env.get(f"VOICEPROFILE_{name.upper()}")
@@ -51,6 +58,8 @@ class Settings:
                     raise SystemExit(
                         f"VOICEPROFILE_{name.upper()}={raw!r} is not a valid {cast.__name__}"
                     ) from None
+        if values.get("boards", "background") not in MODES:
+            raise SystemExit(f"VOICEPROFILE_BOARDS must be one of {', '.join(MODES)}")
         values["extra"] = {
             k[len("VOICEPROFILE_") :].lower(): v
             for k, v in env.items()

@@ -13,6 +13,7 @@ from litestar import Litestar, Request
 
 from app.config import Settings
 from storage import keys
+from storage.board_registry import Boards
 from storage.db import connect
 from storage.migrations import apply_migrations
 from storage.readers import ReaderPool
@@ -62,6 +63,7 @@ class Services:
     writer: Writer
     readers: ReaderPool
     keys: KeyCache
+    boards: Boards
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -81,7 +83,10 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     writer.start()
     readers = ReaderPool(settings.db, size=settings.readers)
     await readers.open()
-    app.state.services = Services(settings, writer, readers, KeyCache(settings.key_cache_seconds))
+    boards = Boards(settings.db, settings.boards)
+    app.state.services = Services(
+        settings, writer, readers, KeyCache(settings.key_cache_seconds), boards
+    )
     try:
         for start in app.state.get("on_services", []):
             await start(app.state.services)

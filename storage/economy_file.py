@@ -37,8 +37,18 @@ EXPORT_FORMAT = "voiceprofile-export"
 VERSION = 1
 
 # Tables that are not state to carry over: bookkeeping, and what is only kept for
-# a while (idempotency replays for 24 h, delivered or pending callback events).
-_SKIP = {"migrations", "idempotency", "outbox", "accounts", "ledger"}
+# a while (idempotency replays for 24 h, delivered or pending callback events, the
+# change feeds of the in-memory boards, which an import fills again by trigger).
+_SKIP = {
+    "migrations",
+    "idempotency",
+    "outbox",
+    "accounts",
+    "ledger",
+    "account_feed",
+    "activity_feed",
+    "feed_pruned",
+}
 
 _NULL = msgspec.Raw(b"null")
 Hex64 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]

@@ -16,7 +16,7 @@ from ledger import postings
 from ledger.accounts import Account, by_vp, ensure_treasury
 from schemas.base import MAX_COUNTER
 from schemas.profiles import Pray, Profile, ProfileAdd, ProfileCreate, ProfileEdit, Text
-from storage import outbox
+from storage import feeds, outbox
 from storage.errors import InvalidValue, PayloadTooLarge, ProfileNotFound
 from storage.ids import pad, vp_id
 from storage.profiles import COLUMNS, to_profile
@@ -164,6 +164,7 @@ def _set_balance(ctx: WriteContext, account: Account, target: int, bot_id: str) 
 def create_profile(ctx: WriteContext, cmd: CreateProfile) -> tuple[bool, Profile]:
     """Create the profile, or reset an existing one to the body's values/defaults."""
     now = time.time()
+    feeds.maybe_prune(ctx)
     body = cmd.body
     account, created = _open_account(ctx, cmd.guild_id, cmd.user_id, now)
     profile = _load(ctx, account.vp_id)
@@ -276,6 +277,7 @@ def _add(profile: Profile, add: ProfileAdd) -> None:
 def edit_profiles(ctx: WriteContext, cmd: EditProfiles) -> list[Profile]:
     """Apply every item or none (the writer's savepoint undoes a partial bulk)."""
     now = time.time()
+    feeds.maybe_prune(ctx)
     results = []
     for index, (guild_id, user_id, change) in enumerate(cmd.items):
         try:

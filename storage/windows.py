@@ -20,9 +20,14 @@ from dataclasses import dataclass
 from storage.activity import HOUR
 from storage.errors import InvalidValue
 
-__all__ = ["TIMEFRAMES", "Window", "first_id_from", "hours", "id_range", "resolve"]
+__all__ = ["TIMEFRAMES", "Window", "first_id_from", "hours", "id_range", "ms", "now", "resolve"]
 
 TIMEFRAMES = {"all": None, "day": 86400, "week": 7 * 86400, "month": 30 * 86400}
+
+
+def now() -> float:
+    """The clock windows are measured by (one place, so tests can set it)."""
+    return time.time()
 
 
 @dataclass(frozen=True)
@@ -57,10 +62,12 @@ def resolve(
     return Window(since, until)
 
 
-def first_id_from(conn: sqlite3.Connection, ms: int) -> int:
-    """The first ledger id whose time is >= `ms` (one past the last id if none)."""
-    top = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
-    lo, hi = 1, top + 1
+def first_id_from(conn: sqlite3.Connection, ms: int, head: int | None = None, lo: int = 1) -> int:
+    """The first ledger id whose time is >= `ms` (`head`, one past the last id, if
+    none); `lo` is a known lower bound of the answer."""
+    if head is None:
+        head = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
+    hi = head
     while lo < hi:
         mid = (lo + hi) // 2
         row = conn.execute("SELECT ts FROM ledger WHERE id >= ? ORDER BY id LIMIT 1", (mid,))
@@ -72,7 +79,7 @@ def first_id_from(conn: sqlite3.Connection, ms: int) -> int:
     return lo
 
 
-def _ms(seconds: float) -> int:
+def ms(seconds: float) -> int:
     """Epoch ms of a bound; rounding first so 1732252800.123 means ...800123 ms, not
     the next ms because of float noise."""
     return math.ceil(round(seconds * 1000, 3))
@@ -80,11 +87,11 @@ def _ms(seconds: float) -> int:
 
 def id_range(conn: sqlite3.Connection, w: Window) -> tuple[int, int]:
     """Ledger ids `[lo, hi)` of the entries in the window."""
-    lo = 1 if w.since is None else first_id_from(conn, _ms(w.since))
+    lo = 1 if w.since is None else first_id_from(conn, ms(w.since))
     if w.until is None:
         hi = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
     else:
-        hi = first_id_from(conn, _ms(w.until))
+        hi = first_id_from(conn, ms(w.until))
     return lo, max(lo, hi)
 
 

@@ -37,7 +37,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
-    return Settings(db=db_path, key_cache_seconds=0.0)
+    return Settings(db=db_path, key_cache_seconds=0.0, boards="sync")
 
 
 @pytest.fixture

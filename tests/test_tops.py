@@ -27,12 +27,13 @@ def _pairs(body: list[dict]) -> list[tuple[int, str]]:
     return [(e["score"], e["profile"]["id"]) for e in body]
 
 
+@pytest.mark.parametrize("boards", ["sync", "off"])  # in-memory boards, and SQL alone
 @settings(max_examples=12, deadline=None)
 @given(world=worlds, seed=st.integers(0, 2**32))
-def test_every_metric_and_scope_matches_a_sort(world: dict, seed: int) -> None:
+def test_every_metric_and_scope_matches_a_sort(boards: str, world: dict, seed: int) -> None:
     note(f"seed={seed}")
     rnd = random.Random(seed)
-    with fresh_client() as (client, h), mock.patch.object(tops_routes, "CHUNK", 3):
+    with fresh_client(boards) as (client, h), mock.patch.object(tops_routes, "CHUNK", 3):
         profiles = build(client, h, world)
         for by in METRICS:
             for guild in (None, GUILDS[0]):

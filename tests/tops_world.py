@@ -25,15 +25,17 @@ GUILDS = (5, 6, 7)
 
 
 @contextmanager
-def fresh_client() -> Iterator[tuple[TestClient, dict[str, str]]]:
-    """An in-process server on its own database, and a key of BOT."""
+def fresh_client(boards: str = "sync") -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """An in-process server on its own database, and a key of BOT. `boards` is the
+    in-memory leaderboards' mode: `sync` checks their answers, `off` the SQL ones."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "vp.db"
         conn = connect(path)
         apply_migrations(conn)
         _, secret = keys.create_key(conn, "t", BOT, keys.DEFAULT_SCOPES)
         conn.close()
-        with TestClient(create_app(Settings(db=path, key_cache_seconds=0.0))) as client:
+        settings = Settings(db=path, key_cache_seconds=0.0, boards=boards)
+        with TestClient(create_app(settings)) as client:
             yield client, {"Authorization": secret}
 
 

@@ -15,6 +15,8 @@ from app.services import services
 from schemas.base import MAX_COUNTER
 from schemas.tops import Rank, TopEntry
 from storage import tops, window_tops
+from storage.board_reads import board_page, board_rank
+from storage.boards import Board, Stale
 from storage.errors import InvalidValue, ProfileNotFound
 from storage.ids import vp_id
 from storage.tops import METRICS, Metric, Scope
@@ -69,20 +71,67 @@ async def _top(
         raise InvalidValue("offset", "must be between 0 and 2^53-1")
     if abs(amount) > MAX_COUNTER:
         raise InvalidValue("amount", "must be at most 2^53-1 (0 or less for all)")
-    readers = services(request).readers
+    svc = services(request)
+    board = await svc.boards.board(by, timeframe) if since is None and until is None else None
     if amount > 0:
-        if window is None:
-            rows = await readers.call(tops.page, metric, Scope.of(guild_id), amount, offset)
-        else:
-            rows = await readers.call(
-                window_tops.window_page, metric, guild_id, window, amount, offset
-            )
+        rows = await _board_call(request, board, board_page, guild_id, amount, offset)
+        if rows is None:
+            rows = await svc.readers.call(*_sql_page(metric, guild_id, window, amount, offset))
         return Response(_encode(_entries(rows, offset + 1)), media_type="application/json")
-    if window is None and not metric.indexed:
+    if board is not None:
+        body = _stream_board(request, board, metric, guild_id, window, offset)
+    elif window is None and not metric.indexed:
         body = _stream_cursor(request, metric, guild_id, offset)
     else:
         body = _stream(request, metric, guild_id, window, offset)
     return Stream(body, media_type="application/json")
+
+
+async def _board_call(request: Request, board: Board | None, fn: Any, *args: Any) -> Any:
+    """`fn(conn, board, *args)` on a reader, or None when SQL must answer instead:
+    no board yet, or one that could not catch up (it is dropped and rebuilt)."""
+    if board is None:
+        return None
+    try:
+        return await services(request).readers.call(fn, board, *args)
+    except Stale:
+        services(request).boards.drop(board)
+        return None
+
+
+async def _stream_board(
+    request: Request,
+    board: Board,
+    metric: Metric,
+    guild_id: int | None,
+    window: Window | None,
+    offset: int,
+) -> AsyncIterator[bytes]:
+    """A whole top from a board, chunk by chunk (each chunk in its own snapshot)."""
+    yield b"["
+    at, sep = offset, b""
+    while True:
+        rows = await _board_call(request, board, board_page, guild_id, CHUNK, at)
+        if rows is None:  # the board went stale mid-stream: SQL goes on from here
+            rows = await services(request).readers.call(
+                *_sql_page(metric, guild_id, window, CHUNK, at)
+            )
+        if not rows:
+            break
+        yield sep + b",".join(_encode(e) for e in _entries(rows, at + 1))
+        sep = b","
+        at += len(rows)
+        if len(rows) < CHUNK:
+            break
+    yield b"]"
+
+
+def _sql_page(
+    metric: Metric, guild_id: int | None, window: Window | None, limit: int, offset: int
+) -> tuple[Any, ...]:
+    if window is None:
+        return (tops.page, metric, Scope.of(guild_id), limit, offset)
+    return (window_tops.window_page, metric, guild_id, window, limit, offset)
 
 
 async def _stream_cursor(
@@ -204,7 +253,17 @@ async def rank(
     gid, uid = snowflake("guild_id", guild_id), snowflake("user_id", user_id)
     metric = _metric(by)
     window = _window(by, metric, timeframe, since, until)
-    found = await services(request).readers.call(_rank, metric, gid, vp_id(gid, uid), window)
+    vp = vp_id(gid, uid)
+    svc = services(request)
+    board = (
+        await svc.boards.board(by, timeframe, rank=True)
+        if since is None and until is None
+        else None
+    )
+    found = await _board_call(request, board, board_rank, gid, vp)
+    if found is not None:
+        return Rank(*found)
+    found = await svc.readers.call(_rank, metric, gid, vp, window)
     if found is None:
         raise ProfileNotFound(f"profile {gid}/{uid} not found")
     return found  # type: ignore[no-any-return]

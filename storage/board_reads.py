@@ -1,0 +1,150 @@
+"""Pages and ranks of an in-memory board (storage/boards.py), with the same
+answers as the SQL paths of storage/tops.py and storage/window_tops.py.
+
+Each function runs on a reader connection inside one read transaction: it holds
+the board's lock, brings the board to that snapshot, reads the order from memory
+and the profiles from SQL by id, so scores and profiles agree.
+
+A window board holds only profiles with a nonzero score. Its order has three
+segments: positive scores, then every other open profile of the scope at 0 by
+profile id (read from the `open_by_vp*` indexes, skipping members), then the
+negative scores.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from schemas.profiles import Profile
+from storage import windows
+from storage.boards import Board
+from storage.ids import pad
+from storage.profiles import COLUMNS, to_profile
+from storage.rankings import score_of, vp_of
+from storage.tops import Scope
+
+__all__ = ["board_page", "board_rank"]
+
+_CHUNK = 500
+
+
+def _profiles(conn: sqlite3.Connection, board: Board, keys: list[int]) -> list[tuple[int, Profile]]:
+    vps = [f"{vp_of(k):064x}" for k in keys]
+    found: dict[str, Profile] = {}
+    for i in range(0, len(vps), _CHUNK):
+        part = vps[i : i + _CHUNK]
+        for row in conn.execute(
+            f"SELECT {COLUMNS} FROM accounts WHERE vp_id IN ({','.join('?' * len(part))})", part
+        ):
+            found[row[0]] = to_profile(row)
+    report = board.report
+    return [(report(score_of(k)), found[vp]) for k, vp in zip(keys, vps, strict=True)]
+
+
+def _scope_size(conn: sqlite3.Connection, guild_id: int | None) -> int:
+    scope = Scope.of(guild_id)
+    return conn.execute(
+        f"SELECT count(*) FROM accounts WHERE {scope.where}", scope.params
+    ).fetchone()[0]
+
+
+def _zeros(
+    conn: sqlite3.Connection, board: Board, guild_id: int | None, skip: int, take: int
+) -> list[tuple[int, Profile]]:
+    """Open profiles of the scope that are not members, by profile id, from the
+    `skip`-th on: a walk of the profile-id index that steps over the members."""
+    scope = Scope.of(guild_id)
+    ranking = board.ranking
+    out: list[tuple[int, Profile]] = []
+    after = ""
+    while len(out) < take:
+        rows = conn.execute(
+            f"SELECT id, {COLUMNS} FROM accounts WHERE {scope.where} AND vp_id > ?"
+            " ORDER BY vp_id LIMIT ?",
+            (*scope.params, after, _CHUNK),
+        ).fetchall()
+        if not rows:
+            break
+        after = rows[-1][1]
+        for row in rows:
+            if row[0] in ranking:
+                continue
+            if skip:
+                skip -= 1
+                continue
+            out.append((0, to_profile(row[1:])))
+            if len(out) == take:
+                break
+    return out
+
+
+def board_page(
+    conn: sqlite3.Connection, board: Board, guild_id: int | None, limit: int, offset: int
+) -> list[tuple[int, Profile]]:
+    """Ranks offset+1 … offset+limit of the board in the scope."""
+    with board.lock:
+        board.synced(conn, windows.now())
+        ranking = board.ranking
+        guild = None if guild_id is None else board.guild_if_known(pad(guild_id))
+        members = 0 if guild_id is not None and guild is None else ranking.count(guild)
+        if board.every_profile:
+            if not members:
+                return []
+            return _profiles(conn, board, ranking.slice(guild, offset, offset + limit))
+        pos = ranking.positives(guild) if members else 0
+        end = offset + limit
+        out = (
+            _profiles(conn, board, ranking.slice(guild, offset, min(end, pos)))
+            if offset < pos
+            else []
+        )
+        at = max(offset, pos)
+        if at >= end:
+            return out
+        total = _scope_size(conn, guild_id)
+        zeros = total - members
+        if at < pos + zeros:
+            take = min(end, pos + zeros) - at
+            out += _zeros(conn, board, guild_id, at - pos, take)
+            at += take
+        if at < end and at < total:
+            first = at - zeros  # position among members
+            out += _profiles(conn, board, ranking.slice(guild, first, first + min(end, total) - at))
+        return out
+
+
+def board_rank(
+    conn: sqlite3.Connection, board: Board, guild_id: int, vp: str
+) -> tuple[int, int, int] | None:
+    """(rank, score, total) of an open profile in its guild; None if it is not one."""
+    with board.lock:
+        board.synced(conn, windows.now())
+        row = conn.execute("SELECT id FROM accounts WHERE vp_id = ? AND open = 1", (vp,)).fetchone()
+        if row is None:
+            return None
+        account = row[0]
+        ranking = board.ranking
+        guild = board.guild_if_known(pad(guild_id))
+        if board.every_profile:
+            assert guild is not None  # every open profile is a member
+            return (
+                ranking.position(account, guild) + 1,
+                board.report(ranking.score(account) or 0),
+                ranking.count(guild),
+            )
+        total = _scope_size(conn, guild_id)
+        members = 0 if guild is None else ranking.count(guild)
+        score = ranking.score(account)
+        if score is not None:
+            ahead = ranking.position(account, guild)
+            if score < 0:
+                ahead += total - members  # the zeros come first
+            return ahead + 1, score, total
+        scope = Scope.of(guild_id)
+        before = conn.execute(
+            f"SELECT count(*) FROM accounts WHERE {scope.where} AND vp_id < ?",
+            (*scope.params, vp),
+        ).fetchone()[0]
+        positives = 0 if guild is None else ranking.positives(guild)
+        members_before = 0 if guild is None else ranking.members_before(guild, int(vp, 16))
+        return positives + before - members_before + 1, 0, total

@@ -1,0 +1,119 @@
+"""Which in-memory boards exist, building them on first use and dropping idle ones.
+
+A board is built from one snapshot on its own read connection. In `background`
+mode (the server's default) the request that first needs a board is answered by
+SQL while a thread builds it, so no request waits for a build (seconds at a
+million profiles); later requests read the board. `sync` mode builds before
+answering (tests use it, so they check the boards' answers); `off` never builds.
+A board unused for `idle_seconds` is dropped, so memory goes to the tops in use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from pathlib import Path
+
+from storage import windows
+from storage.boards import ActivityWindow, Board, LedgerWindow, PointsBoard, ValueBoard
+from storage.db import connect
+from storage.tops import METRICS
+from storage.windows import TIMEFRAMES
+
+__all__ = ["MODES", "Boards"]
+
+log = logging.getLogger("voiceprofile.boards")
+MODES = ("background", "sync", "off")
+
+BoardKey = tuple[str, str | None]  # (metric, rolling timeframe or None for all time)
+
+
+def wanted(by: str, timeframe: str | None, rank: bool = False) -> BoardKey | None:
+    """The board that serves this read, if one does: `points` over all time, every
+    metric with a window over a rolling timeframe, and ranks over all time (an
+    index range count reads every profile ahead). Other tops are index walks."""
+    metric = METRICS[by]
+    if timeframe in (None, "all"):
+        return (by, None) if by == "points" or rank else None
+    if metric.activity is None or TIMEFRAMES.get(timeframe) is None:
+        return None
+    return (by, timeframe)
+
+
+def _new(key: BoardKey) -> Board:
+    by, timeframe = key
+    if timeframe is None:
+        return PointsBoard() if by == "points" else ValueBoard(METRICS[by].keys)
+    span = TIMEFRAMES[timeframe]
+    assert span is not None
+    activity = METRICS[by].activity
+    if activity == "ledger":
+        return LedgerWindow(span)
+    assert activity is not None
+    return ActivityWindow(activity, span)
+
+
+class Boards:
+    def __init__(self, path: str | Path, mode: str = "background", idle_seconds: float = 1800):
+        if mode not in MODES:
+            raise ValueError(f"boards mode must be one of {', '.join(MODES)}")
+        self.path = str(path)
+        self.mode = mode
+        self.idle_seconds = idle_seconds
+        self._ready: dict[BoardKey, Board] = {}
+        self._building: set[BoardKey] = set()
+        self._lock = threading.Lock()
+
+    def _build(self, key: BoardKey) -> None:
+        try:
+            conn = connect(self.path, readonly=True)
+            try:
+                board = _new(key)
+                conn.execute("BEGIN")
+                board.build(conn, windows.now())
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            with self._lock:
+                self._ready[key] = board
+        except Exception:
+            log.exception("building the %s board failed; SQL answers meanwhile", key)
+        finally:
+            with self._lock:
+                self._building.discard(key)
+
+    def _evict(self) -> None:
+        old = time.monotonic() - self.idle_seconds
+        with self._lock:
+            for key in [k for k, b in self._ready.items() if b.last_used < old]:
+                del self._ready[key]
+
+    async def board(self, by: str, timeframe: str | None, rank: bool = False) -> Board | None:
+        """The board for this top (or rank), or None (SQL answers) when there is none
+        yet or this read needs none."""
+        key = wanted(by, timeframe, rank)
+        if key is None or self.mode == "off":
+            return None
+        self._evict()
+        with self._lock:
+            found = self._ready.get(key)
+            if found is not None and not found.broken:
+                found.last_used = time.monotonic()
+                return found
+            self._ready.pop(key, None)
+            starting = key not in self._building
+            self._building.add(key)
+        if self.mode == "sync":
+            if starting:
+                await asyncio.to_thread(self._build, key)
+            return self._ready.get(key)
+        if starting:
+            threading.Thread(target=self._build, args=(key,), daemon=True).start()
+        return None
+
+    def drop(self, board: Board) -> None:
+        with self._lock:
+            for key in [k for k, b in self._ready.items() if b is board]:
+                del self._ready[key]

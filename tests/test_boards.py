@@ -1,0 +1,289 @@
+"""The in-memory leaderboards (storage/boards.py) catch up with every kind of change
+and answer exactly what SQL answers.
+
+One database, two in-process servers: one with boards (`sync`), which makes every
+write, and one without (`off`), which only reads. Between random writes — profiles
+created, deleted and re-created, transfers, activity, the clock moving windows
+on — every board-served top and rank is compared between the two. The SQL
+answers are themselves checked against plain sorts and ledger replays in
+test_tops.py and test_tops_windows.py.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from unittest import mock
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from litestar.testing import TestClient
+from sortedcontainers import SortedList
+
+from app.config import Settings
+from app.main import create_app
+from ledger import postings
+from storage import feeds, keys, profile_writes, windows
+from storage.db import connect
+from storage.migrations import apply_migrations
+from storage.rankings import Ranking
+
+BOT = "111111111111111111"
+GUILDS = (5, 6)
+USERS = range(1, 7)
+T = 480_000 * 3600  # a whole hour, in 2024
+BOARD_TOPS = [
+    ("points", None),
+    ("levels", None),  # ranks only
+    ("text-level", None),  # ranks only
+    ("points", "day"),
+    ("points", "week"),
+    ("levels", "day"),
+    ("time", "week"),
+    ("text-message", "month"),
+]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = float(T)
+
+    def time(self) -> float:
+        return self.now
+
+
+@contextmanager
+def two_servers() -> Iterator[tuple[TestClient, TestClient, dict[str, str], Clock]]:
+    """(with boards, without boards, key, clock) on one fresh database."""
+    clock = Clock()
+    ns = SimpleNamespace(time=clock.time)
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        path = Path(tmp) / "vp.db"
+        conn = connect(path)
+        apply_migrations(conn)
+        _, secret = keys.create_key(conn, "t", BOT, keys.DEFAULT_SCOPES)
+        conn.close()
+        for module in (profile_writes, postings, windows):
+            stack.enter_context(mock.patch.object(module, "time", ns))
+        clients = [
+            stack.enter_context(
+                TestClient(create_app(Settings(db=path, key_cache_seconds=0.0, boards=mode)))
+            )
+            for mode in ("sync", "off")
+        ]
+        yield clients[0], clients[1], {"Authorization": secret}, clock
+
+
+def _pairs(body: list[dict]) -> list[tuple[int, str]]:
+    return [(e["score"], e["profile"]["id"]) for e in body]
+
+
+def compare_tops(boards: TestClient, sql: TestClient, h: dict[str, str], where: str) -> None:
+    """Every board's whole global top: cheap enough after each step, and it makes
+    the boards catch up step by step, as a busy server's would."""
+    for by, timeframe in BOARD_TOPS:
+        params = {"by": by, "amount": 0, **({} if timeframe is None else {"timeframe": timeframe})}
+        want = sql.get("/profile/top", params=params, headers=h).json()
+        got = boards.get("/profile/top", params=params, headers=h).json()
+        assert _pairs(got) == _pairs(want), (where, by, timeframe)
+
+
+def compare(boards: TestClient, sql: TestClient, h: dict[str, str], where: str) -> None:
+    profiles = sql.get("/profile", params={"limit": 0}, headers=h).json()
+    for by, timeframe in BOARD_TOPS:
+        params = {"by": by} if timeframe is None else {"by": by, "timeframe": timeframe}
+        for guild in (None, *GUILDS):
+            path = "/profile/top" if guild is None else f"/profile/{guild}/top"
+            for extra in ({"amount": 0}, {"amount": 2, "offset": 1}, {"amount": 3, "offset": 4}):
+                want = sql.get(path, params={**params, **extra}, headers=h)
+                got = boards.get(path, params={**params, **extra}, headers=h)
+                assert got.status_code == want.status_code == 200
+                assert _pairs(got.json()) == _pairs(want.json()), (where, by, timeframe, guild)
+                assert [e["rank"] for e in got.json()] == [e["rank"] for e in want.json()]
+        for p in profiles:
+            rank = f"/profile/{p['guild_id']}/{p['user_id']}/rank"
+            want = sql.get(rank, params=params, headers=h).json()
+            assert boards.get(rank, params=params, headers=h).json() == want, (where, by, p)
+
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("create"), st.sampled_from(GUILDS), st.sampled_from(USERS), st.integers(0, 9)
+        ),
+        st.tuples(
+            st.just("transfer"),
+            st.sampled_from(GUILDS),
+            st.sampled_from(USERS),
+            st.sampled_from(USERS),
+            st.integers(1, 6),
+        ),
+        st.tuples(st.just("delete"), st.sampled_from(GUILDS), st.sampled_from(USERS)),
+        st.tuples(
+            st.just("add"),
+            st.sampled_from(GUILDS),
+            st.sampled_from(USERS),
+            st.integers(0, 5),
+            st.integers(0, 90),
+        ),
+        st.tuples(
+            st.just("set"),
+            st.sampled_from(GUILDS),
+            st.sampled_from(USERS),
+            st.integers(0, 3),
+            st.integers(0, 5),
+            st.integers(0, 2) | st.none(),
+        ),
+        st.tuples(st.just("tick"), st.sampled_from([1, 1800, 3600, 86400 - 1, 86400, 6 * 86400])),
+        st.tuples(st.just("check")),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+def _apply(client: TestClient, h: dict[str, str], clock: Clock, step: tuple) -> None:
+    kind, *args = step
+    if kind == "create":
+        guild, user, points = args
+        client.post(f"/profile/{guild}/{user}", json={"voicepoints": points}, headers=h)
+    elif kind == "transfer":
+        guild, a, b, amount = args
+        body = {
+            "from": {"guild_id": guild, "user_id": a},
+            "to": {"guild_id": GUILDS[0], "user_id": b},
+            "amount": amount,
+        }
+        assert client.post("/transaction", json=body, headers=h).status_code in (201, 404, 409, 422)
+    elif kind == "delete":
+        guild, user = args
+        client.delete(f"/profile/{guild}/{user}", headers=h)
+    elif kind == "add":
+        guild, user, xp, seconds = args
+        body = {"experience": xp, "timespent": {"global": seconds}, "text": {"message_count": xp}}
+        client.patch(f"/profile/{guild}/{user}/add", json=body, headers=h)
+    elif kind == "set":  # may lower values: windows keep what was gained, tops follow
+        guild, user, level, xp, text_level = args
+        body = {"level": level, "experience": xp}
+        if text_level is not None:
+            body["text"] = {"level": text_level, "experience": xp}
+        client.patch(f"/profile/{guild}/{user}", json=body, headers=h)
+    elif kind == "tick":
+        clock.now += args[0]
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=steps)
+def test_boards_catch_up_with_every_change_and_answer_like_sql(steps: list[tuple]) -> None:
+    with two_servers() as (boards, sql, h, clock):
+        compare(boards, sql, h, "empty")  # builds every board before the changes
+        for i, step in enumerate(steps):
+            _apply(boards, h, clock, step)
+            if step[0] == "check":
+                compare(boards, sql, h, f"after step {i}")
+            else:
+                compare_tops(boards, sql, h, f"after step {i}")
+        compare(boards, sql, h, "at the end")
+
+
+def test_boards_behind_a_pruned_feed_are_rebuilt() -> None:
+    """Feed rows go after feeds.KEEP_SECONDS; a board that had not read them
+    rebuilds from the tables instead of missing what they said."""
+    with two_servers() as (boards, sql, h, _clock):
+        add = {"experience": 3, "timespent": {"global": 60}}
+        boards.patch("/profile/5/1/add", json=add, headers=h)
+        compare(boards, sql, h, "built")
+        registry = boards.app.state.services.boards
+        before = dict(registry._ready)
+        boards.patch("/profile/5/2/add", json=add, headers=h)  # unread by the boards
+        boards.post("/profile/5/3", json={"voicepoints": 4}, headers=h)
+        conn = connect(boards.app.state.settings.db)
+        last = {f: conn.execute(f"SELECT max(seq) FROM {f}").fetchone()[0] for f in feeds.FEEDS}
+        feeds.prune(conn, keep_seconds=-10)  # all but the newest row, from any connection
+        upto = dict(conn.execute("SELECT feed, upto FROM feed_pruned"))
+        assert upto == {f: seq - 1 for f, seq in last.items()}
+        conn.close()
+        compare(boards, sql, h, "after the prune")
+        assert all(registry._ready[k] is not b for k, b in before.items())  # rebuilt
+        top = boards.get("/profile/5/top", params={"by": "time", "timeframe": "day"}, headers=h)
+        assert [e["score"] for e in top.json()] == [60, 60, 0]
+
+
+def test_the_writer_prunes_feeds_as_profiles_are_written() -> None:
+    with (
+        two_servers() as (boards, _, h, _clock),
+        mock.patch.object(feeds, "KEEP_SECONDS", -10),
+        mock.patch.object(feeds, "PRUNE_EVERY", 0),
+    ):
+        for user in (1, 2, 3):  # each write prunes what came before, but the newest row
+            boards.patch(f"/profile/5/{user}/add", json={"experience": 1}, headers=h)
+        conn = connect(boards.app.state.settings.db)
+        assert conn.execute("SELECT count(*) FROM activity_feed").fetchone()[0] == 2
+        conn.close()
+
+
+def test_background_mode_answers_by_sql_until_the_board_is_built(tmp_path: Path) -> None:
+    path = tmp_path / "vp.db"
+    conn = connect(path)
+    apply_migrations(conn)
+    _, secret = keys.create_key(conn, "t", BOT, keys.DEFAULT_SCOPES)
+    conn.close()
+    h = {"Authorization": secret}
+    with TestClient(create_app(Settings(db=path, key_cache_seconds=0.0))) as client:
+        for user, points in ((1, 5), (2, 9), (3, 5)):
+            client.post(f"/profile/5/{user}", json={"voicepoints": points}, headers=h)
+        registry = client.app.state.services.boards
+        first = client.get("/profile/5/top", headers=h).json()  # SQL; starts the build
+        for _ in range(200):
+            if registry._ready:
+                break
+            import time
+
+            time.sleep(0.01)
+        assert registry._ready, "the points board was never built"
+        client.post("/profile/5/4", json={"voicepoints": 7}, headers=h)
+        second = client.get("/profile/5/top", headers=h).json()  # the board, caught up
+        assert [e["score"] for e in first] == [9, 5, 5]
+        assert [e["score"] for e in second] == [9, 7, 5, 5]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.integers(0, 2), st.integers(-5, 5)),
+        max_size=60,
+    )
+)
+def test_a_ranking_orders_like_a_sort(ops: list[tuple[int, int, int]]) -> None:
+    """Puts and drops in any order leave every scope sorted by (-score, vp)."""
+    ranking, want = Ranking(), {}
+    for account, guild, score in ops:
+        if score == 5:
+            ranking.drop(account)
+            want.pop(account, None)
+        else:
+            vp = (account * 2654435761) % 2**256
+            guild = want.get(account, (0, guild, 0))[1]  # an account never changes guild
+            ranking.put(account, guild, vp, score)
+            want[account] = (score, guild, vp)
+    for guild in (None, 0, 1, 2):
+        rows = [(-s, vp, a) for a, (s, g, vp) in want.items() if guild is None or g == guild]
+        order = [a for _, _, a in sorted(rows)]
+        keys = ranking.slice(guild, 0, len(order) + 1)
+        assert [ranking.score(a) for a in order] == [want[a][0] for a in order]
+        assert len(keys) == len(order) == ranking.count(guild)
+        assert [ranking.position(a, guild) for a in order] == list(range(len(order)))
+        assert ranking.positives(guild) == sum(1 for a in order if want[a][0] > 0)
+        assert SortedList(keys) == keys  # already in order
+
+
+@pytest.mark.parametrize("mode", ["sometimes", "never"])
+def test_unknown_boards_mode_is_refused(mode: str) -> None:
+    with pytest.raises(SystemExit):
+        Settings.from_env({"VOICEPROFILE_BOARDS": mode})
