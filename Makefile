@@ -31,17 +31,24 @@ lint: install ## ruff and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: install ## Run the benchmarks in benchmarks/ and print their figures
-	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+# The read benchmark runs at the scale its targets are stated at (1M profiles, 10M
+# entries). It builds that database once (~4 min, 2.6 GB) and reuses it for a day.
+READS_DB ?= /tmp/voiceprofile-bench-reads-1m.db
+bench: install ## Run the benchmarks in benchmarks/ and print their figures (reads at 1M profiles / 10M entries)
+	@set -e; for b in benchmarks/bench_*.py; do \
+	  echo "== $$b"; \
+	  if [ "$$b" = benchmarks/bench_reads.py ]; then $(BIN)/python $$b --big --db $(READS_DB); \
+	  else $(BIN)/python $$b; fi; \
+	done
 
 BIG_DB ?= /tmp/voiceprofile-bench-10m.db
-bench-big: install ## The ledger and read benchmarks at 10M entries / 1M profiles (builds them; slow)
+bench-big: install ## The ledger benchmarks at 10M entries already in the ledger (builds it; slow)
 	rm -f $(BIG_DB) $(BIG_DB)-wal $(BIG_DB)-shm
 	$(BIN)/python benchmarks/prefill.py --db $(BIG_DB) --entries 10000000
 	$(BIN)/python benchmarks/bench_ledger.py --from-db $(BIG_DB)
 	$(BIN)/python benchmarks/bench_http.py --from-db $(BIG_DB)
-	$(BIN)/python benchmarks/bench_reads.py --big
 	rm -f $(BIG_DB) $(BIG_DB)-wal $(BIG_DB)-shm
 
-clean: ## Remove the virtualenv and caches (keeps ./data)
+clean: ## Remove the virtualenv, caches and the kept benchmark database (keeps ./data)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -f $(READS_DB) $(READS_DB).key $(READS_DB)-wal $(READS_DB)-shm

@@ -6,6 +6,9 @@ SQL while a thread builds it, so no request waits for a build (seconds at a
 million profiles); later requests read the board. `sync` mode builds before
 answering (tests use it, so they check the boards' answers); `off` never builds.
 A board unused for `idle_seconds` is dropped, so memory goes to the tops in use.
+A board that failed (a build error, or a sync that could not catch up) is not
+built again for RETRY_SECONDS: SQL answers meanwhile, and a persistent fault
+costs one build a minute, not one per request.
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ import time
 from pathlib import Path
 
 from storage import windows
-from storage.boards import ActivityWindow, Board, LedgerWindow, PointsBoard, ValueBoard
+from storage.boards import (
+    ActivityWindow,
+    Board,
+    LedgerWindow,
+    PointsBoard,
+    Stale,
+    ValueBoard,
+)
 from storage.db import connect
 from storage.tops import METRICS
 from storage.windows import TIMEFRAMES
@@ -26,6 +36,7 @@ __all__ = ["MODES", "Boards"]
 
 log = logging.getLogger("voiceprofile.boards")
 MODES = ("background", "sync", "off")
+RETRY_SECONDS = 60.0
 
 BoardKey = tuple[str, str | None]  # (metric, rolling timeframe or None for all time)
 
@@ -64,6 +75,7 @@ class Boards:
         self.idle_seconds = idle_seconds
         self._ready: dict[BoardKey, Board] = {}
         self._building: set[BoardKey] = set()
+        self._failed: dict[BoardKey, float] = {}  # key -> when it last failed
         self._lock = threading.Lock()
 
     def _build(self, key: BoardKey) -> None:
@@ -80,6 +92,8 @@ class Boards:
                 self._ready[key] = board
         except Exception:
             log.exception("building the %s board failed; SQL answers meanwhile", key)
+            with self._lock:
+                self._failed[key] = time.monotonic()
         finally:
             with self._lock:
                 self._building.discard(key)
@@ -103,6 +117,8 @@ class Boards:
                 found.last_used = time.monotonic()
                 return found
             self._ready.pop(key, None)
+            if time.monotonic() - self._failed.get(key, -RETRY_SECONDS) < RETRY_SECONDS:
+                return None
             starting = key not in self._building
             self._building.add(key)
         if self.mode == "sync":
@@ -113,7 +129,12 @@ class Boards:
             threading.Thread(target=self._build, args=(key,), daemon=True).start()
         return None
 
-    def drop(self, board: Board) -> None:
+    def drop(self, board: Board, stale: Stale) -> None:
+        """Forget a board that went stale: the next read builds it again (after
+        RETRY_SECONDS if it was a fault)."""
         with self._lock:
             for key in [k for k, b in self._ready.items() if b is board]:
                 del self._ready[key]
+                if stale.fault:
+                    self._failed[key] = time.monotonic()
+                    log.error("the %s board failed and is rebuilt later: %s", key, stale)

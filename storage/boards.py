@@ -45,7 +45,11 @@ _SECOND_BITS = 53  # a second key (experience under level) is a counter below 2^
 
 class Stale(Exception):
     """The board can no longer catch up (a feed it reads was pruned, or a sync
-    failed half-way): drop it and rebuild."""
+    failed half-way: a `fault`): drop it and rebuild."""
+
+    def __init__(self, reason: str, fault: bool = False) -> None:
+        super().__init__(reason)
+        self.fault = fault
 
 
 def _one(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> Any:
@@ -78,14 +82,15 @@ class Board:
     def synced(self, conn: sqlite3.Connection, now: float) -> None:
         """`sync`, or Stale if the board cannot be trusted any more."""
         if self.broken:
-            raise Stale("board dropped after a failed sync")
+            raise Stale("board dropped after a failed sync", fault=True)
         try:
             self.sync(conn, now)
+        except Stale:
+            self.broken = True
+            raise
         except Exception as exc:
             self.broken = True
-            if isinstance(exc, Stale):
-                raise
-            raise Stale(f"sync failed: {exc}") from exc
+            raise Stale(f"sync failed: {exc!r}", fault=True) from exc
 
     def guild(self, padded: str) -> int:
         found = self.guild_numbers.get(padded)

@@ -11,7 +11,9 @@ test_tops.py and test_tops_windows.py.
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -27,7 +29,8 @@ from sortedcontainers import SortedList
 from app.config import Settings
 from app.main import create_app
 from ledger import postings
-from storage import feeds, keys, profile_writes, windows
+from storage import board_registry, feeds, keys, profile_writes, windows
+from storage.boards import PointsBoard
 from storage.db import connect
 from storage.migrations import apply_migrations
 from storage.rankings import Ranking
@@ -243,8 +246,6 @@ def test_background_mode_answers_by_sql_until_the_board_is_built(tmp_path: Path)
         for _ in range(200):
             if registry._ready:
                 break
-            import time
-
             time.sleep(0.01)
         assert registry._ready, "the points board was never built"
         client.post("/profile/5/4", json={"voicepoints": 7}, headers=h)
@@ -287,3 +288,28 @@ def test_a_ranking_orders_like_a_sort(ops: list[tuple[int, int, int]]) -> None:
 def test_unknown_boards_mode_is_refused(mode: str) -> None:
     with pytest.raises(SystemExit):
         Settings.from_env({"VOICEPROFILE_BOARDS": mode})
+
+
+def test_a_failing_board_is_not_rebuilt_on_every_read(tmp_path: Path) -> None:
+    """A sync that fails drops the board and SQL answers; the board is built again
+    only after RETRY_SECONDS, not on each request."""
+    path = tmp_path / "vp.db"
+    conn = connect(path)
+    apply_migrations(conn)
+    _, secret = keys.create_key(conn, "t", BOT, keys.DEFAULT_SCOPES)
+    conn.close()
+    h = {"Authorization": secret}
+    with TestClient(create_app(Settings(db=path, boards="sync"))) as client:
+        client.post("/profile/5/1", json={"voicepoints": 3}, headers=h)
+        registry = client.app.state.services.boards
+        assert client.get("/profile/5/top", headers=h).json()[0]["score"] == 3
+        built = []
+        original = registry._build
+        registry._build = lambda key: (built.append(key), original(key))[1]
+        with mock.patch.object(PointsBoard, "scores_changed", side_effect=sqlite3.OperationalError):
+            for _ in range(3):
+                assert client.get("/profile/5/top", headers=h).json()[0]["score"] == 3
+        assert built == []  # dropped after the fault, not rebuilt at once
+        with mock.patch.object(board_registry, "RETRY_SECONDS", 0):
+            assert client.get("/profile/5/top", headers=h).json()[0]["score"] == 3
+        assert built == [("points", None)]

@@ -94,8 +94,8 @@ async def _board_call(request: Request, board: Board | None, fn: Any, *args: Any
         return None
     try:
         return await services(request).readers.call(fn, board, *args)
-    except Stale:
-        services(request).boards.drop(board)
+    except Stale as exc:
+        services(request).boards.drop(board, exc)
         return None
 
 
