@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from storage import windows
 from storage.boards import (
@@ -29,6 +30,7 @@ from storage.boards import (
     ValueBoard,
 )
 from storage.db import connect
+from storage.stats_board import StatsBoard
 from storage.tops import METRICS
 from storage.windows import TIMEFRAMES
 
@@ -53,8 +55,13 @@ def wanted(by: str, timeframe: str | None, rank: bool = False) -> BoardKey | Non
     return (by, timeframe)
 
 
-def _new(key: BoardKey) -> Board:
+STATS: BoardKey = ("stats", None)
+
+
+def _new(key: BoardKey) -> Board | StatsBoard:
     by, timeframe = key
+    if key == STATS:
+        return StatsBoard()
     if timeframe is None:
         return PointsBoard() if by == "points" else ValueBoard(METRICS[by].keys)
     span = TIMEFRAMES[timeframe]
@@ -73,7 +80,7 @@ class Boards:
         self.path = str(path)
         self.mode = mode
         self.idle_seconds = idle_seconds
-        self._ready: dict[BoardKey, Board] = {}
+        self._ready: dict[BoardKey, Any] = {}  # Board, or the StatsBoard
         self._building: set[BoardKey] = set()
         self._failed: dict[BoardKey, float] = {}  # key -> when it last failed
         self._lock = threading.Lock()
@@ -108,7 +115,14 @@ class Boards:
         """The board for this top (or rank), or None (SQL answers) when there is none
         yet or this read needs none."""
         key = wanted(by, timeframe, rank)
-        if key is None or self.mode == "off":
+        return None if key is None else await self._get(key)  # type: ignore[no-any-return]
+
+    async def stats(self) -> StatsBoard | None:
+        """The board of GET /stats, or None (SQL answers) while there is none."""
+        return await self._get(STATS)  # type: ignore[no-any-return]
+
+    async def _get(self, key: BoardKey) -> Any:
+        if self.mode == "off":
             return None
         self._evict()
         with self._lock:
@@ -129,7 +143,7 @@ class Boards:
             threading.Thread(target=self._build, args=(key,), daemon=True).start()
         return None
 
-    def drop(self, board: Board, stale: Stale) -> None:
+    def drop(self, board: Board | StatsBoard, stale: Stale) -> None:
         """Forget a board that went stale: the next read builds it again (after
         RETRY_SECONDS if it was a fault)."""
         with self._lock:

@@ -93,10 +93,16 @@ def compare_tops(boards: TestClient, sql: TestClient, h: dict[str, str], where: 
         want = sql.get("/profile/top", params=params, headers=h).json()
         got = boards.get("/profile/top", params=params, headers=h).json()
         assert _pairs(got) == _pairs(want), (where, by, timeframe)
+    for params in ({}, *({"guild_id": g} for g in GUILDS)):
+        stats = sql.get("/stats", params=params, headers=h).json()
+        assert boards.get("/stats", params=params, headers=h).json() == stats, (where, params)
 
 
 def compare(boards: TestClient, sql: TestClient, h: dict[str, str], where: str) -> None:
     profiles = sql.get("/profile", params={"limit": 0}, headers=h).json()
+    for guild in (*GUILDS, 99):
+        want = sql.get("/stats", params={"guild_id": guild}, headers=h).json()
+        assert boards.get("/stats", params={"guild_id": guild}, headers=h).json() == want, where
     for by, timeframe in BOARD_TOPS:
         params = {"by": by} if timeframe is None else {"by": by, "timeframe": timeframe}
         for guild in (None, *GUILDS):
@@ -193,6 +199,26 @@ def test_boards_catch_up_with_every_change_and_answer_like_sql(steps: list[tuple
             else:
                 compare_tops(boards, sql, h, f"after step {i}")
         compare(boards, sql, h, "at the end")
+
+
+def test_stats_count_an_entry_once_in_each_guild_it_touches() -> None:
+    with two_servers() as (boards, sql, h, _clock):
+        boards.post("/profile/5/1", json={"voicepoints": 5}, headers=h)  # a mint: guild 5
+        boards.post("/profile/5/2", headers=h)
+        boards.post("/profile/6/1", headers=h)
+        compare(boards, sql, h, "before")  # builds the stats board
+        for src, dst in (((5, 1), (5, 2)), ((5, 2), (6, 1))):
+            body = {
+                "from": {"guild_id": src[0], "user_id": src[1]},
+                "to": {"guild_id": dst[0], "user_id": dst[1]},
+                "amount": 1,
+            }
+            assert boards.post("/transaction", json=body, headers=h).status_code == 201
+        boards.delete("/profile/6/1", headers=h)  # its voicepoint goes back: a 4th entry
+        got = {g: boards.get("/stats", params={"guild_id": g}, headers=h).json() for g in (5, 6)}
+        assert [got[5]["transactions"], got[6]["transactions"]] == [3, 2]
+        assert [got[5]["profiles"], got[6]["profiles"], got[5]["voicepoints"]] == [2, 0, 4]
+        compare(boards, sql, h, "after")
 
 
 def test_boards_behind_a_pruned_feed_are_rebuilt() -> None:

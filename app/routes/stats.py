@@ -12,9 +12,11 @@ from app.routes.common import snowflake
 from app.services import services
 from schemas.tops import GraphPoint, Series, Stats
 from storage import graph
+from storage.boards import Stale
 from storage.errors import InvalidValue
 from storage.ids import vp_id
 from storage.stats import stats as compute_stats
+from storage.stats_board import board_stats
 from storage.windows import Window, resolve
 
 __all__ = ["ROUTES"]
@@ -25,7 +27,14 @@ Bucket = Literal["minute", "hour", "day"]
 @get("/stats", opt={"scope": "profiles:read"}, summary="Counts and totals, global or per guild")
 async def stats(request: Request, guild_id: FromQuery[str | None] = None) -> Stats:
     gid = None if guild_id is None else snowflake("guild_id", guild_id)
-    return Stats(**await services(request).readers.call(compute_stats, gid))
+    svc = services(request)
+    board = await svc.boards.stats()
+    if board is not None:
+        try:
+            return Stats(**await svc.readers.call(board_stats, board, gid))
+        except Stale as exc:
+            svc.boards.drop(board, exc)
+    return Stats(**await svc.readers.call(compute_stats, gid))
 
 
 @get(
