@@ -14,10 +14,12 @@ negative scores.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from schemas.profiles import Profile
 from storage import windows
-from storage.boards import Board
+from storage.boards import Board, Stale
 from storage.ids import pad
 from storage.profiles import COLUMNS, to_profile
 from storage.rankings import score_of, vp_of
@@ -39,6 +41,18 @@ def _profiles(conn: sqlite3.Connection, board: Board, keys: list[int]) -> list[t
             found[row[0]] = to_profile(row)
     report = board.report
     return [(report(score_of(k)), found[vp]) for k, vp in zip(keys, vps, strict=True)]
+
+
+@contextmanager
+def _trusted(board: Board) -> Iterator[None]:
+    """A board that disagrees with the database (a member without its profile row,
+    an open profile that is no member) must never answer: it is dropped, Stale
+    sends the read to SQL, and the registry rebuilds it later."""
+    try:
+        yield
+    except (KeyError, ValueError, IndexError, AssertionError) as exc:
+        board.broken = True
+        raise Stale(f"board disagrees with the database: {exc!r}", fault=True) from exc
 
 
 def _scope_size(conn: sqlite3.Connection, guild_id: int | None) -> int:
@@ -82,7 +96,7 @@ def board_page(
     conn: sqlite3.Connection, board: Board, guild_id: int | None, limit: int, offset: int
 ) -> list[tuple[int, Profile]]:
     """Ranks offset+1 … offset+limit of the board in the scope."""
-    with board.lock:
+    with board.lock, _trusted(board):
         board.synced(conn, windows.now())
         ranking = board.ranking
         guild = None if guild_id is None else board.guild_if_known(pad(guild_id))
@@ -117,7 +131,7 @@ def board_rank(
     conn: sqlite3.Connection, board: Board, guild_id: int, vp: str
 ) -> tuple[int, int, int] | None:
     """(rank, score, total) of an open profile in its guild; None if it is not one."""
-    with board.lock:
+    with board.lock, _trusted(board):
         board.synced(conn, windows.now())
         row = conn.execute("SELECT id FROM accounts WHERE vp_id = ? AND open = 1", (vp,)).fetchone()
         if row is None:

@@ -11,8 +11,10 @@ test_tops.py and test_tops_windows.py.
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -32,8 +34,10 @@ from ledger import postings
 from storage import board_registry, feeds, keys, profile_writes, windows
 from storage.boards import PointsBoard
 from storage.db import connect
+from storage.ids import vp_id
 from storage.migrations import apply_migrations
 from storage.rankings import Ranking
+from tests.conftest import Server
 
 BOT = "111111111111111111"
 GUILDS = (5, 6)
@@ -339,3 +343,73 @@ def test_a_failing_board_is_not_rebuilt_on_every_read(tmp_path: Path) -> None:
         with mock.patch.object(board_registry, "RETRY_SECONDS", 0):
             assert client.get("/profile/5/top", headers=h).json()[0]["score"] == 3
         assert built == [("points", None)]
+
+
+def test_a_board_that_disagrees_with_the_database_never_answers(tmp_path: Path) -> None:
+    """A member whose profile row is missing (a board bug, or a file changed behind
+    the server's back) sends the read to SQL instead of a 500 or a wrong answer."""
+    path = tmp_path / "vp.db"
+    conn = connect(path)
+    apply_migrations(conn)
+    _, secret = keys.create_key(conn, "t", BOT, keys.DEFAULT_SCOPES)
+    conn.close()
+    h = {"Authorization": secret}
+    with TestClient(create_app(Settings(db=path, boards="sync"))) as client:
+        for user in (1, 2):
+            client.post(f"/profile/5/{user}", json={"voicepoints": user}, headers=h)
+        assert [e["score"] for e in client.get("/profile/5/top", headers=h).json()] == [2, 1]
+        board = client.app.state.services.boards._ready[("points", None)]
+        board.ranking.put(999, 0, 12345, 7)  # a member the database does not have
+        assert [e["score"] for e in client.get("/profile/5/top", headers=h).json()] == [2, 1]
+        assert board.broken
+        assert client.get("/profile/5/1/rank", headers=h).json() == {
+            "rank": 2,
+            "score": 1,
+            "total": 2,
+        }
+
+
+@pytest.mark.server
+def test_the_real_server_boards_follow_concurrent_transfers(server: Server) -> None:
+    """The served process, boards in their default (background) mode: tops and ranks
+    read while 4 clients transfer agree, once the writes stop, with the balances.
+    Bounded: 4 x 50 transfers and about as many reads."""
+    with server.client() as admin:
+        key = admin.post("/keys", json={"name": "b", "bot_id": "4242"}).json()["key"]
+    users = range(1, 6)
+    with server.client(key) as c:
+        for user in users:
+            assert c.post(f"/profile/9/{user}", json={"voicepoints": 100}).status_code == 201
+        for params in ({}, {"timeframe": "day"}):  # starts the builds
+            assert c.get("/profile/9/top", params={"by": "points", **params}).status_code == 200
+
+    def transfers(n: int) -> None:
+        rng = random.Random(n)
+        with server.client(key) as c:
+            for _ in range(50):
+                a, b = rng.sample(list(users), 2)
+                body = {"from": vp_id(9, a), "to": vp_id(9, b), "amount": rng.randint(1, 40)}
+                assert c.post("/transaction", json=body).status_code in (201, 409)
+
+    threads = [threading.Thread(target=transfers, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    with server.client(key) as c:
+        while any(t.is_alive() for t in threads):
+            top = c.get("/profile/9/top", params={"amount": 0, "timeframe": "day"})
+            assert top.status_code == 200
+            assert [e["rank"] for e in top.json()] == list(range(1, 6))
+            assert sum(e["score"] for e in top.json()) == 500  # transfers move, never mint
+        for t in threads:
+            t.join(60)
+        time.sleep(1)  # the background builds are done by now (5 profiles)
+        balances = {p["id"]: p["voicepoints"] for p in c.get("/profile/9").json()}
+        want = sorted(((b, vp) for vp, b in balances.items()), key=lambda t: (-t[0], t[1]))
+        for params in ({}, {"timeframe": "day"}):
+            got = c.get("/profile/9/top", params={"amount": 0, **params}).json()
+            assert _pairs(got) == want, params
+            for rank, (score, vp) in enumerate(want, 1):
+                user = next(u for u in users if vp_id(9, u) == vp)
+                found = c.get(f"/profile/9/{user}/rank", params=params).json()
+                assert found == {"rank": rank, "score": score, "total": 5}
+        assert len(c.get("/profile/9", params={"limit": 0}).json()) == 5
