@@ -30,6 +30,7 @@ from storage.boards import (
     ValueBoard,
 )
 from storage.db import connect
+from storage.flow_board import FlowBoard
 from storage.stats_board import StatsBoard
 from storage.tops import METRICS
 from storage.windows import TIMEFRAMES
@@ -56,12 +57,15 @@ def wanted(by: str, timeframe: str | None, rank: bool = False) -> BoardKey | Non
 
 
 STATS: BoardKey = ("stats", None)
+FLOW: BoardKey = ("flow", None)
 
 
-def _new(key: BoardKey) -> Board | StatsBoard:
+def _new(key: BoardKey) -> Board | StatsBoard | FlowBoard:
     by, timeframe = key
     if key == STATS:
         return StatsBoard()
+    if key == FLOW:
+        return FlowBoard()
     if timeframe is None:
         return PointsBoard() if by == "points" else ValueBoard(METRICS[by].keys)
     span = TIMEFRAMES[timeframe]
@@ -80,7 +84,7 @@ class Boards:
         self.path = str(path)
         self.mode = mode
         self.idle_seconds = idle_seconds
-        self._ready: dict[BoardKey, Any] = {}  # Board, or the StatsBoard
+        self._ready: dict[BoardKey, Any] = {}  # Board, StatsBoard or FlowBoard
         self._building: set[BoardKey] = set()
         self._failed: dict[BoardKey, float] = {}  # key -> when it last failed
         self._lock = threading.Lock()
@@ -121,6 +125,10 @@ class Boards:
         """The board of GET /stats, or None (SQL answers) while there is none."""
         return await self._get(STATS)  # type: ignore[no-any-return]
 
+    async def flow(self) -> FlowBoard | None:
+        """The economy's per-minute flows for bucketed graphs, or None (SQL)."""
+        return await self._get(FLOW)  # type: ignore[no-any-return]
+
     async def _get(self, key: BoardKey) -> Any:
         if self.mode == "off":
             return None
@@ -143,7 +151,7 @@ class Boards:
             threading.Thread(target=self._build, args=(key,), daemon=True).start()
         return None
 
-    def drop(self, board: Board | StatsBoard, stale: Stale) -> None:
+    def drop(self, board: Board | StatsBoard | FlowBoard, stale: Stale) -> None:
         """Forget a board that went stale: the next read builds it again (after
         RETRY_SECONDS if it was a fault)."""
         with self._lock:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import sqlite3
 
 from storage.errors import DomainError, ProfileNotFound
+from storage.flow_board import FlowBoard, board_flow
 from storage.ids import pad
 from storage.window_tops import balance_before as _balance_before
 from storage.windows import Window, first_id_from, id_range
@@ -176,8 +177,10 @@ def series(
     vp_id: str | None,
     window: Window,
     bucket: str | None,
+    flow: FlowBoard | None = None,
 ) -> list[tuple[float, int]]:
-    """`(timestamp seconds, balance)` points, oldest first."""
+    """`(timestamp seconds, balance)` points, oldest first. `flow`, the economy's
+    in-memory flows, answers a bucketed graph of the economy (Stale if it cannot)."""
     lo, hi = id_range(conn, window)
     if vp_id is not None:
         account = _account(conn, vp_id)
@@ -201,6 +204,8 @@ def series(
             start = _net(conn, guild, 1, lo)
         else:
             start = _total_now(conn, guild) - _net(conn, guild, lo, head)
+        if bucket is not None and guild is None and flow is not None:
+            return _limit(board_flow(conn, flow, lo, hi, start, BUCKETS[bucket]), bucket)
         if bucket is not None:
             return _bucketed_totals(conn, guild, lo, hi, start, bucket)
         entries = f"SELECT id, ts, ?4 + sum(d) OVER (ORDER BY id) AS balance FROM ({_flow(guild)})"

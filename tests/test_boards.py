@@ -104,6 +104,12 @@ def compare_tops(boards: TestClient, sql: TestClient, h: dict[str, str], where: 
 
 def compare(boards: TestClient, sql: TestClient, h: dict[str, str], where: str) -> None:
     profiles = sql.get("/profile", params={"limit": 0}, headers=h).json()
+    for bucket in ("minute", "hour", "day"):  # the economy's graph: the flow board
+        for window in ({}, {"from": T + 0.5}, {"from": T + 1800.25, "to": T + 86400 + 59.5}):
+            params = {"bucket": bucket, **window}
+            want = sql.get("/stats/balance_graph", params=params, headers=h).json()
+            got = boards.get("/stats/balance_graph", params=params, headers=h).json()
+            assert got == want, (where, params)
     for guild in (*GUILDS, 99):
         want = sql.get("/stats", params={"guild_id": guild}, headers=h).json()
         assert boards.get("/stats", params={"guild_id": guild}, headers=h).json() == want, where
@@ -225,6 +231,31 @@ def test_stats_count_an_entry_once_in_each_guild_it_touches() -> None:
         compare(boards, sql, h, "after")
 
 
+def test_the_economy_graph_from_memory_is_exact_at_partial_minutes() -> None:
+    """Whole minutes come from the flow board, the minutes cut by `from`/`to` from
+    SQL: an entry a fraction of a second outside the range must stay out."""
+    with two_servers() as (boards, sql, h, clock):
+        compare(boards, sql, h, "empty")  # builds the flow board
+        for at, user, points in (
+            (0, 1, 5),
+            (0.4, 2, 3),  # before `from` below, in the same minute
+            (0.6, 3, 7),
+            (61, 1, 2),
+            (3601, 2, 9),
+            (3605, 3, 1),  # after `to` below, in the same minute
+            (86400 * 2, 1, 4),
+        ):
+            clock.now = T + at
+            boards.post(f"/profile/5/{user}", json={"voicepoints": points}, headers=h)
+        for bucket in ("minute", "hour", "day"):
+            for window in ({}, {"from": T + 0.5}, {"from": T + 0.5, "to": T + 3603}):
+                params = {"bucket": bucket, **window}
+                want = sql.get("/stats/balance_graph", params=params, headers=h).json()
+                got = boards.get("/stats/balance_graph", params=params, headers=h).json()
+                assert got == want, params
+                assert want["points"], params
+
+
 def test_boards_behind_a_pruned_feed_are_rebuilt() -> None:
     """Feed rows go after feeds.KEEP_SECONDS; a board that had not read them
     rebuilds from the tables instead of missing what they said."""
@@ -243,7 +274,8 @@ def test_boards_behind_a_pruned_feed_are_rebuilt() -> None:
         assert upto == {f: seq - 1 for f, seq in last.items()}
         conn.close()
         compare(boards, sql, h, "after the prune")
-        assert all(registry._ready[k] is not b for k, b in before.items())  # rebuilt
+        rebuilt = [k for k, b in before.items() if registry._ready[k] is not b]
+        assert set(rebuilt) == set(before) - {board_registry.FLOW}  # it reads no feed
         top = boards.get("/profile/5/top", params={"by": "time", "timeframe": "day"}, headers=h)
         assert [e["score"] for e in top.json()] == [60, 60, 0]
 

@@ -57,7 +57,15 @@ async def balance_graph(
     uid = None if user_id is None else snowflake("user_id", user_id)
     window = resolve(None, from_, to, names=("from", "to")) or Window(None, None)
     vp = None if gid is None or uid is None else vp_id(gid, uid)
-    points = await services(request).readers.call(graph.series, gid, vp, window, bucket)
+    svc = services(request)
+    flow = await svc.boards.flow() if gid is None and bucket is not None else None
+    try:
+        points = await svc.readers.call(graph.series, gid, vp, window, bucket, flow)
+    except Stale as exc:
+        if flow is None:
+            raise
+        svc.boards.drop(flow, exc)
+        points = await svc.readers.call(graph.series, gid, vp, window, bucket)
     if format == "svg":
         if uid is not None:
             title = f"Balance of user {uid} in guild {gid}"
