@@ -24,6 +24,7 @@ from storage import windows
 from storage.boards import (
     ActivityWindow,
     Board,
+    Cached,
     LedgerWindow,
     PointsBoard,
     Stale,
@@ -60,7 +61,7 @@ STATS: BoardKey = ("stats", None)
 FLOW: BoardKey = ("flow", None)
 
 
-def _new(key: BoardKey) -> Board | StatsBoard | FlowBoard:
+def _new(key: BoardKey) -> Cached:
     by, timeframe = key
     if key == STATS:
         return StatsBoard()
@@ -84,7 +85,7 @@ class Boards:
         self.path = str(path)
         self.mode = mode
         self.idle_seconds = idle_seconds
-        self._ready: dict[BoardKey, Any] = {}  # Board, StatsBoard or FlowBoard
+        self._ready: dict[BoardKey, Any] = {}
         self._building: set[BoardKey] = set()
         self._failed: dict[BoardKey, float] = {}  # key -> when it last failed
         self._lock = threading.Lock()
@@ -151,7 +152,7 @@ class Boards:
             threading.Thread(target=self._build, args=(key,), daemon=True).start()
         return None
 
-    def drop(self, board: Board | StatsBoard | FlowBoard, stale: Stale) -> None:
+    def drop(self, board: Cached, stale: Stale) -> None:
         """Forget a board that went stale: the next read builds it again (after
         RETRY_SECONDS if it was a fault)."""
         with self._lock:

@@ -37,7 +37,15 @@ from storage.feeds import pruned_upto
 from storage.rankings import Ranking
 from storage.windows import first_id_from, ms
 
-__all__ = ["ActivityWindow", "Board", "LedgerWindow", "PointsBoard", "Stale", "ValueBoard"]
+__all__ = [
+    "ActivityWindow",
+    "Board",
+    "Cached",
+    "LedgerWindow",
+    "PointsBoard",
+    "Stale",
+    "ValueBoard",
+]
 
 _CHUNK = 500
 _SECOND_BITS = 53  # a second key (experience under level) is a counter below 2^53
@@ -61,28 +69,30 @@ def _chunks(items: list[int]) -> Iterable[list[int]]:
         yield items[i : i + _CHUNK]
 
 
-class Board:
-    """A Ranking and the positions it reflects. Callers hold `lock` around `synced`
-    and every read, inside one read transaction."""
-
-    every_profile = False  # every open profile is a member, scored from its row
-    columns = "0"  # SQL of the row values a member's score is made of
+class Cached:
+    """What every in-memory board shares (these, StatsBoard, FlowBoard): a lock that
+    callers hold around `synced` and every read, inside one read transaction; when
+    it was last used; and a sync that, if it fails half-way, leaves the board
+    `broken` so it never answers again."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.ranking = Ranking()
-        self.guild_numbers: dict[str, int] = {}
-        self.account_seq = 0
-        # Nonzero scores of accounts that are not members (closed profiles and
-        # treasuries in a window): a re-opened profile gets its score back.
-        self.outside: dict[int, int] = {}
         self.last_used = time.monotonic()
-        self.broken = False  # a sync failed half-way: the registry drops the board
+        self.broken = False
+
+    def build(self, conn: sqlite3.Connection, now: float) -> None:
+        """Load from one snapshot (a read transaction the caller opened)."""
+        raise NotImplementedError
+
+    def sync(self, conn: sqlite3.Connection, now: float) -> None:
+        """Catch up with what was committed up to the caller's snapshot."""
+        raise NotImplementedError
 
     def synced(self, conn: sqlite3.Connection, now: float) -> None:
         """`sync`, or Stale if the board cannot be trusted any more."""
         if self.broken:
             raise Stale("board dropped after a failed sync", fault=True)
+        self.last_used = time.monotonic()
         try:
             self.sync(conn, now)
         except Stale:
@@ -91,6 +101,22 @@ class Board:
         except Exception as exc:
             self.broken = True
             raise Stale(f"sync failed: {exc!r}", fault=True) from exc
+
+
+class Board(Cached):
+    """A Ranking and the positions it reflects."""
+
+    every_profile = False  # every open profile is a member, scored from its row
+    columns = "0"  # SQL of the row values a member's score is made of
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ranking = Ranking()
+        self.guild_numbers: dict[str, int] = {}
+        self.account_seq = 0
+        # Nonzero scores of accounts that are not members (closed profiles and
+        # treasuries in a window): a re-opened profile gets its score back.
+        self.outside: dict[int, int] = {}
 
     def guild(self, padded: str) -> int:
         found = self.guild_numbers.get(padded)
@@ -110,9 +136,6 @@ class Board:
         return score
 
     # -- what each kind supplies ---------------------------------------------------
-
-    def build(self, conn: sqlite3.Connection, now: float) -> None:
-        raise NotImplementedError
 
     def scores_changed(self, conn: sqlite3.Connection, now: float) -> dict[int, int]:
         """Advance the board's own positions to the snapshot; the accounts whose
@@ -140,7 +163,6 @@ class Board:
         self.outside = {a: s for a, s in scores.items() if s}
 
     def sync(self, conn: sqlite3.Connection, now: float) -> None:
-        self.last_used = time.monotonic()
         if pruned_upto(conn, "account_feed") > self.account_seq:
             raise Stale("account feed pruned past this board")
         changed = self.scores_changed(conn, now)

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import bisect
 import sqlite3
-import threading
 import time
 from array import array
 
-from storage.boards import Stale
+from storage.boards import Cached, Stale
 from storage.windows import first_id_from
 
 __all__ = ["FlowBoard", "board_flow"]
@@ -32,11 +31,9 @@ _PER_MINUTE = (
 )
 
 
-class FlowBoard:
+class FlowBoard(Cached):
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.last_used = time.monotonic()
-        self.broken = False
+        super().__init__()
         self.hi = 1  # ledger ids below this are counted
         self.minutes = array("q")  # ascending: minutes with an entry that changed circulation
         self.net: list[int] = []  # circulation's change in that minute
@@ -56,18 +53,11 @@ class FlowBoard:
         self.hi = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
         self._add(conn, 1, self.hi)
 
-    def synced(self, conn: sqlite3.Connection, now: float) -> None:
-        if self.broken:
-            raise Stale("flow board dropped after a failed sync", fault=True)
-        self.last_used = time.monotonic()
-        try:
-            head = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
-            if head > self.hi:
-                self._add(conn, self.hi, head)
-                self.hi = head
-        except Exception as exc:
-            self.broken = True
-            raise Stale(f"sync failed: {exc!r}", fault=True) from exc
+    def sync(self, conn: sqlite3.Connection, now: float) -> None:
+        head = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
+        if head > self.hi:
+            self._add(conn, self.hi, head)
+            self.hi = head
 
     def buckets(
         self, conn: sqlite3.Connection, lo: int, hi: int, start: int, size: int

@@ -14,12 +14,11 @@ changed). About 50 bytes per account.
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from array import array
 from typing import Any
 
-from storage.boards import Stale
+from storage.boards import Cached, Stale
 from storage.feeds import pruned_upto
 from storage.ids import pad
 
@@ -34,11 +33,9 @@ _ROW = (
 _PROFILES, _TRANSACTIONS = 0, 5
 
 
-class StatsBoard:
+class StatsBoard(Cached):
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.last_used = time.monotonic()
-        self.broken = False
+        super().__init__()
         self.hi = 1  # ledger ids below this are counted
         self.account_seq = 0
         self.guild_numbers: dict[str, int] = {}
@@ -122,20 +119,7 @@ class StatsBoard:
         for src, dst in conn.execute("SELECT src, dst FROM ledger WHERE id < ?", (self.hi,)):
             count(src, dst)
 
-    def synced(self, conn: sqlite3.Connection, now: float) -> None:
-        if self.broken:
-            raise Stale("stats board dropped after a failed sync", fault=True)
-        try:
-            self._sync(conn)
-        except Stale:
-            self.broken = True
-            raise
-        except Exception as exc:
-            self.broken = True
-            raise Stale(f"sync failed: {exc!r}", fault=True) from exc
-
-    def _sync(self, conn: sqlite3.Connection) -> None:
-        self.last_used = time.monotonic()
+    def sync(self, conn: sqlite3.Connection, now: float) -> None:
         if pruned_upto(conn, "account_feed") > self.account_seq:
             raise Stale("account feed pruned past the stats board")
         head = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
