@@ -89,8 +89,19 @@ class Boards:
         self._building: set[BoardKey] = set()
         self._failed: dict[BoardKey, float] = {}  # key -> when it last failed
         self._lock = threading.Lock()
+        # One build at a time: builds are CPU-bound Python, so two at once finish no
+        # sooner, hold twice the transient memory and slow requests more.
+        self._one_build = threading.Lock()
 
     def _build(self, key: BoardKey) -> None:
+        try:
+            with self._one_build:
+                self._build_one(key)
+        finally:
+            with self._lock:
+                self._building.discard(key)
+
+    def _build_one(self, key: BoardKey) -> None:
         try:
             conn = connect(self.path, readonly=True)
             try:
@@ -106,9 +117,6 @@ class Boards:
             log.exception("building the %s board failed; SQL answers meanwhile", key)
             with self._lock:
                 self._failed[key] = time.monotonic()
-        finally:
-            with self._lock:
-                self._building.discard(key)
 
     def _evict(self) -> None:
         old = time.monotonic() - self.idle_seconds
@@ -151,6 +159,12 @@ class Boards:
         if starting:
             threading.Thread(target=self._build, args=(key,), daemon=True).start()
         return None
+
+    def sizes(self) -> dict[str, int]:
+        """What each ready board holds, by a readable name (`points`, `time:week`)."""
+        with self._lock:
+            ready = list(self._ready.items())
+        return {f"{by}:{tf}" if tf else by: board.size() for (by, tf), board in ready}
 
     def drop(self, board: Cached, stale: Stale) -> None:
         """Forget a board that went stale: the next read builds it again (after

@@ -84,6 +84,10 @@ class Cached:
         """Load from one snapshot (a read transaction the caller opened)."""
         raise NotImplementedError
 
+    def size(self) -> int:
+        """What the board holds (members, accounts or minutes), for /metrics."""
+        raise NotImplementedError
+
     def sync(self, conn: sqlite3.Connection, now: float) -> None:
         """Catch up with what was committed up to the caller's snapshot."""
         raise NotImplementedError
@@ -117,6 +121,9 @@ class Board(Cached):
         # Nonzero scores of accounts that are not members (closed profiles and
         # treasuries in a window): a re-opened profile gets its score back.
         self.outside: dict[int, int] = {}
+
+    def size(self) -> int:
+        return self.ranking.count(None)
 
     def guild(self, padded: str) -> int:
         found = self.guild_numbers.get(padded)

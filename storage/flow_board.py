@@ -49,6 +49,9 @@ class FlowBoard(Cached):
                 self.net.append(net)
                 self.entries.append(count)
 
+    def size(self) -> int:
+        return len(self.minutes)
+
     def build(self, conn: sqlite3.Connection, now: float) -> None:
         self.hi = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
         self._add(conn, 1, self.hi)

@@ -48,6 +48,9 @@ class StatsBoard(Cached):
         self.totals = [0] * 5  # as a guild's first five, over every open profile
         self.open_guilds = 0  # guilds with an open profile
 
+    def size(self) -> int:
+        return len(self.guild_of)
+
     # -- accounts ------------------------------------------------------------------
 
     def _grow(self, account: int) -> None:

@@ -89,3 +89,16 @@ def test_odd_methods_do_not_make_new_labels(client: TestClient, admin: dict) -> 
     text = client.get("/metrics", headers=admin).text
     assert 'method="BREW"' not in text
     assert 'method="OTHER"' in text
+
+
+def test_built_boards_and_their_sizes_are_reported(
+    client: TestClient, auth: dict, admin: dict
+) -> None:
+    for user in range(3):
+        client.post(f"/profile/5/{user + 10}", json={"voicepoints": 1}, headers=auth)
+    assert 'board="points"' not in client.get("/metrics", headers=admin).text
+    client.get("/profile/5/top", headers=auth)  # builds the points board (sync mode)
+    client.get("/profile/top", params={"by": "time", "timeframe": "week"}, headers=auth)
+    text = client.get("/metrics", headers=admin).text
+    assert _value(_samples(text), "voiceprofile_board_size", board="points") == 3
+    assert 'voiceprofile_board_size{board="time:week"} 0.0' in text  # built, no activity
