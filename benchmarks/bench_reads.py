@@ -340,9 +340,8 @@ def run(url: str, key: str, pid: int, profiles: int, guilds: int, quick: bool) -
     n, heavy = (20, 5) if quick else (200, 20)
     typical = BIG_GUILD + 1
     members = [USER_BASE + i for i in range(1, profiles) if _guild(i, guilds) == typical][:50]
-    big_members = [
-        USER_BASE + i for i in range(10, profiles, 10)
-    ]  # not the hot user (0)[:: max(1, profiles // 500)]
+    # Every 10th profile is in the big guild; the first, the hot user, is left out.
+    big_members = [USER_BASE + i for i in range(10, profiles, 10)][:: max(1, profiles // 500)]
     hot = f"guild_id={BIG_GUILD}&user_id={USER_BASE}"
     start_rss = _tree_rss_kb(pid)
     with httpx.Client(base_url=url, headers={"Authorization": key}, timeout=600) as c:
