@@ -65,7 +65,11 @@ class Receiver:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
+            # Bounded: a full-suite run twice stalled here under load (shutdown()
+            # has no timeout); a stuck receiver must not hang the whole suite.
+            stopper = threading.Thread(target=self._server.shutdown, daemon=True)
+            stopper.start()
+            stopper.join(10)
             self._server.server_close()
             self._server = None
 
