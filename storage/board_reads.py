@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from schemas.profiles import Profile
-from storage import windows
+from storage import tops, windows
 from storage.boards import Board, Stale
 from storage.ids import pad
 from storage.profiles import COLUMNS, to_profile
@@ -53,13 +53,6 @@ def _trusted(board: Board) -> Iterator[None]:
     except (KeyError, ValueError, IndexError, AssertionError) as exc:
         board.broken = True
         raise Stale(f"board disagrees with the database: {exc!r}", fault=True) from exc
-
-
-def _scope_size(conn: sqlite3.Connection, guild_id: int | None) -> int:
-    scope = Scope.of(guild_id)
-    return conn.execute(
-        f"SELECT count(*) FROM accounts WHERE {scope.where}", scope.params
-    ).fetchone()[0]
 
 
 def _zeros(
@@ -115,7 +108,7 @@ def board_page(
         at = max(offset, pos)
         if at >= end:
             return out
-        total = _scope_size(conn, guild_id)
+        total = tops.count(conn, Scope.of(guild_id))
         zeros = total - members
         if at < pos + zeros:
             take = min(end, pos + zeros) - at
@@ -146,7 +139,7 @@ def board_rank(
                 board.report(ranking.score(account) or 0),
                 ranking.count(guild),
             )
-        total = _scope_size(conn, guild_id)
+        total = tops.count(conn, Scope.of(guild_id))
         members = 0 if guild is None else ranking.count(guild)
         score = ranking.score(account)
         if score is not None:

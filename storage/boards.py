@@ -30,12 +30,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from storage.activity import HOUR
+from storage.feeds import head as feed_head
 from storage.feeds import pruned_upto
 from storage.rankings import Ranking
-from storage.windows import first_id_from, ms
+from storage.windows import first_id_from, ledger_head, ms
 
 __all__ = [
     "ActivityWindow",
@@ -58,10 +58,6 @@ class Stale(Exception):
     def __init__(self, reason: str, fault: bool = False) -> None:
         super().__init__(reason)
         self.fault = fault
-
-
-def _one(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> Any:
-    return conn.execute(sql, params).fetchone()[0]
 
 
 def _chunks(items: list[int]) -> Iterable[list[int]]:
@@ -154,7 +150,7 @@ class Board(Cached):
     def _members(self, conn: sqlite3.Connection, scores: dict[int, int]) -> None:
         """Build the ranking from every open profile: scored from its row, or from
         `scores` (those without one score 0 and are left out)."""
-        self.account_seq = _one(conn, "SELECT coalesce(max(seq), 0) FROM account_feed")
+        self.account_seq = feed_head(conn, "account_feed")
         rows = conn.execute(
             f"SELECT id, guild_id, vp_id, {self.columns} FROM accounts"
             " WHERE open = 1 AND guild_id IS NOT NULL"
@@ -173,7 +169,7 @@ class Board(Cached):
         if pruned_upto(conn, "account_feed") > self.account_seq:
             raise Stale("account feed pruned past this board")
         changed = self.scores_changed(conn, now)
-        seq = _one(conn, "SELECT coalesce(max(seq), 0) FROM account_feed")
+        seq = feed_head(conn, "account_feed")
         if seq > self.account_seq:
             for (account,) in conn.execute(
                 "SELECT DISTINCT account FROM account_feed WHERE seq > ? AND seq <= ?",
@@ -239,11 +235,11 @@ class PointsBoard(ValueBoard):
         self.hi = 1  # ledger ids below this are reflected
 
     def build(self, conn: sqlite3.Connection, now: float) -> None:
-        self.hi = _one(conn, "SELECT coalesce(max(id), 0) + 1 FROM ledger")
+        self.hi = ledger_head(conn)
         self._members(conn, {})
 
     def scores_changed(self, conn: sqlite3.Connection, now: float) -> dict[int, int]:
-        head = _one(conn, "SELECT coalesce(max(id), 0) + 1 FROM ledger")
+        head = ledger_head(conn)
         touched: dict[int, int] = {}  # scores are the balances, read in sync()
         if head > self.hi:
             for src, dst in conn.execute(
@@ -263,7 +259,7 @@ class LedgerWindow(Board):
         self.lo = self.hi = 1  # ledger ids [lo, hi) are summed
 
     def build(self, conn: sqlite3.Connection, now: float) -> None:
-        self.hi = _one(conn, "SELECT coalesce(max(id), 0) + 1 FROM ledger")
+        self.hi = ledger_head(conn)
         self.lo = first_id_from(conn, ms(now - self.span), self.hi)
         net = dict(
             conn.execute(
@@ -285,7 +281,7 @@ class LedgerWindow(Board):
             into[dst] = get(dst, 0) + sign * amount
 
     def scores_changed(self, conn: sqlite3.Connection, now: float) -> dict[int, int]:
-        head = _one(conn, "SELECT coalesce(max(id), 0) + 1 FROM ledger")
+        head = ledger_head(conn)
         lo = max(self.lo, first_id_from(conn, ms(now - self.span), head, self.lo))
         touched: dict[int, int] = {}  # account -> change of its score
         if lo > self.lo:
@@ -313,7 +309,7 @@ class ActivityWindow(Board):
 
     def build(self, conn: sqlite3.Connection, now: float) -> None:
         self.first_hour = self._hour(now)
-        self.feed_seq = _one(conn, "SELECT coalesce(max(seq), 0) FROM activity_feed")
+        self.feed_seq = feed_head(conn, "activity_feed")
         net = dict(
             conn.execute(
                 f"SELECT account, sum({self.column}) FROM activity WHERE hour >= ?"
@@ -334,7 +330,7 @@ class ActivityWindow(Board):
         ):
             if value:
                 touched[account] = touched.get(account, 0) + value
-        self.feed_seq = _one(conn, "SELECT coalesce(max(seq), 0) FROM activity_feed")
+        self.feed_seq = feed_head(conn, "activity_feed")
         first = self._hour(now)
         if first > self.first_hour:
             # What the feed added to these hours is in their buckets too: the feed

@@ -15,7 +15,7 @@ import time
 
 from storage.writer import WriteContext
 
-__all__ = ["FEEDS", "KEEP_SECONDS", "PRUNE_EVERY", "maybe_prune", "prune", "pruned_upto"]
+__all__ = ["FEEDS", "KEEP_SECONDS", "PRUNE_EVERY", "head", "maybe_prune", "prune", "pruned_upto"]
 
 FEEDS = ("account_feed", "activity_feed")
 KEEP_SECONDS = 3 * 3600
@@ -41,10 +41,15 @@ def prune(conn: sqlite3.Connection, keep_seconds: float) -> None:
             (keep_seconds,),
         ).fetchone()
         # The newest row always stays: seq (a rowid) must keep growing past it.
-        last = conn.execute(f"SELECT coalesce(max(seq), 0) FROM {feed}").fetchone()[0]
+        last = head(conn, feed)
         upto = min(last, first[0]) - 1 if first is not None else last - 1
         if conn.execute(f"DELETE FROM {feed} WHERE seq <= ?", (upto,)).rowcount:
             conn.execute("UPDATE feed_pruned SET upto = max(upto, ?) WHERE feed = ?", (upto, feed))
+
+
+def head(conn: sqlite3.Connection, feed: str) -> int:
+    """The last seq of `feed` (0: none yet): how far a reader has seen it."""
+    return int(conn.execute(f"SELECT coalesce(max(seq), 0) FROM {feed}").fetchone()[0])
 
 
 def pruned_upto(conn: sqlite3.Connection, feed: str) -> int:

@@ -18,7 +18,7 @@ import time
 from array import array
 
 from storage.boards import Cached, Stale
-from storage.windows import first_id_from
+from storage.windows import first_id_from, ledger_head
 
 __all__ = ["FlowBoard", "board_flow"]
 
@@ -53,11 +53,11 @@ class FlowBoard(Cached):
         return len(self.minutes)
 
     def build(self, conn: sqlite3.Connection, now: float) -> None:
-        self.hi = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
+        self.hi = ledger_head(conn)
         self._add(conn, 1, self.hi)
 
     def sync(self, conn: sqlite3.Connection, now: float) -> None:
-        head = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
+        head = ledger_head(conn)
         if head > self.hi:
             self._add(conn, self.hi, head)
             self.hi = head

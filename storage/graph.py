@@ -22,7 +22,7 @@ from storage.errors import DomainError, ProfileNotFound
 from storage.flow_board import FlowBoard, board_flow
 from storage.ids import pad
 from storage.window_tops import balance_before as _balance_before
-from storage.windows import Window, first_id_from, id_range
+from storage.windows import Window, first_id_from, id_range, ledger_head
 
 __all__ = ["BUCKETS", "MAX_POINTS", "TooManyPoints", "series"]
 
@@ -197,7 +197,7 @@ def series(
         params: tuple = (account, lo, hi)
     else:
         guild = None if guild_id is None else pad(guild_id)
-        head = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
+        head = ledger_head(conn)
         if guild is None:
             start = _circulation_before(conn, lo)
         elif lo - 1 <= head - lo:

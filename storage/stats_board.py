@@ -19,8 +19,10 @@ from array import array
 from typing import Any
 
 from storage.boards import Cached, Stale
+from storage.feeds import head as feed_head
 from storage.feeds import pruned_upto
 from storage.ids import pad
+from storage.windows import ledger_head
 
 __all__ = ["StatsBoard", "board_stats"]
 
@@ -112,10 +114,8 @@ class StatsBoard(Cached):
     # -- building and catching up ----------------------------------------------------
 
     def build(self, conn: sqlite3.Connection, now: float) -> None:
-        self.account_seq = conn.execute(
-            "SELECT coalesce(max(seq), 0) FROM account_feed"
-        ).fetchone()[0]
-        self.hi = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
+        self.account_seq = feed_head(conn, "account_feed")
+        self.hi = ledger_head(conn)
         for row in conn.execute(f"{_ROW} ORDER BY id"):
             self._account(row)
         count = self._count
@@ -125,12 +125,12 @@ class StatsBoard(Cached):
     def sync(self, conn: sqlite3.Connection, now: float) -> None:
         if pruned_upto(conn, "account_feed") > self.account_seq:
             raise Stale("account feed pruned past the stats board")
-        head = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
+        head = ledger_head(conn)
         entries = conn.execute(
             "SELECT src, dst FROM ledger WHERE id >= ? AND id < ?", (self.hi, head)
         ).fetchall()
         touched = {a for entry in entries for a in entry}
-        seq = conn.execute("SELECT coalesce(max(seq), 0) FROM account_feed").fetchone()[0]
+        seq = feed_head(conn, "account_feed")
         touched.update(
             a
             for (a,) in conn.execute(

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 from schemas.profiles import Profile
 from storage.ids import pad
 from storage.profiles import COLUMNS, to_profile
-from storage.tops import Metric, Scope
-from storage.windows import Window, hours, id_range
+from storage.tops import Metric, Scope, count
+from storage.windows import Window, hours, id_range, ledger_head
 
 __all__ = [
     "SEEKS_PER_PROFILE",
@@ -48,12 +48,12 @@ def aggregate(
     gparams: tuple = () if guild_id is None else (pad(guild_id),)
     if metric.activity == "ledger":
         lo, hi = id_range(conn, window)
-        if guild_id is not None and SEEKS_PER_PROFILE * _guild_size(conn, scope) < hi - lo:
+        if guild_id is not None and SEEKS_PER_PROFILE * count(conn, scope) < hi - lo:
             # Few profiles, many entries: each entry stores the balances after it,
             # so a profile's net in [lo, hi) is its balance after its last entry
             # before hi minus that before lo: a few index seeks per profile,
             # however many entries the window holds.
-            head = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
+            head = ledger_head(conn)
             after = "c.balance" if hi >= head else balance_before("?2")
             cte = (
                 f"w AS (SELECT account, wvp, s FROM (SELECT c.id AS account, c.vp_id AS wvp,"
@@ -98,12 +98,6 @@ def balance_before(bound: str) -> str:
         "coalesce((SELECT CASE WHEN l.src = c.id THEN l.src_balance ELSE l.dst_balance END"
         f" FROM ledger l WHERE l.id = {last}), 0)"
     )
-
-
-def _guild_size(conn: sqlite3.Connection, scope: Scope) -> int:
-    return conn.execute(
-        f"SELECT count(*) FROM accounts WHERE {scope.where}", scope.params
-    ).fetchone()[0]
 
 
 def _signed(
@@ -169,7 +163,7 @@ def window_page(
     at = max(at, pos)
     if at >= end:
         return out
-    total = _guild_size(conn, agg.scope)
+    total = count(conn, agg.scope)
     zeros = total - pos - neg
     if at < pos + zeros:
         take = min(end, pos + zeros) - at
@@ -193,7 +187,7 @@ def window_rank(
         " coalesce(sum(w.wvp < ?), 0) FROM me LEFT JOIN w ON 1",
         (*agg.params, vp_id, vp_id, vp_id),
     ).fetchone()
-    total = _guild_size(conn, agg.scope)
+    total = count(conn, agg.scope)
     zeros = total - nonzero
     ahead = higher + tied_before
     if score < 0:

@@ -20,7 +20,17 @@ from dataclasses import dataclass
 from storage.activity import HOUR
 from storage.errors import InvalidValue
 
-__all__ = ["TIMEFRAMES", "Window", "first_id_from", "hours", "id_range", "ms", "now", "resolve"]
+__all__ = [
+    "TIMEFRAMES",
+    "Window",
+    "first_id_from",
+    "hours",
+    "id_range",
+    "ledger_head",
+    "ms",
+    "now",
+    "resolve",
+]
 
 TIMEFRAMES = {"all": None, "day": 86400, "week": 7 * 86400, "month": 30 * 86400}
 
@@ -62,12 +72,15 @@ def resolve(
     return Window(since, until)
 
 
+def ledger_head(conn: sqlite3.Connection) -> int:
+    """One past the last ledger id: the next id, the end of an id range up to now."""
+    return int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0])
+
+
 def first_id_from(conn: sqlite3.Connection, ms: int, head: int | None = None, lo: int = 1) -> int:
     """The first ledger id whose time is >= `ms` (`head`, one past the last id, if
     none); `lo` is a known lower bound of the answer."""
-    if head is None:
-        head = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
-    hi = head
+    hi = ledger_head(conn) if head is None else head
     while lo < hi:
         mid = (lo + hi) // 2
         row = conn.execute("SELECT ts FROM ledger WHERE id >= ? ORDER BY id LIMIT 1", (mid,))
@@ -88,10 +101,7 @@ def ms(seconds: float) -> int:
 def id_range(conn: sqlite3.Connection, w: Window) -> tuple[int, int]:
     """Ledger ids `[lo, hi)` of the entries in the window."""
     lo = 1 if w.since is None else first_id_from(conn, ms(w.since))
-    if w.until is None:
-        hi = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0]
-    else:
-        hi = first_id_from(conn, ms(w.until))
+    hi = ledger_head(conn) if w.until is None else first_id_from(conn, ms(w.until))
     return lo, max(lo, hi)
 
 
