@@ -19,7 +19,7 @@ from contextlib import contextmanager
 
 from schemas.profiles import Profile
 from storage import tops, windows
-from storage.boards import Board, Stale
+from storage.boards import CHUNK, Board, Stale, rows_in
 from storage.ids import pad
 from storage.profiles import COLUMNS, to_profile
 from storage.rankings import score_of, vp_of
@@ -27,18 +27,13 @@ from storage.tops import Scope
 
 __all__ = ["board_page", "board_rank"]
 
-_CHUNK = 500
-
 
 def _profiles(conn: sqlite3.Connection, board: Board, keys: list[int]) -> list[tuple[int, Profile]]:
     vps = [f"{vp_of(k):064x}" for k in keys]
-    found: dict[str, Profile] = {}
-    for i in range(0, len(vps), _CHUNK):
-        part = vps[i : i + _CHUNK]
-        for row in conn.execute(
-            f"SELECT {COLUMNS} FROM accounts WHERE vp_id IN ({','.join('?' * len(part))})", part
-        ):
-            found[row[0]] = to_profile(row)
+    found = {
+        row[0]: to_profile(row)
+        for row in rows_in(conn, f"SELECT {COLUMNS} FROM accounts", "vp_id", vps)
+    }
     report = board.report
     return [(report(score_of(k)), found[vp]) for k, vp in zip(keys, vps, strict=True)]
 
@@ -68,7 +63,7 @@ def _zeros(
         rows = conn.execute(
             f"SELECT id, {COLUMNS} FROM accounts WHERE {scope.where} AND vp_id > ?"
             " ORDER BY vp_id LIMIT ?",
-            (*scope.params, after, _CHUNK),
+            (*scope.params, after, CHUNK),
         ).fetchall()
         if not rows:
             break

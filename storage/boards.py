@@ -29,7 +29,8 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 
 from storage.activity import HOUR
 from storage.feeds import head as feed_head
@@ -45,9 +46,11 @@ __all__ = [
     "PointsBoard",
     "Stale",
     "ValueBoard",
+    "accounts_changed",
+    "rows_in",
 ]
 
-_CHUNK = 500
+CHUNK = 500  # values per IN (...) list
 _SECOND_BITS = 53  # a second key (experience under level) is a counter below 2^53
 
 
@@ -60,12 +63,25 @@ class Stale(Exception):
         self.fault = fault
 
 
-def _chunks(items: list[int]) -> Iterable[list[int]]:
-    for i in range(0, len(items), _CHUNK):
-        yield items[i : i + _CHUNK]
+def rows_in(conn: sqlite3.Connection, select: str, column: str, values: Sequence) -> Iterator:
+    """The rows of `select WHERE column IN values`, CHUNK values a statement (SQLite
+    caps the parameters of one)."""
+    for i in range(0, len(values), CHUNK):
+        part = values[i : i + CHUNK]
+        yield from conn.execute(f"{select} WHERE {column} IN ({','.join('?' * len(part))})", part)
 
 
-class Cached:
+def accounts_changed(conn: sqlite3.Connection, since: int) -> tuple[int, set[int]]:
+    """(the account feed's head, the accounts opened, closed or changed after seq
+    `since`); Stale if the feed was pruned past `since`."""
+    if pruned_upto(conn, "account_feed") > since:
+        raise Stale("account feed pruned past this board")
+    seq = feed_head(conn, "account_feed")
+    rows = conn.execute("SELECT account FROM account_feed WHERE seq > ? AND seq <= ?", (since, seq))
+    return seq, {account for (account,) in rows}
+
+
+class Cached(ABC):
     """What every in-memory board shares (these, StatsBoard, FlowBoard): a lock that
     callers hold around `synced` and every read, inside one read transaction; when
     it was last used; and a sync that, if it fails half-way, leaves the board
@@ -76,17 +92,17 @@ class Cached:
         self.last_used = time.monotonic()
         self.broken = False
 
+    @abstractmethod
     def build(self, conn: sqlite3.Connection, now: float) -> None:
         """Load from one snapshot (a read transaction the caller opened)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def size(self) -> int:
         """What the board holds (members, accounts or minutes), for /metrics."""
-        raise NotImplementedError
 
+    @abstractmethod
     def sync(self, conn: sqlite3.Connection, now: float) -> None:
         """Catch up with what was committed up to the caller's snapshot."""
-        raise NotImplementedError
 
     def synced(self, conn: sqlite3.Connection, now: float) -> None:
         """`sync`, or Stale if the board cannot be trusted any more."""
@@ -166,36 +182,28 @@ class Board(Cached):
         self.outside = {a: s for a, s in scores.items() if s}
 
     def sync(self, conn: sqlite3.Connection, now: float) -> None:
-        if pruned_upto(conn, "account_feed") > self.account_seq:
-            raise Stale("account feed pruned past this board")
+        self.account_seq, reopened = accounts_changed(conn, self.account_seq)
         changed = self.scores_changed(conn, now)
-        seq = feed_head(conn, "account_feed")
-        if seq > self.account_seq:
-            for (account,) in conn.execute(
-                "SELECT DISTINCT account FROM account_feed WHERE seq > ? AND seq <= ?",
-                (self.account_seq, seq),
-            ):
-                changed.setdefault(account, self.score_of(account))
-            self.account_seq = seq
+        for account in reopened:
+            changed.setdefault(account, self.score_of(account))
         ranking, every = self.ranking, self.every_profile
-        for part in _chunks(list(changed)):
-            marks = ",".join("?" * len(part))
-            for account, guild_id, vp, is_open, *values in conn.execute(
-                f"SELECT id, guild_id, vp_id, open, {self.columns} FROM accounts"
-                f" WHERE id IN ({marks})",
-                part,
-            ):
-                score = self.combine(values) if every else changed[account]
-                if is_open and guild_id is not None and (score or every):
-                    self.outside.pop(account, None)
-                    if ranking.score(account) != score:
-                        ranking.put(account, self.guild(guild_id), int(vp, 16), score)
+        for account, guild_id, vp, is_open, *values in rows_in(
+            conn,
+            f"SELECT id, guild_id, vp_id, open, {self.columns} FROM accounts",
+            "id",
+            list(changed),
+        ):
+            score = self.combine(values) if every else changed[account]
+            if is_open and guild_id is not None and (score or every):
+                self.outside.pop(account, None)
+                if ranking.score(account) != score:
+                    ranking.put(account, self.guild(guild_id), int(vp, 16), score)
+            else:
+                ranking.drop(account)
+                if score and not every:
+                    self.outside[account] = score
                 else:
-                    ranking.drop(account)
-                    if score and not every:
-                        self.outside[account] = score
-                    else:
-                        self.outside.pop(account, None)
+                    self.outside.pop(account, None)
 
     def score_of(self, account: int) -> int:
         """The account's current score, member or not."""

@@ -18,15 +18,13 @@ import time
 from array import array
 from typing import Any
 
-from storage.boards import Cached, Stale
+from storage.boards import Cached, accounts_changed, rows_in
 from storage.feeds import head as feed_head
-from storage.feeds import pruned_upto
 from storage.ids import pad
 from storage.windows import ledger_head
 
 __all__ = ["StatsBoard", "board_stats"]
 
-_CHUNK = 500
 _ROW = (
     "SELECT id, guild_id, user_id, open, balance, experience, time_global,"
     " coalesce(text_messages, 0) FROM accounts"
@@ -123,26 +121,14 @@ class StatsBoard(Cached):
             count(src, dst)
 
     def sync(self, conn: sqlite3.Connection, now: float) -> None:
-        if pruned_upto(conn, "account_feed") > self.account_seq:
-            raise Stale("account feed pruned past the stats board")
+        seq, touched = accounts_changed(conn, self.account_seq)
         head = ledger_head(conn)
         entries = conn.execute(
             "SELECT src, dst FROM ledger WHERE id >= ? AND id < ?", (self.hi, head)
         ).fetchall()
-        touched = {a for entry in entries for a in entry}
-        seq = feed_head(conn, "account_feed")
-        touched.update(
-            a
-            for (a,) in conn.execute(
-                "SELECT account FROM account_feed WHERE seq > ? AND seq <= ?",
-                (self.account_seq, seq),
-            )
-        )
-        ids = sorted(touched)
-        for i in range(0, len(ids), _CHUNK):
-            part = ids[i : i + _CHUNK]
-            for row in conn.execute(f"{_ROW} WHERE id IN ({','.join('?' * len(part))})", part):
-                self._account(row)
+        touched.update(a for entry in entries for a in entry)
+        for row in rows_in(conn, _ROW, "id", sorted(touched)):
+            self._account(row)
         for src, dst in entries:  # after the rows: a new account's guild is known
             self._count(src, dst)
         self.hi, self.account_seq = head, seq
