@@ -1,4 +1,5 @@
-"""Helpers shared by the route modules: ids from paths, paging, streamed JSON."""
+"""Helpers shared by the route modules: ids from paths, paging, streamed JSON, reads
+from an in-memory board."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import msgspec
-from litestar import Response
+from litestar import Request, Response
 from litestar.response import Stream
 
+from app.services import services
+from storage.boards import Cached, Stale
 from storage.errors import InvalidValue
 
-__all__ = ["json_list", "page_bounds", "snowflake", "stream_json_array"]
+__all__ = ["from_board", "json_list", "page_bounds", "snowflake", "stream_json_array"]
 
 T = TypeVar("T")
 _DIGITS = re.compile(r"[0-9]{1,20}")  # used with fullmatch: no trailing newline
@@ -24,6 +27,20 @@ def snowflake(field: str, raw: str) -> int:
     if not _DIGITS.fullmatch(raw) or int(raw) >= 2**64:
         raise InvalidValue(field, f"{raw!r} is not a snowflake (1-20 digits, below 2^64)")
     return int(raw)
+
+
+async def from_board(request: Request, board: Cached | None, fn: Any, *args: Any) -> Any:
+    """`fn(conn, *args)` on a reader, reading `board`; or None when SQL must answer
+    instead: no board yet, or one that went stale (dropped here; the registry
+    builds it again)."""
+    if board is None:
+        return None
+    svc = services(request)
+    try:
+        return await svc.readers.call(fn, *args)
+    except Stale as exc:
+        svc.boards.drop(board, exc)
+        return None
 
 
 # SQLite's LIMIT and OFFSET are signed 64-bit; query integers are not bounded.

@@ -8,11 +8,10 @@ from litestar import Request, Response, get
 from litestar.params import FromQuery, QueryParameter
 
 from app.charts import line_chart
-from app.routes.common import snowflake
+from app.routes.common import from_board, snowflake
 from app.services import services
 from schemas.tops import GraphPoint, Series, Stats
 from storage import graph
-from storage.boards import Stale
 from storage.errors import InvalidValue
 from storage.ids import vp_id
 from storage.stats import stats as compute_stats
@@ -29,12 +28,10 @@ async def stats(request: Request, guild_id: FromQuery[str | None] = None) -> Sta
     gid = None if guild_id is None else snowflake("guild_id", guild_id)
     svc = services(request)
     board = await svc.boards.stats()
-    if board is not None:
-        try:
-            return Stats(**await svc.readers.call(board_stats, board, gid))
-        except Stale as exc:
-            svc.boards.drop(board, exc)
-    return Stats(**await svc.readers.call(compute_stats, gid))
+    found = await from_board(request, board, board_stats, board, gid)
+    if found is None:
+        found = await svc.readers.call(compute_stats, gid)
+    return Stats(**found)
 
 
 @get(
@@ -59,12 +56,8 @@ async def balance_graph(
     vp = None if gid is None or uid is None else vp_id(gid, uid)
     svc = services(request)
     flow = await svc.boards.flow() if gid is None and bucket is not None else None
-    try:
-        points = await svc.readers.call(graph.series, gid, vp, window, bucket, flow)
-    except Stale as exc:
-        if flow is None:
-            raise
-        svc.boards.drop(flow, exc)
+    points = await from_board(request, flow, graph.series, gid, vp, window, bucket, flow)
+    if points is None:
         points = await svc.readers.call(graph.series, gid, vp, window, bucket)
     if format == "svg":
         if uid is not None:

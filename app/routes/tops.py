@@ -10,13 +10,13 @@ from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
-from app.routes.common import snowflake
+from app.routes.common import from_board, snowflake
 from app.services import services
 from schemas.base import MAX_COUNTER
 from schemas.tops import Rank, TopEntry
 from storage import tops, window_tops
 from storage.board_reads import board_page, board_rank
-from storage.boards import Board, Stale
+from storage.boards import Board
 from storage.errors import InvalidValue, ProfileNotFound
 from storage.ids import vp_id
 from storage.tops import METRICS, Metric, Scope
@@ -74,7 +74,7 @@ async def _top(
     svc = services(request)
     board = await svc.boards.board(by, timeframe) if since is None and until is None else None
     if amount > 0:
-        rows = await _board_call(request, board, board_page, guild_id, amount, offset)
+        rows = await from_board(request, board, board_page, board, guild_id, amount, offset)
         if rows is None:
             rows = await svc.readers.call(*_sql_page(metric, guild_id, window, amount, offset))
         return Response(_encode(_entries(rows, offset + 1)), media_type="application/json")
@@ -85,18 +85,6 @@ async def _top(
     else:
         body = _stream(request, metric, guild_id, window, offset)
     return Stream(body, media_type="application/json")
-
-
-async def _board_call(request: Request, board: Board | None, fn: Any, *args: Any) -> Any:
-    """`fn(conn, board, *args)` on a reader, or None when SQL must answer instead:
-    no board yet, or one that could not catch up (it is dropped and rebuilt)."""
-    if board is None:
-        return None
-    try:
-        return await services(request).readers.call(fn, board, *args)
-    except Stale as exc:
-        services(request).boards.drop(board, exc)
-        return None
 
 
 async def _stream_board(
@@ -111,7 +99,7 @@ async def _stream_board(
     yield b"["
     at, sep = offset, b""
     while True:
-        rows = await _board_call(request, board, board_page, guild_id, CHUNK, at)
+        rows = await from_board(request, board, board_page, board, guild_id, CHUNK, at)
         if rows is None:  # the board went stale mid-stream: SQL goes on from here
             rows = await services(request).readers.call(
                 *_sql_page(metric, guild_id, window, CHUNK, at)
@@ -260,7 +248,7 @@ async def rank(
         if since is None and until is None
         else None
     )
-    found = await _board_call(request, board, board_rank, gid, vp)
+    found = await from_board(request, board, board_rank, board, gid, vp)
     if found is not None:
         return Rank(*found)
     found = await svc.readers.call(_rank, metric, gid, vp, window)
