@@ -31,15 +31,14 @@ from sortedcontainers import SortedList
 from app.config import Settings
 from app.main import create_app
 from ledger import postings
-from storage import board_registry, feeds, keys, profile_writes, windows
+from storage import board_registry, feeds, profile_writes, windows
 from storage.boards import PointsBoard
 from storage.db import connect
 from storage.ids import vp_id
-from storage.migrations import apply_migrations
 from storage.rankings import Ranking
 from tests.conftest import Server
+from tests.tops_world import new_database
 
-BOT = "111111111111111111"
 GUILDS = (5, 6)
 USERS = range(1, 7)
 T = 480_000 * 3600  # a whole hour, in 2024
@@ -69,11 +68,7 @@ def two_servers() -> Iterator[tuple[TestClient, TestClient, dict[str, str], Cloc
     clock = Clock()
     ns = SimpleNamespace(time=clock.time)
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        path = Path(tmp) / "vp.db"
-        conn = connect(path)
-        apply_migrations(conn)
-        _, secret = keys.create_key(conn, "t", BOT, keys.DEFAULT_SCOPES)
-        conn.close()
+        path, headers = new_database(Path(tmp))
         for module in (profile_writes, postings, windows):
             stack.enter_context(mock.patch.object(module, "time", ns))
         clients = [
@@ -82,17 +77,7 @@ def two_servers() -> Iterator[tuple[TestClient, TestClient, dict[str, str], Cloc
             )
             for mode in ("sync", "off")
         ]
-        yield clients[0], clients[1], {"Authorization": secret}, clock
-
-
-def _database(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    """A fresh database file and the Authorization header of a key of BOT."""
-    path = tmp_path / "vp.db"
-    conn = connect(path)
-    apply_migrations(conn)
-    _, secret = keys.create_key(conn, "t", BOT, keys.DEFAULT_SCOPES)
-    conn.close()
-    return path, {"Authorization": secret}
+        yield clients[0], clients[1], headers, clock
 
 
 def _pairs(body: list[dict]) -> list[tuple[int, str]]:
@@ -304,7 +289,7 @@ def test_the_writer_prunes_feeds_as_profiles_are_written() -> None:
 
 
 def test_background_mode_answers_by_sql_until_the_board_is_built(tmp_path: Path) -> None:
-    path, h = _database(tmp_path)
+    path, h = new_database(tmp_path)
     with TestClient(create_app(Settings(db=path, key_cache_seconds=0.0))) as client:
         for user, points in ((1, 5), (2, 9), (3, 5)):
             client.post(f"/profile/5/{user}", json={"voicepoints": points}, headers=h)
@@ -360,7 +345,7 @@ def test_unknown_boards_mode_is_refused(mode: str) -> None:
 def test_a_failing_board_is_not_rebuilt_on_every_read(tmp_path: Path) -> None:
     """A sync that fails drops the board and SQL answers; the board is built again
     only after RETRY_SECONDS, not on each request."""
-    path, h = _database(tmp_path)
+    path, h = new_database(tmp_path)
     with TestClient(create_app(Settings(db=path, boards="sync"))) as client:
         client.post("/profile/5/1", json={"voicepoints": 3}, headers=h)
         registry = client.app.state.services.boards
@@ -380,7 +365,7 @@ def test_a_failing_board_is_not_rebuilt_on_every_read(tmp_path: Path) -> None:
 def test_a_board_that_disagrees_with_the_database_never_answers(tmp_path: Path) -> None:
     """A member whose profile row is missing (a board bug, or a file changed behind
     the server's back) sends the read to SQL instead of a 500 or a wrong answer."""
-    path, h = _database(tmp_path)
+    path, h = new_database(tmp_path)
     with TestClient(create_app(Settings(db=path, boards="sync"))) as client:
         for user in (1, 2):
             client.post(f"/profile/5/{user}", json={"voicepoints": user}, headers=h)

@@ -24,19 +24,26 @@ METRICS = ["points", "levels", "time", "text-level", "text-message", "pray-strea
 GUILDS = (5, 6, 7)
 
 
+def new_database(folder: Path) -> tuple[Path, dict[str, str]]:
+    """A migrated database file in `folder` and the Authorization header of a key
+    of BOT."""
+    path = folder / "vp.db"
+    conn = connect(path)
+    apply_migrations(conn)
+    _, secret = keys.create_key(conn, "t", BOT, keys.DEFAULT_SCOPES)
+    conn.close()
+    return path, {"Authorization": secret}
+
+
 @contextmanager
 def fresh_client(boards: str = "sync") -> Iterator[tuple[TestClient, dict[str, str]]]:
     """An in-process server on its own database, and a key of BOT. `boards` is the
     in-memory leaderboards' mode: `sync` checks their answers, `off` the SQL ones."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "vp.db"
-        conn = connect(path)
-        apply_migrations(conn)
-        _, secret = keys.create_key(conn, "t", BOT, keys.DEFAULT_SCOPES)
-        conn.close()
+        path, headers = new_database(Path(tmp))
         settings = Settings(db=path, key_cache_seconds=0.0, boards=boards)
         with TestClient(create_app(settings)) as client:
-            yield client, {"Authorization": secret}
+            yield client, headers
 
 
 small = st.integers(0, 4)
