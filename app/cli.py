@@ -152,7 +152,6 @@ def keys_revoke(args: argparse.Namespace) -> int:
 
 def ledger_verify(args: argparse.Namespace) -> int:
     from app.progress import Progress
-    from ledger import reputation
     from ledger.verify import verify
 
     _, conn = _open(args)
@@ -161,7 +160,6 @@ def ledger_verify(args: argparse.Namespace) -> int:
     report = verify(conn, progress=lambda checked: bar.advance(checked - bar.done))
     bar.advance(report.entries - bar.done)
     bar.close()
-    report.problems.extend(reputation.verify(conn))  # reputation is a ledger too (SPEC §8)
     for text in report.problems:
         print(f"DIFF {text}")
     print(

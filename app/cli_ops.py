@@ -3,7 +3,7 @@
 - backup PATH: a consistent copy of the live database (SQLite's online backup API
   inside one read snapshot: the server keeps writing while it runs), written to a
   temporary file beside PATH and renamed into place only once complete.
-- export PATH: the economy as JSON Lines (the format: storage/economy_file.py).
+- export PATH: the economy as JSON Lines (the format: schemas/export.py).
 - import PATH: into an empty database, in one transaction: every line is decoded
   strictly and checked (ids, the hash chain, the balances on each entry); the first
   bad line is named with its number and nothing is kept.
@@ -26,8 +26,10 @@ from typing import Any
 
 from app.config import Settings
 from app.progress import Progress
-from storage import economy_file
+from ledger import restore
+from storage import export as export_lines
 from storage.db import connect
+from storage.export import BadLine
 from storage.migrations import apply_migrations
 
 __all__ = ["COMMANDS"]
@@ -111,10 +113,10 @@ def export(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     try:
         conn.execute("BEGIN")  # one snapshot: the export is consistent while serving
-        total = economy_file.count_lines(conn)
+        total = export_lines.count_lines(conn)
         bar = Progress("export", total, "lines")
         with partial.open("wb") as out:
-            for line in economy_file.lines(conn):
+            for line in export_lines.lines(conn):
                 kind = line[9 : line.index(b'"', 9)].decode()  # {"type":"<kind>"
                 counts[kind] = counts.get(kind, 0) + 1
                 out.write(line + b"\n")
@@ -147,18 +149,18 @@ def import_(args: argparse.Namespace) -> int:
     conn = connect(_db_path(args))
     try:
         apply_migrations(conn)
-        if not economy_file.is_empty(conn):
+        if not export_lines.is_empty(conn):
             _err("the database already holds data: import only goes into an empty database")
             return 1
-        importer = economy_file.Importer(conn)
+        importer = restore.Importer(conn)
         bar = Progress("import", source.stat().st_size, "bytes")
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("PRAGMA defer_foreign_keys = ON")  # other tables may refer forward
         try:
-            economy_file.read(source, importer, bar.advance)
+            restore.read(source, importer, bar.advance)
             importer.finish()
             conn.execute("COMMIT")
-        except economy_file.BadLine as exc:
+        except BadLine as exc:
             conn.execute("ROLLBACK")
             bar.close()
             _err(f"{source}: {exc}; nothing was imported")

@@ -32,6 +32,12 @@ class Settings:
     """In-memory leaderboards for `points` and rolling windows (storage/boards.py):
     `background` builds one on first use while SQL answers, `sync` builds before
     answering, `off` always answers with SQL."""
+    idempotency_keep_seconds: float = 48 * 3600
+    """How long an Idempotency-Key's first outcome is kept (the spec asks ≥ 24 h)."""
+    feed_keep_seconds: float = 3 * 3600
+    """How long the boards' change feeds keep a row (a board further behind rebuilds)."""
+    prune_every: float = 600.0
+    """Seconds between the writer's pruning of expired keys and feed rows."""
     extra: dict[str, str] = field(default_factory=dict)
     """Other VOICEPROFILE_* variables, for areas that read their own options."""
 
@@ -48,6 +54,9 @@ class Settings:
             "key_cache_seconds": float,
             "max_body_bytes": int,
             "boards": str,
+            "idempotency_keep_seconds": float,
+            "feed_keep_seconds": float,
+            "prune_every": float,
         }
         for name, cast in casts.items():
             raw = env.get(f"VOICEPROFILE_{name.upper()}")

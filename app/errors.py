@@ -9,6 +9,8 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from ledger import reputation
+from ledger.reputation import ReputationRefused
 from storage.errors import DomainError
 
 __all__ = ["EXCEPTION_HANDLERS", "error_response"]
@@ -131,7 +133,17 @@ def _http(request: Request, exc: HTTPException) -> Response:
 
 
 def _domain(request: Request, exc: DomainError) -> Response:
-    return error_response(request, exc.body())
+    body = exc.body()
+    if isinstance(exc, ReputationRefused):  # the reference's body (SPEC §8)
+        body = {
+            "status": exc.status,
+            "date": reputation.iso(exc.at),
+            "code": exc.number,
+            "message": exc.message,
+            "user": msgspec.to_builtins(exc.user),
+        }
+    replayed = getattr(exc, "replayed", False)  # a kept Idempotency-Key outcome
+    return error_response(request, body, {"Idempotent-Replayed": "true"} if replayed else None)
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:

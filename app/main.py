@@ -17,6 +17,7 @@ from app.routes import settings as settings_store
 from app.routes import stats as stats_routes
 from app.routes import tops as tops_routes
 from app.services import lifespan
+from storage.clock import Clock, SystemClock
 
 __all__ = ["create_app"]
 
@@ -35,13 +36,14 @@ ROUTE_MODULES = [
 ]
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
+    """The application; `clock` is the one clock every part asks the time (tests set it)."""
     settings = settings or Settings.from_env()
     handlers = [h for module in ROUTE_MODULES for h in module.ROUTES]
     app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "clock": clock or SystemClock()}),
         middleware=[DefineMiddleware(KeyAuthMiddleware, exclude=sorted(PUBLIC_PATHS))],
         guards=[require_scope],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

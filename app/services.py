@@ -12,9 +12,12 @@ from typing import Any
 from litestar import Litestar, Request
 
 from app.config import Settings
+from ledger.idempotency import PruneKeys
 from storage import keys
 from storage.board_registry import Boards
+from storage.clock import Clock, SystemClock
 from storage.db import connect
+from storage.feeds import PruneFeeds
 from storage.migrations import apply_migrations
 from storage.readers import ReaderPool
 from storage.writer import Writer
@@ -64,6 +67,7 @@ class Services:
     readers: ReaderPool
     keys: KeyCache
     boards: Boards
+    clock: Clock
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -79,13 +83,16 @@ def prepare_database(settings: Settings) -> None:
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     prepare_database(settings)
-    writer = Writer(settings.db, batch_max=settings.batch_max)
+    clock: Clock = app.state.get("clock") or SystemClock()
+    writer = Writer(settings.db, batch_max=settings.batch_max, clock=clock, config=settings)
+    writer.add_chore(PruneKeys(settings.idempotency_keep_seconds, settings.prune_every))
+    writer.add_chore(PruneFeeds(settings.feed_keep_seconds, settings.prune_every))
     writer.start()
     readers = ReaderPool(settings.db, size=settings.readers)
     await readers.open()
     boards = Boards(settings.db, settings.boards)
     app.state.services = Services(
-        settings, writer, readers, KeyCache(settings.key_cache_seconds), boards
+        settings, writer, readers, KeyCache(settings.key_cache_seconds), boards, clock
     )
     try:
         for start in app.state.get("on_services", []):

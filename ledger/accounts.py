@@ -1,19 +1,14 @@
-"""Looking up accounts from inside the writer.
-
-Account identity (row id, vp_id, owner) never changes once written, so it is
-cached in the writer's context; whether a profile is open is read fresh.
-"""
+"""Accounts as the ledger sees them: a bot's treasury or a member's profile."""
 
 from __future__ import annotations
 
 import functools
-import sqlite3
 from typing import NamedTuple
 
-from storage.ids import pad, treasury_id, unpad
-from storage.writer import WriteContext
+from schemas.transactions import Party
+from storage.ids import treasury_id
 
-__all__ = ["Account", "by_id", "by_vp", "ensure_treasury", "party", "treasury_vp"]
+__all__ = ["Account", "party", "treasury_vp"]
 
 
 class Account(NamedTuple):
@@ -28,64 +23,14 @@ class Account(NamedTuple):
         return self.bot_id is not None
 
 
-_COLS = "id, vp_id, bot_id, guild_id, user_id"
-
-
-def _account(row: tuple) -> Account:
-    aid, vp, bot, guild, user = row
-    return Account(aid, vp, bot and unpad(bot), guild and unpad(guild), user and unpad(user))
-
-
-def _cache(ctx: WriteContext) -> dict[str, Account]:
-    # not setdefault: that would build an empty dict on every lookup
-    found = ctx.cache.get("accounts")
-    if found is None:
-        found = ctx.cache["accounts"] = {}
-    return found  # type: ignore[no-any-return]
-
-
-def by_vp(ctx: WriteContext, vp_id: str) -> Account | None:
-    cache = _cache(ctx)
-    found = cache.get(vp_id)
-    if found is None:
-        row = ctx.conn.execute(f"SELECT {_COLS} FROM accounts WHERE vp_id = ?", (vp_id,)).fetchone()
-        if row is None:
-            return None
-        found = cache[vp_id] = _account(row)
-    return found
-
-
-def by_id(conn: sqlite3.Connection, account_id: int) -> Account:
-    row = conn.execute(f"SELECT {_COLS} FROM accounts WHERE id = ?", (account_id,)).fetchone()
-    return _account(row)
-
-
 # sha256 per call adds up at tens of thousands of transfers per second
 treasury_vp = functools.lru_cache(maxsize=4096)(treasury_id)
 
 
-def ensure_treasury(ctx: WriteContext, bot_id: str) -> Account:
-    vp = treasury_vp(bot_id)
-    found = by_vp(ctx, vp)
-    if found is None:
-        ctx.conn.execute("INSERT INTO accounts (vp_id, bot_id) VALUES (?, ?)", (vp, pad(bot_id)))
-        found = by_vp(ctx, vp)
-        assert found is not None
-    return found
-
-
-def is_open(ctx: WriteContext, account: Account) -> bool:
+@functools.lru_cache(maxsize=65536)
+def party(account: Account) -> Party:
+    """An account's public side of an entry; accounts never change identity, so the
+    same (never mutated) Party serves every entry."""
     if account.is_treasury:
-        return True
-    row = ctx.conn.execute("SELECT open FROM accounts WHERE id = ?", (account.id,)).fetchone()
-    return bool(row[0])
-
-
-def party(account: Account) -> dict[str, str]:
-    if account.is_treasury:
-        return {"id": account.vp_id, "bot_id": account.bot_id or ""}
-    return {
-        "id": account.vp_id,
-        "guild_id": account.guild_id or "",
-        "user_id": account.user_id or "",
-    }
+        return Party(id=account.vp_id, bot_id=account.bot_id or "")
+    return Party(id=account.vp_id, guild_id=account.guild_id or "", user_id=account.user_id or "")

@@ -1,8 +1,26 @@
-"""Ledger commands: plain data handed to the writer, applied by `ledger.apply`."""
+"""Ledger commands: one tagged union of plain data, handed to the writer and applied
+by `ledger.apply` (the only code that changes voicepoints and reputation)."""
+
+from typing import Any
 
 import msgspec
 
-__all__ = ["Command", "PostTransfers", "RevertEntry", "Transfer"]
+from schemas.profiles import ProfileCreate
+
+__all__ = [
+    "AdjustReputation",
+    "Command",
+    "CreateProfile",
+    "DeleteProfile",
+    "EditProfiles",
+    "GiveReputation",
+    "PostTransfers",
+    "ResetRepSettings",
+    "ResetReputation",
+    "RevertEntry",
+    "Transfer",
+    "UpdateRepSettings",
+]
 
 
 class Transfer(msgspec.Struct, frozen=True, array_like=True):
@@ -27,4 +45,71 @@ class RevertEntry(msgspec.Struct, tag=True, frozen=True):
     entry_id: int
 
 
-Command = PostTransfers | RevertEntry
+class CreateProfile(msgspec.Struct, tag=True, frozen=True):
+    """POST /profile/{g}/{u}: create, or reset to the body's values and defaults."""
+
+    bot_id: str
+    guild_id: int
+    user_id: int
+    body: ProfileCreate
+    may_move_money: bool = True
+    """The caller holds `ledger:write`: only then may a reset move voicepoints."""
+
+
+class EditProfiles(msgspec.Struct, tag=True, frozen=True):
+    """PATCH (set) or PATCH …/add of one or many profiles, applied atomically."""
+
+    items: tuple[tuple[int, int, Any], ...]  # (guild_id, user_id, ProfileEdit | ProfileAdd)
+    add: bool
+    single: bool
+
+
+class DeleteProfile(msgspec.Struct, tag=True, frozen=True):
+    bot_id: str
+    guild_id: int
+    user_id: int
+    may_move_money: bool = True
+
+
+class GiveReputation(msgspec.Struct, tag=True, frozen=True):
+    bot_id: str
+    target: str
+    source: str
+
+
+class AdjustReputation(msgspec.Struct, tag=True, frozen=True):
+    """Increase (amount > 0) or decrease (amount < 0) by an operator: no limits apply."""
+
+    bot_id: str
+    user: str
+    amount: int
+
+
+class ResetReputation(msgspec.Struct, tag=True, frozen=True):
+    bot_id: str
+    user: str
+    cooldown: bool = False
+
+
+class UpdateRepSettings(msgspec.Struct, tag=True, frozen=True):
+    bot_id: str
+    changes: dict[str, int]
+    """Column name -> new value, only for the fields the request carried."""
+
+
+class ResetRepSettings(msgspec.Struct, tag=True, frozen=True):
+    bot_id: str
+
+
+Command = (
+    PostTransfers
+    | RevertEntry
+    | CreateProfile
+    | EditProfiles
+    | DeleteProfile
+    | GiveReputation
+    | AdjustReputation
+    | ResetReputation
+    | UpdateRepSettings
+    | ResetRepSettings
+)

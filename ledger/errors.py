@@ -1,5 +1,9 @@
 """Why the ledger refused a change."""
 
+from typing import Any
+
+import msgspec
+
 from storage.errors import Conflict, DomainError, InvalidValue, NotFound
 
 __all__ = [
@@ -8,8 +12,10 @@ __all__ = [
     "IdempotencyKeyReused",
     "Impostor",
     "InsufficientFunds",
+    "MissingScope",
     "NotRevertible",
     "SameAccount",
+    "StoredRefusal",
     "TransactionNotFound",
     "UnknownAccount",
 ]
@@ -78,3 +84,29 @@ class IdempotencyKeyReused(InvalidValue):
             "this key was used with a different body",
             code="idempotency_key_reused",
         )
+
+
+class MissingScope(DomainError):
+    """The change would move voicepoints and the key may not (SPEC §4's 403)."""
+
+    status = 403
+    code = "forbidden"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"missing scope {scope}")
+
+
+class StoredRefusal(DomainError):
+    """The first outcome of an Idempotency-Key was a refusal: it is answered again,
+    body for body."""
+
+    replayed = True
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self._body: dict[str, Any] = msgspec.json.decode(body)
+        super().__init__(str(self._body.get("message", "")))
+        self.status = status  # type: ignore[misc]
+        self.code = str(self._body.get("code", ""))  # type: ignore[misc]
+
+    def body(self) -> dict[str, Any]:
+        return self._body

@@ -1,35 +1,58 @@
 """Idempotency-Key bookkeeping (SPEC §6): first outcomes, kept ≥ 24 h, then pruned.
 
-Pruning runs inside the writer's transaction, piggybacking on a keyed request at
-most every `PRUNE_EVERY` seconds, so it needs no timer task of its own and never
-races a request that is reading the same key.
+Pruning is a writer chore (storage/writer.py): inside a write transaction, so it
+needs no timer task of its own and never races a request reading the same key.
 """
 
 from __future__ import annotations
 
-import time
+import msgspec
 
+from ledger import store
+from ledger.accounts import Account
+from ledger.errors import IdempotencyKeyReused, StoredRefusal
+from ledger.outcomes import Posted
+from ledger.state import LedgerState
 from storage.writer import WriteContext
 
-__all__ = ["KEEP_SECONDS", "PRUNE_EVERY", "maybe_prune", "prune"]
+__all__ = ["PruneKeys", "first_outcome", "keep"]
 
-KEEP_SECONDS = 48 * 3600  # the spec asks for ≥ 24 h; twice that covers slow retriers
-PRUNE_EVERY = 600.0
-
-
-def prune(ctx: WriteContext, older_than: float) -> int:
-    """Forget keys stored before `older_than` (epoch seconds); returns how many."""
-    return ctx.conn.execute("DELETE FROM idempotency WHERE created_at < ?", (older_than,)).rowcount
+_encode = msgspec.json.encode
+_OK = 0  # the status column of a success (rows from before this change say 201)
 
 
-def maybe_prune(ctx: WriteContext, now: float | None = None) -> int:
-    """Prune keys older than KEEP_SECONDS if the last prune was PRUNE_EVERY ago.
+def first_outcome(state: LedgerState, bot: Account, key: str, body_hash: bytes) -> Posted | None:
+    """The stored first outcome of `key`, replayed; None if the key is new."""
+    if bot.id < 0:  # a treasury not written yet has no keys
+        return None
+    stored = store.keyed_outcome(state.conn, bot.id, key)
+    if stored is None:
+        return None
+    digest, status, response = stored
+    if digest != body_hash:
+        raise IdempotencyKeyReused()
+    if status < 400:
+        return Posted(None, body=response, replayed=True)
+    return Posted(None, refusal=StoredRefusal(status, response), replayed=True)
 
-    The time of the last prune lives in the writer's cache, which a rollback empties:
-    then the next keyed request prunes again, which costs one indexed DELETE.
-    """
-    now = time.time() if now is None else now
-    if now - ctx.cache.get("idempotency_pruned_at", 0.0) < PRUNE_EVERY:
-        return 0
-    ctx.cache["idempotency_pruned_at"] = now
-    return prune(ctx, now - KEEP_SECONDS)
+
+def keep(state: LedgerState, bot_id: str, key: str, body_hash: bytes, outcome: Posted) -> None:
+    state.write_pending()  # the key's row refers to the bot's treasury
+    bot = state.treasury(bot_id)
+    refusal = outcome.refusal
+    status, response = (
+        (_OK, outcome.json()) if refusal is None else (refusal.status, _encode(refusal.body()))
+    )
+    store.keep_outcome(state.conn, bot.id, key, body_hash, status, response, state.ctx.clock.now())
+
+
+class PruneKeys:
+    """Writer housekeeping: forget keys older than their retention, a chunk at a time
+    (one bounded DELETE per batch, never a long one inside a write)."""
+
+    def __init__(self, keep_seconds: float, every: float = 600.0, chunk: int = 1000) -> None:
+        self.keep_seconds, self.every, self.chunk = keep_seconds, every, chunk
+
+    def __call__(self, ctx: WriteContext) -> bool:
+        older_than = ctx.clock.now() - self.keep_seconds
+        return store.forget_outcomes(ctx.conn, older_than, self.chunk) == self.chunk

@@ -7,54 +7,47 @@ still count against `reputationPerDay`), the gives they received in the last 24 
 and their total are all derived from the entries inside the writer task, so the
 writer's serial order makes every limit hold under any concurrency.
 
-Time is `clock()` (Unix epoch milliseconds); tests replace it to stand exactly on a
-boundary. A cooldown slot used at `t` frees at `t + reputationCooldown` exactly; a
-received give counts for the daily cap while `now < t + 24 h`.
+Time is the writer's clock in Unix epoch milliseconds (`millis`); tests set it to
+stand exactly on a boundary. A cooldown slot used at `t` frees at
+`t + reputationCooldown` exactly; a received give counts for the daily cap while
+`now < t + 24 h`.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import msgspec
-
+from ledger.commands import AdjustReputation, GiveReputation, ResetReputation
+from ledger.outcomes import Gave
 from ledger.reputation_settings import load as load_settings
+from ledger.state import LedgerState
 from schemas.base import MAX_COUNTER
-from schemas.reputation import Adjusted, Given, LeaderboardEntry, RepSettings, RepUser
+from schemas.reputation import LeaderboardEntry, RepSettings, RepUser
 from storage import outbox
+from storage.clock import millis
 from storage.errors import DomainError, InvalidValue
 from storage.ids import pad, unpad
-from storage.writer import WriteContext
 
 __all__ = [
     "DAY_MS",
-    "Adjust",
-    "GiveReputation",
     "MaximumReached",
     "OutOfReputations",
     "ReceivedDailyMaximum",
-    "ReputationCommand",
     "ReputationRefused",
-    "ResetReputation",
     "SelfReputation",
-    "apply",
-    "clock",
+    "adjust",
+    "give",
     "iso",
     "leaderboard",
+    "reset",
     "user_view",
     "verify",
 ]
 
 DAY_MS = 86_400_000
 GIVE, INCREASE, DECREASE, RESET = 1, 2, 3, 4
-
-
-def clock() -> int:
-    """Now, in Unix epoch milliseconds (the reference's timestamp resolution)."""
-    return time.time_ns() // 1_000_000
 
 
 def iso(ms: int) -> str:
@@ -68,8 +61,8 @@ def iso(ms: int) -> str:
 
 
 class ReputationRefused(DomainError):
-    """A refused give, in the reference body: status, date, code (a number), message,
-    and the user object of whoever hit the limit."""
+    """A refused give: the reference's numeric code, the user object of whoever hit
+    the limit, and when (app/ renders the reference body)."""
 
     status = 403
     number: ClassVar[int] = 0
@@ -78,16 +71,7 @@ class ReputationRefused(DomainError):
     def __init__(self, user: RepUser, now: int) -> None:
         super().__init__(self.text)
         self.user = user
-        self.date = iso(now)
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "date": self.date,
-            "code": self.number,
-            "message": self.message,
-            "user": msgspec.to_builtins(self.user),
-        }
+        self.at = now
 
 
 class OutOfReputations(ReputationRefused):
@@ -109,32 +93,6 @@ class SelfReputation(ReputationRefused):
     status = 400
     number = 4
     text = "A user cannot give reputation to themselves."
-
-
-# -- commands (plain data handed to the writer) ---------------------------------------
-
-
-class GiveReputation(msgspec.Struct, tag=True, frozen=True):
-    bot_id: str
-    target: str
-    source: str
-
-
-class Adjust(msgspec.Struct, tag=True, frozen=True):
-    """Increase (amount > 0) or decrease (amount < 0) by an operator: no limits apply."""
-
-    bot_id: str
-    user: str
-    amount: int
-
-
-class ResetReputation(msgspec.Struct, tag=True, frozen=True):
-    bot_id: str
-    user: str
-    cooldown: bool = False
-
-
-ReputationCommand = GiveReputation | Adjust | ResetReputation
 
 
 # -- derived values -----------------------------------------------------------------
@@ -251,7 +209,8 @@ def _append(
     )
 
 
-def _give(conn: sqlite3.Connection, command: GiveReputation, now: int) -> Given:
+def give(state: LedgerState, command: GiveReputation) -> Gave:
+    conn, now = state.conn, millis(state.ctx.clock)
     settings = load_settings(conn, command.bot_id)
     bot, target, source = pad(command.bot_id), pad(command.target), pad(command.source)
     source_view = user_view(conn, command.bot_id, command.source, now, settings)
@@ -266,49 +225,46 @@ def _give(conn: sqlite3.Connection, command: GiveReputation, now: int) -> Given:
     if maximum > 0 and _reputation(conn, bot, target) >= maximum:
         raise MaximumReached(user_view(conn, command.bot_id, command.target, now), now)
     _append(conn, bot, target, GIVE, 1, now, source=source)
-    return Given(
-        status=200,
-        date=iso(now),
-        code=0,
-        message="Successfully gave one reputation to the targetUser",
-        source_user=user_view(conn, command.bot_id, command.source, now, settings),
-        target_user=user_view(conn, command.bot_id, command.target, now, settings),
+    target_view = user_view(conn, command.bot_id, command.target, now, settings)
+    _emit(state, command.bot_id, "give", command.target, target_view, command.source)
+    return Gave(user_view(conn, command.bot_id, command.source, now, settings), target_view, now)
+
+
+def adjust(state: LedgerState, command: AdjustReputation) -> RepUser:
+    """Increase (amount > 0) or decrease (amount < 0) by an operator: no limits apply."""
+    conn, now = state.conn, millis(state.ctx.clock)
+    kind = INCREASE if command.amount > 0 else DECREASE
+    _append(conn, pad(command.bot_id), pad(command.user), kind, command.amount, now)
+    user = user_view(conn, command.bot_id, command.user, now)
+    _emit(
+        state, command.bot_id, "increase" if command.amount > 0 else "decrease", command.user, user
     )
+    return user
 
 
-def apply(ctx: WriteContext, command: ReputationCommand) -> Given | Adjusted:
-    """Run one reputation command inside the writer's transaction."""
-    conn, now = ctx.conn, clock()
-    result: Given | Adjusted
-    match command:
-        case GiveReputation():
-            result = _give(conn, command, now)
-            _emit(ctx, command.bot_id, "give", command.target, result.target_user, command.source)
-            return result
-        case Adjust():
-            kind = INCREASE if command.amount > 0 else DECREASE
-            _append(conn, pad(command.bot_id), pad(command.user), kind, command.amount, now)
-            action = "increase" if command.amount > 0 else "decrease"
-        case ResetReputation():
-            bot, user = pad(command.bot_id), pad(command.user)
-            current = _reputation(conn, bot, user)
-            _append(conn, bot, user, RESET, -current, now, reset_cooldown=command.cooldown)
-            action = "reset"
-        case _:
-            raise TypeError(f"not a reputation command: {command!r}")
-    result = Adjusted(user_view(conn, command.bot_id, command.user, now))
-    _emit(ctx, command.bot_id, action, command.user, result.user)
-    return result
+def reset(state: LedgerState, command: ResetReputation) -> RepUser:
+    conn, now = state.conn, millis(state.ctx.clock)
+    bot, user = pad(command.bot_id), pad(command.user)
+    current = _reputation(conn, bot, user)
+    _append(conn, bot, user, RESET, -current, now, reset_cooldown=command.cooldown)
+    view = user_view(conn, command.bot_id, command.user, now)
+    _emit(state, command.bot_id, "reset", command.user, view)
+    return view
 
 
 def _emit(
-    ctx: WriteContext, bot_id: str, action: str, user_id: str, user: Any, source: str | None = None
+    state: LedgerState,
+    bot_id: str,
+    action: str,
+    user_id: str,
+    user: RepUser,
+    source: str | None = None,
 ) -> None:
     """The `reputation` callback event, recorded in the same transaction (outbox)."""
     data = {"action": action, "botId": bot_id, "userId": user_id, "reputation": user.reputation}
     if source is not None:
         data["sourceUser"] = source
-    outbox.emit(ctx, bot_id, "reputation", data)
+    outbox.emit(state.ctx, bot_id, "reputation", data)
 
 
 def verify(conn: sqlite3.Connection) -> list[str]:

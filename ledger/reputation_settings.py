@@ -7,15 +7,18 @@ each keep the other's fields instead of racing on a read-then-write.
 from __future__ import annotations
 
 import sqlite3
-import time
+from typing import TYPE_CHECKING
 
 import msgspec
 
+from ledger.commands import ResetRepSettings, UpdateRepSettings
 from schemas.reputation import DEFAULT_SETTINGS, RepSettings
 from storage.ids import pad, unpad
-from storage.writer import WriteContext
 
-__all__ = ["ResetSettings", "UpdateSettings", "load", "reset_settings", "update_settings"]
+if TYPE_CHECKING:
+    from ledger.state import LedgerState
+
+__all__ = ["load", "reset", "update"]
 
 _COLUMNS = (
     "reputation_per_day",
@@ -23,16 +26,6 @@ _COLUMNS = (
     "maximum_reputation_received_day",
     "reputation_cooldown",
 )
-
-
-class UpdateSettings(msgspec.Struct, frozen=True):
-    bot_id: str
-    changes: dict[str, int]
-    """Column name -> new value, only for the fields the request carried."""
-
-
-class ResetSettings(msgspec.Struct, frozen=True):
-    bot_id: str
 
 
 def load(conn: sqlite3.Connection, bot_id: str) -> RepSettings:
@@ -44,17 +37,19 @@ def load(conn: sqlite3.Connection, bot_id: str) -> RepSettings:
     return RepSettings(**dict(zip(_COLUMNS, values, strict=True)), account_id=unpad(pad(bot_id)))
 
 
-def update_settings(ctx: WriteContext, command: UpdateSettings) -> RepSettings:
-    current = msgspec.structs.asdict(load(ctx.conn, command.bot_id))
+def update(state: LedgerState, command: UpdateRepSettings) -> RepSettings:
+    conn = state.conn
+    current = msgspec.structs.asdict(load(conn, command.bot_id))
     merged = [command.changes.get(c, current[c]) for c in _COLUMNS]
-    ctx.conn.execute(
-        f"INSERT OR REPLACE INTO reputation_settings (bot_id, {', '.join(_COLUMNS)}, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (pad(command.bot_id), *merged, time.time()),
+    assignments = ", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS, "updated_at"))
+    conn.execute(
+        f"INSERT INTO reputation_settings (bot_id, {', '.join(_COLUMNS)}, updated_at)"
+        f" VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (bot_id) DO UPDATE SET {assignments}",
+        (pad(command.bot_id), *merged, state.ctx.clock.now()),
     )
-    return load(ctx.conn, command.bot_id)
+    return load(conn, command.bot_id)
 
 
-def reset_settings(ctx: WriteContext, command: ResetSettings) -> RepSettings:
-    ctx.conn.execute("DELETE FROM reputation_settings WHERE bot_id = ?", (pad(command.bot_id),))
-    return load(ctx.conn, command.bot_id)
+def reset(state: LedgerState, command: ResetRepSettings) -> RepSettings:
+    state.conn.execute("DELETE FROM reputation_settings WHERE bot_id = ?", (pad(command.bot_id),))
+    return load(state.conn, command.bot_id)

@@ -1,194 +1,104 @@
-"""Transfers, reverts and idempotent replays, as whole synchronous write tasks."""
+"""Transfers, arrays of them, reverts, and their Idempotency-Key outcomes."""
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 import msgspec
 
-from ledger import postings
-from ledger.accounts import Account, by_id, by_vp, ensure_treasury, treasury_vp
-from ledger.commands import Command, PostTransfers, RevertEntry, Transfer
+from ledger import idempotency, postings
+from ledger.accounts import Account
+from ledger.commands import PostTransfers, RevertEntry, Transfer
 from ledger.errors import (
     AlreadyReverted,
-    IdempotencyKeyReused,
     Impostor,
     NotRevertible,
     SameAccount,
     TransactionNotFound,
     UnknownAccount,
 )
-from ledger.idempotency import maybe_prune
-from ledger.stage import staged
+from ledger.outcomes import Posted
+from ledger.state import LedgerState
+from schemas.transactions import Transaction
 from storage import outbox
-from storage.errors import DomainError
-from storage.writer import WriteContext
+from storage.errors import DomainError, in_bulk
 
-__all__ = ["Outcome", "apply", "treasury_vp"]
-
-_encode = msgspec.json.encode
+__all__ = ["Posted", "post_transfers", "revert"]
 
 
-class Outcome:
-    """An HTTP-ready result: stored as is for idempotent replays.
-
-    A success keeps the value and encodes it on first use of `body`: the writer
-    thread is the ledger's one serial resource, so the caller's thread renders the
-    JSON, except when the body is stored with an Idempotency-Key.
-    """
-
-    __slots__ = ("_body", "_value", "replayed", "status")
-
-    def __init__(
-        self, status: int, body: bytes | None = None, replayed: bool = False, value: object = None
-    ) -> None:
-        self.status, self._body, self.replayed, self._value = status, body, replayed, value
-
-    @property
-    def body(self) -> bytes:
-        if self._body is None:
-            self._body = _encode(self._value)
-            self._value = None
-        return self._body
-
-    def __repr__(self) -> str:
-        return f"Outcome({self.status}, {self.body!r}, replayed={self.replayed})"
-
-
-def apply(ctx: WriteContext, command: Command) -> Outcome:
-    """Apply one command. A refusal (DomainError) leaves nothing written, so the
-    writer may run this without a savepoint of its own (`savepoint=False`)."""
-    match command:
-        case PostTransfers():
-            return _post_transfers(ctx, command)
-        case RevertEntry():
-            return Outcome(201, value=_revert(ctx, command))
-    raise TypeError(f"not a ledger command: {command!r}")
-
-
-def _side(ctx: WriteContext, side: str, vp_id: str, bot: Account) -> Account:
+def _side(state: LedgerState, side: str, vp_id: str, bot: Account) -> Account:
     if vp_id == bot.vp_id:  # "self": the caller's treasury, already looked up
         return bot
-    account = by_vp(ctx, vp_id)
+    account = state.account(vp_id)
     if account is None:
         raise UnknownAccount(side, vp_id)
     return account
 
 
-def _transfer(ctx: WriteContext, item: Transfer, bot: Account) -> object:
+def _transfer(state: LedgerState, item: Transfer, bot: Account) -> Transaction:
     if item.src == item.dst:
         raise SameAccount()
-    src = _side(ctx, "from", item.src, bot)
+    src = _side(state, "from", item.src, bot)
     if src.is_treasury and src.id != bot.id:
         raise Impostor()
-    dst = _side(ctx, "to", item.dst, bot)
-    tx = postings.post(ctx, postings.TRANSFER, src, dst, item.amount, item.reason, bot)
-    outbox.emit_transaction(ctx, tx)  # callbacks: same transaction as the entry
+    dst = _side(state, "to", item.dst, bot)
+    tx = postings.post(state, postings.TRANSFER, src, dst, item.amount, item.reason, bot)
+    outbox.emit_transaction(state.ctx, tx)  # callbacks: same transaction as the entry
     return tx
 
 
-class _Undo:
-    """Marks a point to return to if an array or a keyed attempt is refused: a SQL
-    savepoint for what was written, and the stage's mark for what was staged."""
-
-    def __init__(self, ctx: WriteContext, name: str) -> None:
-        self.ctx, self.name = ctx, name
-        self.stage = staged(ctx)
-        self.mark = self.stage.mark() if self.stage else None
-        self.head = ctx.cache.get("head")
-        ctx.conn.execute(f"SAVEPOINT {name}")
-
-    def release(self) -> None:
-        self.ctx.conn.execute(f"RELEASE {self.name}")
-        if self.stage is not None:
-            self.stage.release()
-
-    def rollback(self) -> None:
-        conn = self.ctx.conn
-        conn.execute(f"ROLLBACK TO {self.name}")
-        conn.execute(f"RELEASE {self.name}")
-        if self.stage is not None and self.mark is not None:
-            self.stage.undo(self.mark)
-            if self.head is None:
-                self.ctx.cache.pop("head", None)
-            else:
-                self.ctx.cache["head"] = self.head
-        else:
-            self.ctx.reset()  # direct writes were undone: forget what was read since
-
-
-def _run(ctx: WriteContext, command: PostTransfers, bot: Account) -> Outcome:
+def _run(state: LedgerState, command: PostTransfers, bot: Account) -> Any:
     if command.single:
-        return Outcome(201, value=_transfer(ctx, command.items[0], bot))
-    undo = _Undo(ctx, "items")  # an array is one unit
-    done = []
+        return _transfer(state, command.items[0], bot)
+    done = []  # an array is one unit: a refused item undoes it all (ledger/apply.py)
     for index, item in enumerate(command.items):
         try:
-            done.append(_transfer(ctx, item, bot))
+            done.append(_transfer(state, item, bot))
         except DomainError as exc:
-            undo.rollback()
-            exc.message = f"item {index}: {exc.message}"
-            exc.extra["index"] = index
-            raise
-    undo.release()
-    return Outcome(201, value=done)
+            raise in_bulk(exc, index) from None
+    return done
 
 
-def _post_transfers(ctx: WriteContext, command: PostTransfers) -> Outcome:
-    bot = ensure_treasury(ctx, command.bot_id)
+def post_transfers(state: LedgerState, command: PostTransfers) -> Posted:
+    bot = state.treasury(command.bot_id)
     key = command.idempotency_key
     if key is None:
-        return _run(ctx, command, bot)
-    conn = ctx.conn
-    maybe_prune(ctx)
-    stored = conn.execute(
-        "SELECT body_hash, status, response FROM idempotency WHERE bot = ? AND key = ?",
-        (bot.id, key),
-    ).fetchone()
+        return Posted(_run(state, command, bot))
+    assert command.body_hash is not None
+    stored = idempotency.first_outcome(state, bot, key, command.body_hash)
     if stored is not None:
-        if stored[0] != command.body_hash:
-            raise IdempotencyKeyReused()
-        return Outcome(stored[1], stored[2], replayed=True)
+        return stored
     # The first outcome is kept whatever it is, so a retry can never move money a
     # second time, nor succeed later where the first attempt was refused.
-    undo = _Undo(ctx, "attempt")
     try:
-        outcome = _run(ctx, command, bot)
-        undo.release()
+        with state.attempt():
+            value = _run(state, command, bot)
     except DomainError as exc:
-        undo.rollback()
-        bot = ensure_treasury(ctx, command.bot_id)
-        outcome = Outcome(exc.status, _encode(exc.body()))
-    conn.execute(
-        "INSERT INTO idempotency (bot, key, body_hash, status, response, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (bot.id, key, command.body_hash, outcome.status, outcome.body, time.time()),
-    )
+        outcome = Posted(None, refusal=exc)
+    else:
+        outcome = Posted(None, body=msgspec.json.encode(value))
+    idempotency.keep(state, command.bot_id, key, command.body_hash, outcome)
     return outcome
 
 
-def _revert(ctx: WriteContext, command: RevertEntry) -> object:
-    conn = ctx.conn
-    ctx.flush()  # the entry, or an earlier revert of it, may still be staged
-    row = conn.execute(
-        "SELECT kind, src, dst, amount FROM ledger WHERE id = ?", (command.entry_id,)
-    ).fetchone()
+def revert(state: LedgerState, command: RevertEntry) -> Transaction:
+    row = state.entry(command.entry_id)
     if row is None:
         raise TransactionNotFound(command.entry_id)
-    kind, src_id, dst_id, amount = row
+    kind, src_id, dst_id, amount = row[1], row[3], row[4], row[5]
     if kind not in (postings.TRANSFER, postings.RESET):
         raise NotRevertible(
             f"a {('', 'transfer', 'reset', 'close', 'revert')[kind]} entry cannot be reverted"
         )
-    by = conn.execute("SELECT id FROM ledger WHERE reverts = ?", (command.entry_id,)).fetchone()
+    by = state.reverted_by(command.entry_id)
     if by is not None:
-        raise AlreadyReverted(command.entry_id, by[0])
-    bot = ensure_treasury(ctx, command.bot_id)
-    back_from, back_to = by_id(conn, dst_id), by_id(conn, src_id)
+        raise AlreadyReverted(command.entry_id, by)
+    bot = state.treasury(command.bot_id)
+    back_from, back_to = state.account_by_id(dst_id), state.account_by_id(src_id)
     if back_from.is_treasury and back_from.id != bot.id:
         raise Impostor()
     tx = postings.post(
-        ctx,
+        state,
         postings.REVERT,
         back_from,
         back_to,
@@ -197,5 +107,5 @@ def _revert(ctx: WriteContext, command: RevertEntry) -> object:
         bot,
         reverts=command.entry_id,
     )
-    outbox.emit_transaction(ctx, tx)
+    outbox.emit_transaction(state.ctx, tx)
     return tx

@@ -20,10 +20,10 @@ __all__ = ["HOUR", "gains", "record"]
 HOUR = 3600
 
 _UPSERT = (
-    "INSERT INTO activity (account, hour, experience, time, messages)"
-    " SELECT id, ?2, ?3, ?4, ?5 FROM accounts WHERE vp_id = ?1"
-    " ON CONFLICT (account, hour) DO UPDATE SET experience = experience + excluded.experience,"
-    " time = time + excluded.time, messages = messages + excluded.messages"
+    "INSERT INTO activity (account, hour, experience, time, messages) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (account, hour) DO UPDATE SET"
+    " experience = activity.experience + excluded.experience,"
+    " time = activity.time + excluded.time, messages = activity.messages + excluded.messages"
 )
 
 
@@ -40,7 +40,9 @@ def gains(before: Profile, after: Profile) -> tuple[int, int, int]:
     )
 
 
-def record(conn: sqlite3.Connection, before: Profile, after: Profile, now: float) -> None:
+def record(
+    conn: sqlite3.Connection, account_id: int, before: Profile, after: Profile, now: float
+) -> None:
     gained = gains(before, after)
     if any(gained):
-        conn.execute(_UPSERT, (after.id, int(now // HOUR), *gained))
+        conn.execute(_UPSERT, (account_id, int(now // HOUR), *gained))

@@ -14,6 +14,7 @@ __all__ = [
     "PayloadTooLarge",
     "ProfileNotFound",
     "StorageUnavailable",
+    "in_bulk",
 ]
 
 
@@ -68,3 +69,15 @@ class PayloadTooLarge(DomainError):
 class StorageUnavailable(DomainError):
     status = 503
     code = "storage_unavailable"
+
+
+def in_bulk(exc: DomainError, index: int) -> DomainError:
+    """Name item `index` of a bulk request in an error about it (SPEC §4): the
+    message starts with "item N:", `index` is set, and each field gets "[N]."."""
+    exc.message = f"item {index}: {exc.message}"
+    exc.args = (exc.message,)
+    exc.extra["index"] = index
+    for error in exc.extra.get("errors", []):
+        if not error["field"].startswith("["):
+            error["field"] = f"[{index}].{error['field']}"
+    return exc

@@ -1,16 +1,15 @@
 """The outbox: events written in the same transaction as the change they report.
 
-`emit` runs inside a writer task. It costs one dict lookup when no bot listens to
-the event (the registered (bot, event) pairs are cached in `ctx.cache`, which the
-writer empties on any rollback and the callback writes below refresh), and one
-INSERT per listening bot otherwise. The delivery worker (app/delivery.py) reads
+`emit` runs inside a writer task. It costs one set lookup when no bot listens to
+the event (the registered (bot, event) pairs are kept in the writer's `Outbox`
+state, which a rollback drops and the callback writes below refresh); the events
+are written together before COMMIT. The delivery worker (app/delivery.py) reads
 pending rows through the readers and only writes small status updates.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -20,8 +19,10 @@ from storage.writer import WriteContext
 
 __all__ = [
     "EVENTS",
+    "Outbox",
     "delete_callback",
     "emit",
+    "emit_transaction",
     "list_callbacks",
     "mark",
     "pending",
@@ -30,7 +31,6 @@ __all__ = [
 ]
 
 EVENTS = ("transaction", "profile.create", "profile.reset", "profile.delete", "reputation")
-_CACHE = "outbox.listeners"
 _encode = msgspec.json.encode
 
 # Called (from the writer thread) after a commit that wrote outbox rows, so the
@@ -38,39 +38,60 @@ _encode = msgspec.json.encode
 wakers: list[Callable[[], None]] = []
 
 
-def _listeners(ctx: WriteContext) -> set[tuple[str, str]]:
-    found = ctx.cache.get(_CACHE)
-    if found is None:
-        found = ctx.cache[_CACHE] = {
-            (bot, event) for bot, event in ctx.conn.execute("SELECT bot_id, event FROM callbacks")
-        }
-    return found  # type: ignore[no-any-return]
-
-
 def _wake() -> None:
     for wake in wakers:
         wake()
 
 
+class Outbox:
+    """The writer's outbox state: which (bot, event) pairs have a callback, and the
+    events of this transaction, written together before COMMIT. A refused command
+    takes its events back (`truncate`), so an event exists exactly when its change
+    was committed."""
+
+    def __init__(self, ctx: WriteContext) -> None:
+        self.ctx = ctx
+        self.listeners = {
+            (bot, event) for bot, event in ctx.conn.execute("SELECT bot_id, event FROM callbacks")
+        }
+        self.rows: list[tuple[str, str, bytes, float, float]] = []
+
+    def emit(self, bot_ids: str | Iterable[str], event: str, data: Any) -> None:
+        """Record `event` with `data` for each of `bot_ids` that has a callback for it."""
+        if not self.listeners:
+            return
+        bots = (bot_ids,) if isinstance(bot_ids, str) else dict.fromkeys(bot_ids)
+        now = None
+        for bot in bots:
+            if (bot, event) not in self.listeners:
+                continue
+            if now is None:
+                now = self.ctx.clock.now()
+                body = _encode({"event": event, "timestamp": round(now, 3), "data": data})
+            self.rows.append((bot, event, body, now, now))
+
+    def flush(self) -> None:
+        if self.rows:
+            self.ctx.conn.executemany(
+                "INSERT INTO outbox (bot_id, event, body, created_at, next_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                self.rows,
+            )
+            self.rows.clear()
+            if _wake not in self.ctx.after_commit:
+                self.ctx.after_commit.append(_wake)
+
+
 def emit(ctx: WriteContext, bot_ids: str | Iterable[str], event: str, data: Any) -> None:
-    """Record `event` with `data` for each of `bot_ids` that has a callback for it."""
-    listeners = _listeners(ctx)
-    if not listeners:
-        return
-    bots = (bot_ids,) if isinstance(bot_ids, str) else dict.fromkeys(bot_ids)
-    now = None
-    for bot in bots:
-        if (bot, event) not in listeners:
-            continue
-        if now is None:
-            now = time.time()
-            body = _encode({"event": event, "timestamp": round(now, 3), "data": data})
-        ctx.conn.execute(
-            "INSERT INTO outbox (bot_id, event, body, created_at, next_at) VALUES (?, ?, ?, ?, ?)",
-            (bot, event, body, now, now),
-        )
-        if _wake not in ctx.after_commit:
-            ctx.after_commit.append(_wake)
+    ctx.state(Outbox).emit(bot_ids, event, data)
+
+
+def emit_transaction(ctx: WriteContext, tx: Any) -> None:
+    """A ledger entry goes to the performing bot and to any bot whose treasury is a side."""
+    outbox = ctx.state(Outbox)
+    if outbox.listeners:
+        bots = (tx.bot_id, tx.from_.bot_id, tx.to.bot_id)
+        outbox.emit([b for b in bots if b], "transaction", tx)
 
 
 # -- callbacks (write tasks and reads) --------------------------------------------------
@@ -78,14 +99,14 @@ def emit(ctx: WriteContext, bot_ids: str | Iterable[str], event: str, data: Any)
 
 def put_callback(ctx: WriteContext, row: tuple[str, str, str, str]) -> float:
     bot_id, event, url, secret = row
-    now = time.time()
+    now = ctx.clock.now()
     ctx.conn.execute(
         "INSERT INTO callbacks (bot_id, event, url, secret, created_at) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (bot_id, event) DO UPDATE SET url = excluded.url,"
         " secret = excluded.secret, created_at = excluded.created_at",
         (bot_id, event, url, secret, now),
     )
-    ctx.cache.pop(_CACHE, None)
+    ctx.reset_state(Outbox)
     return now
 
 
@@ -95,9 +116,9 @@ def delete_callback(ctx: WriteContext, key: tuple[str, str]) -> bool:
     ctx.conn.execute(
         "UPDATE outbox SET done_at = ?, error = 'callback deleted'"
         " WHERE bot_id = ? AND event = ? AND done_at IS NULL",
-        (time.time(), *key),
+        (ctx.clock.now(), *key),
     )
-    ctx.cache.pop(_CACHE, None)
+    ctx.reset_state(Outbox)
     return bool(gone)
 
 
@@ -133,7 +154,7 @@ def next_due(conn: sqlite3.Connection) -> float | None:
 
 def mark(ctx: WriteContext, results: list[tuple[int, bool, int, float | None, str | None]]) -> None:
     """Record attempts: (id, delivered, attempts, next_at or None to give up, error)."""
-    now = time.time()
+    now = ctx.clock.now()
     for outbox_id, delivered, attempts, next_at, error in results:
         if delivered:
             ctx.conn.execute(
@@ -161,10 +182,3 @@ def prune(ctx: WriteContext, older_than: float) -> int:
     return ctx.conn.execute(
         "DELETE FROM outbox WHERE done_at IS NOT NULL AND done_at < ?", (older_than,)
     ).rowcount
-
-
-def emit_transaction(ctx: WriteContext, tx: Any) -> None:
-    """A ledger entry goes to the performing bot and to any bot whose treasury is a side."""
-    if _listeners(ctx):
-        bots = (tx.bot_id, tx.from_.bot_id, tx.to.bot_id)
-        emit(ctx, [b for b in bots if b], "transaction", tx)

@@ -1,20 +1,31 @@
 """The single writer: one thread owns the one write connection (datasette's design).
 
 Callers queue a task: a whole synchronous function `fn(ctx, arg)` and its argument.
-The writer takes every task waiting (up to `batch_max`), runs them inside one
-`BEGIN IMMEDIATE … COMMIT` with a SAVEPOINT around each, and settles each caller's
-future only after the COMMIT returned (group commit: many durable writes per fsync).
+The writer takes every task waiting (up to `batch_max`), runs them one after the
+other inside one `BEGIN IMMEDIATE … COMMIT`, and settles each caller's future only
+after the COMMIT returned (group commit: many durable writes per fsync).
 
-- A task that raises rolls back to its savepoint; its neighbours still commit, and
-  its exception reaches its caller after the commit.
+The contract of a task: a refusal (a DomainError) writes nothing. Tasks check
+before they write, so the writer needs no savepoint per task (PostgreSQL slows
+down past 64 of them in one transaction). The writer enforces the contract:
+
+- A task that refuses after changing rows, or fails with any other exception (a
+  bug), makes the writer roll the batch back and run it again without that task;
+  the task's caller gets its exception, the others are unaffected (nothing was
+  acknowledged yet, so running them again is invisible).
 - If the transaction cannot be made durable (disk full, read-only file, I/O error)
   the whole batch is rolled back and every caller gets `StorageUnavailable`:
   nothing of that batch is acknowledged.
 - No `await` runs between BEGIN and COMMIT: the transaction lives in this thread.
-- A task submitted with `savepoint=False` (the ledger's commands) runs without a
-  savepoint and may stage its writes in memory (see WriteContext); the writer
-  flushes what is staged before COMMIT, so staged writes are as durable as any
-  other when the caller hears back.
+
+Tasks may keep typed state between transactions (`WriteContext.state`, e.g. the
+ledger's balances and chain head). The writer calls each state's `flush()` before
+COMMIT, and forgets every state after a rollback or when another connection
+changed the file, so nothing cached outlives the data it was read from.
+
+Housekeeping (pruning what is only kept for a while) runs as chores: each at most
+every `every` seconds, at the end of a batch in a savepoint of its own, bounded in
+the rows it touches (a chore that left work says so and runs again a second later).
 """
 
 from __future__ import annotations
@@ -29,16 +40,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from storage.clock import Clock, SystemClock
 from storage.db import connect
 from storage.errors import DomainError, StorageUnavailable
 
-__all__ = ["CACHE_KIB", "BatchStats", "WriteContext", "Writer"]
+__all__ = ["CACHE_KIB", "BatchStats", "Chore", "WriteContext", "Writer"]
 
 log = logging.getLogger("voiceprofile.writer")
 T = TypeVar("T")
 A = TypeVar("A")
+S = TypeVar("S")
 
 _STOP = object()
 CACHE_KIB = 64 * 1024
@@ -46,39 +59,49 @@ CACHE_KIB = 64 * 1024
 
 @dataclass
 class WriteContext:
-    """What a write task sees: the connection and caches private to the writer.
-
-    `cache` holds what tasks may remember between transactions (the ledger's chain
-    head, account lookups). The writer empties it whenever it rolls anything back, or
-    when another connection changed the file, so a cached value never outlives the
-    data it was read from.
-
-    Staging: while a `savepoint=False` task runs, `staging` is True and the task may
-    keep its writes in memory (in `cache`) and register a flusher under the same
-    cache key. The writer calls every flusher before COMMIT (so nothing is
-    acknowledged unwritten) and before any task that runs in a savepoint (so that
-    task sees every earlier write); then it also forgets those cache entries, since
-    such a task may change what they remember.
-    """
+    """What a write task sees: the connection, the clock, the settings, and state
+    private to the writer that lasts across transactions (see `state`)."""
 
     conn: sqlite3.Connection
-    cache: dict[str, Any] = field(default_factory=dict)
+    clock: Clock = field(default_factory=SystemClock)
+    config: Any = None
+    """The application's settings (tasks read the options they need from it)."""
     after_commit: list[Callable[[], None]] = field(default_factory=list)
-    staging: bool = False
-    flushers: dict[str, Callable[[], None]] = field(default_factory=dict)
+    _states: dict[type, Any] = field(default_factory=dict)
+    _flushed: int = 0  # rows changed by flushes during the running task
 
-    def flush(self, *, forget: bool = False) -> None:
-        for flush in self.flushers.values():
-            flush()
-        if forget:
-            for key in self.flushers:
-                self.cache.pop(key, None)
-            self.flushers.clear()
+    def state(self, cls: type[S]) -> S:
+        """The writer's one instance of `cls`, made with `cls(ctx)` on first use.
+
+        A state may define `flush()`: the writer calls it before COMMIT, so what it
+        keeps in memory is durable when callers hear back. Every state is dropped
+        after a rollback, so it must only hold what it can read again."""
+        found = self._states.get(cls)
+        if found is None:
+            found = self._states[cls] = cls(self)  # type: ignore[call-arg]
+        return found  # type: ignore[no-any-return]
+
+    def flush(self) -> None:
+        """Write what every state holds in memory (before COMMIT, or when a task
+        needs the database itself up to date)."""
+        before = self.conn.total_changes
+        for state in list(self._states.values()):
+            flush = getattr(state, "flush", None)
+            if flush is not None:
+                flush()
+        self._flushed += self.conn.total_changes - before
 
     def reset(self) -> None:
-        """Forget every cache and anything staged (after a rollback)."""
-        self.cache.clear()
-        self.flushers.clear()
+        """Forget every state (after a rollback, or another connection's commit)."""
+        self._states.clear()
+
+    def reset_state(self, cls: type) -> None:
+        """Forget one state, whose data a task just changed (read again on next use).
+        What it held for this transaction is written first."""
+        found = self._states.pop(cls, None)
+        flush = getattr(found, "flush", None)
+        if flush is not None:
+            flush()
 
 
 @dataclass
@@ -94,13 +117,28 @@ class BatchStats:
     observers: list[Callable[[int, float], None]] = field(default_factory=list)
 
 
+class Chore(Protocol):
+    every: float
+
+    def __call__(self, ctx: WriteContext) -> bool:
+        """Do a bounded amount of housekeeping; True if more is left to do."""
+        ...
+
+
 @dataclass(slots=True)
 class _Task:
     fn: Callable[[WriteContext, Any], Any]
     arg: Any
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
-    savepoint: bool = True
+
+
+class _Rerun(Exception):
+    """A task broke the contract (refused after writing, or raised a bug): the batch
+    is rolled back and run again without it; `error` is what its caller gets."""
+
+    def __init__(self, task: _Task, error: BaseException) -> None:
+        self.task, self.error = task, error
 
 
 # sqlite3 errors that mean "the file cannot take this write", as opposed to a
@@ -132,11 +170,15 @@ class Writer:
         path: str | Path,
         *,
         batch_max: int = 1024,
+        clock: Clock | None = None,
+        config: Any = None,
         configure: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         self.path = str(path)
         self.batch_max = batch_max
         self.stats = BatchStats()
+        self._clock = clock or SystemClock()
+        self._config = config
         self._configure = configure
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -149,6 +191,11 @@ class Writer:
         self._submit_lock = threading.Lock()  # event loops may live in several threads
         self._submitted = 0  # tasks put in the queue (under _submit_lock)
         self._taken = 0  # tasks the writer thread took out (written by it alone)
+        self._chores: list[tuple[Chore, list[float]]] = []  # (chore, [next due])
+
+    def add_chore(self, chore: Chore) -> None:
+        """Run `chore` every `chore.every` seconds, with a batch (before `start`)."""
+        self._chores.append((chore, [self._clock.monotonic() + chore.every]))
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -160,7 +207,7 @@ class Writer:
         conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         if self._configure:
             self._configure(conn)
-        self._ctx = WriteContext(conn)
+        self._ctx = WriteContext(conn, self._clock, self._config)
         self._thread = threading.Thread(target=self._run, name="voiceprofile-writer", daemon=True)
         self._thread.start()
 
@@ -184,15 +231,11 @@ class Writer:
 
     # -- submitting -------------------------------------------------------------------
 
-    async def run(self, fn: Callable[[WriteContext, A], T], arg: A, *, savepoint: bool = True) -> T:
+    async def run(self, fn: Callable[[WriteContext, A], T], arg: A) -> T:
         """Run `fn(ctx, arg)` in the next transaction; return once it is committed.
 
-        `savepoint=False` is for a task that promises to write nothing when it
-        raises a DomainError (it checks before it writes, or undoes its own writes);
-        it saves two statements and lets the task stage its writes (WriteContext).
-        Any other exception from such a task fails its whole batch (503, nothing
-        acknowledged), since its partial writes cannot be told apart.
-        """
+        `fn` must write nothing when it raises a DomainError (check, then write);
+        see the module docstring for what the writer does when one does not."""
         if self._closed:
             raise StorageUnavailable("the server is shutting down")
         loop = asyncio.get_running_loop()
@@ -204,7 +247,7 @@ class Writer:
         if pending is None:
             pending = self._pending[loop] = []
             loop.call_soon(self._submit, loop)
-        pending.append(_Task(fn, arg, future, loop, savepoint))
+        pending.append(_Task(fn, arg, future, loop))
         return await future
 
     def _submit(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -244,24 +287,22 @@ class Writer:
         ctx.conn.close()
 
     def _run_batch(self, ctx: WriteContext, batch: list[_Task]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
         started = time.perf_counter()
-        conn = ctx.conn
-        ctx.after_commit.clear()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            # Another connection (a CLI import, say) committed: caches may be stale.
-            version = conn.execute("PRAGMA data_version").fetchone()[0]
-            if version != self._data_version:
-                ctx.reset()
-                self._data_version = version
-            for task in batch:
-                outcomes.append(self._run_task(ctx, task))
-            ctx.flush()
-            conn.execute("COMMIT")
-        except BaseException as exc:  # the batch cannot be made durable
-            self._fail_batch(ctx, batch, exc)
-            return
+        settled: list[tuple[_Task, tuple[bool, Any]]] = []
+        todo = [t for t in batch if not t.future.cancelled()]
+        while True:
+            try:
+                outcomes = self._transaction(ctx, todo)
+            except _Rerun as rerun:
+                self._rollback(ctx)
+                settled.append((rerun.task, (False, rerun.error)))
+                todo = [t for t in todo if t is not rerun.task]
+                continue
+            except BaseException as exc:  # the batch cannot be made durable
+                self._fail_batch(ctx, todo, exc)
+                self._settle(settled)
+                return
+            break
         elapsed = time.perf_counter() - started
         for hook in ctx.after_commit:
             try:
@@ -269,50 +310,76 @@ class Writer:
             except Exception:  # a hook must never lose an acknowledgement
                 log.exception("after-commit hook failed")
         self._record(len(batch), elapsed)
-        self._settle(batch, outcomes)
+        self._settle(settled + list(zip(todo, outcomes, strict=True)))
 
-    def _run_task(self, ctx: WriteContext, task: _Task) -> tuple[bool, Any]:
+    def _transaction(self, ctx: WriteContext, tasks: list[_Task]) -> list[tuple[bool, Any]]:
         conn = ctx.conn
-        if task.future.cancelled():
-            return (False, asyncio.CancelledError())
-        if not task.savepoint:
-            ctx.staging = True
+        ctx.after_commit.clear()
+        outcomes = []
+        conn.execute("BEGIN IMMEDIATE")
+        # Another connection (a CLI import, say) committed: what states remember may
+        # be stale.
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            ctx.reset()
+            self._data_version = version
+        for task in tasks:
+            outcomes.append(self._run_task(ctx, task))
+        self._chores_due(ctx)
+        ctx.flush()
+        conn.execute("COMMIT")
+        return outcomes
+
+    def _chores_due(self, ctx: WriteContext) -> None:
+        now = self._clock.monotonic()
+        for chore, due in self._chores:
+            if now < due[0]:
+                continue
+            ctx.conn.execute("SAVEPOINT chore")
             try:
-                return (True, task.fn(ctx, task.arg))
-            except DomainError as exc:  # refused before writing anything: keep the cache
-                return (False, exc)
-            finally:
-                ctx.staging = False
-        ctx.flush(forget=True)
-        conn.execute("SAVEPOINT task")
+                more = chore(ctx)
+            except Exception as exc:
+                if _is_storage_failure(exc):
+                    raise
+                log.exception("housekeeping %s failed; it is tried again later", chore)
+                ctx.conn.execute("ROLLBACK TO chore")
+                more = False
+            ctx.conn.execute("RELEASE chore")
+            due[0] = now + (min(1.0, chore.every) if more else chore.every)
+
+    @staticmethod
+    def _run_task(ctx: WriteContext, task: _Task) -> tuple[bool, Any]:
+        before = ctx.conn.total_changes
+        ctx._flushed = 0
         try:
-            result = task.fn(ctx, task.arg)
-        except BaseException as exc:
+            return (True, task.fn(ctx, task.arg))
+        except DomainError as exc:
+            if ctx.conn.total_changes - ctx._flushed != before:
+                log.error("%s refused after writing; the batch runs again without it", task.fn)
+                raise _Rerun(task, exc) from exc
+            return (False, exc)
+        except Exception as exc:
             if _is_storage_failure(exc):
                 raise
-            conn.execute("ROLLBACK TO task")
-            conn.execute("RELEASE task")
-            ctx.reset()
-            if not isinstance(exc, Exception):
-                raise
-            if isinstance(exc, sqlite3.Error):
-                log.error("write task %s failed: %s", getattr(task.fn, "__name__", task.fn), exc)
-            return (False, exc)
-        conn.execute("RELEASE task")
-        return (True, result)
+            log.exception("write task %s failed; the batch runs again without it", task.fn)
+            raise _Rerun(task, exc) from exc
+
+    def _rollback(self, ctx: WriteContext) -> None:
+        if ctx.conn.in_transaction:
+            ctx.conn.execute("ROLLBACK")
+        ctx.reset()
 
     def _fail_batch(self, ctx: WriteContext, batch: list[_Task], exc: BaseException) -> None:
         log.error("write batch of %d failed, nothing acknowledged: %s", len(batch), exc)
         try:
-            if ctx.conn.in_transaction:
-                ctx.conn.execute("ROLLBACK")
+            self._rollback(ctx)
         except sqlite3.Error:
             log.exception("rollback failed")
-        ctx.reset()
+            ctx.reset()
         self.stats.failed_batches += 1
         self.stats.last_error = str(exc)
         failure = StorageUnavailable(f"the database could not store the change ({exc})")
-        self._settle(batch, [(False, failure)] * len(batch))
+        self._settle([(task, (False, failure)) for task in batch])
 
     def _record(self, size: int, elapsed: float) -> None:
         stats = self.stats
@@ -325,15 +392,15 @@ class Writer:
             observe(size, elapsed)
 
     @staticmethod
-    def _settle(batch: list[_Task], outcomes: list[tuple[bool, Any]]) -> None:
+    def _settle(items: list[tuple[_Task, tuple[bool, Any]]]) -> None:
         # One wake-up per event loop for the whole batch, not one per task.
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Task, tuple[bool, Any]]]] = {}
-        for task, outcome in zip(batch, outcomes, strict=True):
+        for task, outcome in items:
             by_loop.setdefault(task.loop, []).append((task, outcome))
-        for loop, items in by_loop.items():
+        for loop, found in by_loop.items():
             # A closed loop has nobody waiting any more.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_resolve, items)
+                loop.call_soon_threadsafe(_resolve, found)
 
 
 def _resolve(items: list[tuple[_Task, tuple[bool, Any]]]) -> None:

@@ -23,6 +23,7 @@ from litestar.testing import TestClient
 from app.config import Settings
 from app.main import create_app
 from storage import keys
+from storage.clock import Clock, SystemClock
 from storage.db import connect
 from storage.migrations import apply_migrations
 
@@ -41,8 +42,14 @@ def settings(db_path: Path) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+def clock() -> Clock:
+    """The app's one clock; a test module overrides this fixture to set the time."""
+    return SystemClock()
+
+
+@pytest.fixture
+def client(settings: Settings, clock: Clock) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, clock=clock)) as test_client:
         yield test_client
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -30,9 +31,9 @@ from sortedcontainers import SortedList
 
 from app.config import Settings
 from app.main import create_app
-from ledger import postings
-from storage import board_registry, feeds, profile_writes, windows
+from storage import board_registry, feeds, windows
 from storage.boards import PointsBoard
+from storage.clock import ManualClock
 from storage.db import connect
 from storage.ids import vp_id
 from storage.rankings import Ranking
@@ -54,26 +55,23 @@ BOARD_TOPS = [
 ]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = float(T)
-
-    def time(self) -> float:
-        return self.now
-
-
 @contextmanager
-def two_servers() -> Iterator[tuple[TestClient, TestClient, dict[str, str], Clock]]:
+def two_servers(
+    **options: Any,
+) -> Iterator[tuple[TestClient, TestClient, dict[str, str], ManualClock]]:
     """(with boards, without boards, key, clock) on one fresh database."""
-    clock = Clock()
-    ns = SimpleNamespace(time=clock.time)
+    clock = ManualClock(float(T))
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         path, headers = new_database(Path(tmp))
-        for module in (profile_writes, postings, windows):
-            stack.enter_context(mock.patch.object(module, "time", ns))
+        stack.enter_context(mock.patch.object(windows, "time", SimpleNamespace(time=clock.now)))
         clients = [
             stack.enter_context(
-                TestClient(create_app(Settings(db=path, key_cache_seconds=0.0, boards=mode)))
+                TestClient(
+                    create_app(
+                        Settings(db=path, key_cache_seconds=0.0, boards=mode, **options),
+                        clock=clock,
+                    )
+                )
             )
             for mode in ("sync", "off")
         ]
@@ -160,7 +158,7 @@ steps = st.lists(
 )
 
 
-def _apply(client: TestClient, h: dict[str, str], clock: Clock, step: tuple) -> None:
+def _apply(client: TestClient, h: dict[str, str], clock: ManualClock, step: tuple) -> None:
     kind, *args = step
     if kind == "create":
         guild, user, points = args
@@ -187,7 +185,7 @@ def _apply(client: TestClient, h: dict[str, str], clock: Clock, step: tuple) -> 
             body["text"] = {"level": text_level, "experience": xp}
         client.patch(f"/profile/{guild}/{user}", json=body, headers=h)
     elif kind == "tick":
-        clock.now += args[0]
+        clock.advance(args[0])
 
 
 @settings(
@@ -240,7 +238,7 @@ def test_the_economy_graph_from_memory_is_exact_at_partial_minutes() -> None:
             (3605, 3, 1),  # after `to` below, in the same minute
             (86400 * 2, 1, 4),
         ):
-            clock.now = T + at
+            clock.set(T + at)
             boards.post(f"/profile/5/{user}", json={"voicepoints": points}, headers=h)
         for bucket in ("minute", "hour", "day"):
             for window in ({}, {"from": T + 0.5}, {"from": T + 0.5, "to": T + 3603}):
@@ -264,7 +262,8 @@ def test_boards_behind_a_pruned_feed_are_rebuilt() -> None:
         boards.post("/profile/5/3", json={"voicepoints": 4}, headers=h)
         conn = connect(boards.app.state.settings.db)
         last = {f: conn.execute(f"SELECT max(seq) FROM {f}").fetchone()[0] for f in feeds.FEEDS}
-        feeds.prune(conn, keep_seconds=-10)  # all but the newest row, from any connection
+        for feed, seq in last.items():  # all but the newest row, from any connection
+            feeds.prune_upto(conn, feed, seq)
         upto = dict(conn.execute("SELECT feed, upto FROM feed_pruned"))
         assert upto == {f: seq - 1 for f, seq in last.items()}
         conn.close()
@@ -275,16 +274,17 @@ def test_boards_behind_a_pruned_feed_are_rebuilt() -> None:
         assert [e["score"] for e in top.json()] == [60, 60, 0]
 
 
-def test_the_writer_prunes_feeds_as_profiles_are_written() -> None:
-    with (
-        two_servers() as (boards, _, h, _clock),
-        mock.patch.object(feeds, "KEEP_SECONDS", -10),
-        mock.patch.object(feeds, "PRUNE_EVERY", 0),
-    ):
-        for user in (1, 2, 3):  # each write prunes what came before, but the newest row
+def test_the_writer_prunes_feed_rows_older_than_their_retention() -> None:
+    with two_servers(feed_keep_seconds=10, prune_every=0) as (boards, _, h, clock):
+        for user in (1, 2, 3):  # each write, 20 s apart, prunes the rows > 10 s old
             boards.patch(f"/profile/5/{user}/add", json={"experience": 1}, headers=h)
+            clock.advance(20)
         conn = connect(boards.app.state.settings.db)
-        assert conn.execute("SELECT count(*) FROM activity_feed").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM activity_feed").fetchone()[0] == 1
+        assert (
+            conn.execute("SELECT upto FROM feed_pruned WHERE feed = 'activity_feed'").fetchone()[0]
+            == 2
+        )
         conn.close()
 
 

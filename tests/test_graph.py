@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -13,8 +12,8 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from ledger import postings
 from storage import graph
+from storage.clock import ManualClock
 from storage.ids import vp_id
 from tests.tops_world import (
     GUILDS,
@@ -103,33 +102,37 @@ def test_series_match_a_replay_of_the_ledger(world: dict, seed: int, per_bucket:
 
 
 @pytest.fixture
-def spread(client: TestClient, auth: dict[str, str]) -> list[dict]:
+def clock() -> ManualClock:
+    return ManualClock(1_700_000_000.0)
+
+
+@pytest.fixture
+def spread(client: TestClient, auth: dict[str, str], clock: ManualClock) -> list[dict]:
     """Entries spread over minutes, hours and days, at known times."""
     base = 1_700_000_000.0
-    clock = SimpleNamespace(time=lambda: base)
-    with mock.patch.object(postings, "time", clock):
-        client.post("/profile/9/1", headers=auth)
-        client.post("/profile/9/2", headers=auth)
-        for offset, (src, dst, amount) in zip(
-            (0, 10, 70, 80, 3700, 90_000, 90_030),
-            (
-                (None, 1, 50),
-                (1, 2, 5),
-                (None, 2, 9),
-                (2, 1, 3),
-                (1, None, 20),
-                (None, 1, 4),
-                (2, 1, 1),
-            ),
-            strict=True,
-        ):
-            clock.time = lambda o=offset: base + o
-            body = {
-                "from": "self" if src is None else {"guild_id": 9, "user_id": src},
-                "to": "self" if dst is None else {"guild_id": 9, "user_id": dst},
-                "amount": amount,
-            }
-            assert client.post("/transaction", json=body, headers=auth).status_code == 201
+    clock.set(base)
+    client.post("/profile/9/1", headers=auth)
+    client.post("/profile/9/2", headers=auth)
+    for offset, (src, dst, amount) in zip(
+        (0, 10, 70, 80, 3700, 90_000, 90_030),
+        (
+            (None, 1, 50),
+            (1, 2, 5),
+            (None, 2, 9),
+            (2, 1, 3),
+            (1, None, 20),
+            (None, 1, 4),
+            (2, 1, 1),
+        ),
+        strict=True,
+    ):
+        clock.set(base + offset)
+        body = {
+            "from": "self" if src is None else {"guild_id": 9, "user_id": src},
+            "to": "self" if dst is None else {"guild_id": 9, "user_id": dst},
+            "amount": amount,
+        }
+        assert client.post("/transaction", json=body, headers=auth).status_code == 201
     return entries(client, auth)
 
 

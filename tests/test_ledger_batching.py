@@ -1,9 +1,9 @@
 """Group commit is invisible: the same commands give the same outcomes and balances
 whether each runs in its own transaction or many share one batch.
 
-The writer stages ledger commands in memory (ledger.stage) and flushes them before
-COMMIT or before a task that needs a savepoint (profile resets and deletes), so
-mixed batches are where a staging bug would show. Random command lists run once
+The ledger stages its postings in memory (ledger/state.py) and writes them before
+COMMIT, while profile commands write their rows at once, so mixed batches are where
+a staging bug would show. Random command lists run once
 concurrently (batched) and once one by one on a fresh database; then both are
 compared and verified.
 """
@@ -19,15 +19,15 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.commands import PostTransfers, RevertEntry, Transfer
-from ledger.transfers import apply
+from ledger import apply
+from ledger.commands import CreateProfile, DeleteProfile, PostTransfers, RevertEntry, Transfer
+from ledger.outcomes import Posted
 from ledger.verify import verify
 from schemas.profiles import ProfileCreate
 from storage.db import connect
 from storage.errors import DomainError
 from storage.ids import treasury_id, vp_id
 from storage.migrations import apply_migrations
-from storage.profile_writes import CreateProfile, DeleteProfile, create_profile, delete_profile
 from storage.writer import Writer
 
 BOTS = ["7", "8"]
@@ -54,19 +54,17 @@ def _call(writer: Writer, op: tuple) -> Any:
     kind, bot, arg = op
     if kind in ("transfer", "array"):
         command = PostTransfers(bot, tuple(arg), single=kind == "transfer")
-        return writer.run(apply, command, savepoint=False)
+        return writer.run(apply, command)
     if kind == "keyed":
         item, key = arg
         command = PostTransfers(bot, (item,), idempotency_key=key, body_hash=repr(item).encode())
-        return writer.run(apply, command, savepoint=False)
+        return writer.run(apply, command)
     if kind == "reset":
         user, points = arg
-        return writer.run(
-            create_profile, CreateProfile(bot, 1, user, ProfileCreate(voicepoints=points))
-        )
+        return writer.run(apply, CreateProfile(bot, 1, user, ProfileCreate(voicepoints=points)))
     if kind == "delete":
-        return writer.run(delete_profile, DeleteProfile(bot, 1, arg))
-    return writer.run(apply, RevertEntry(bot, arg), savepoint=False)
+        return writer.run(apply, DeleteProfile(bot, 1, arg))
+    return writer.run(apply, RevertEntry(bot, arg))
 
 
 def _outcome(result: Any) -> Any:
@@ -74,8 +72,9 @@ def _outcome(result: Any) -> Any:
         return ("refused", result.status, result.code)
     if isinstance(result, BaseException):
         raise result
-    status = getattr(result, "status", None)
-    return ("ok", status)
+    if isinstance(result, Posted) and result.refusal is not None:  # kept for its key
+        return ("kept", result.refusal.status, result.refusal.code)
+    return ("ok",)
 
 
 async def _run(path: Path, commands: list[tuple], together: bool) -> list[Any]:

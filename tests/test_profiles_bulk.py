@@ -214,11 +214,12 @@ async def test_bulks_sharing_one_group_commit_stay_atomic(db_path: Any) -> None:
 
     import msgspec
 
+    from ledger import apply
+    from ledger.commands import EditProfiles
     from schemas.profiles import ProfileAdd
     from storage.db import connect
     from storage.errors import InvalidValue
     from storage.migrations import apply_migrations
-    from storage.profile_writes import EditProfiles, edit_profiles
     from storage.writer import Writer
 
     conn = connect(db_path)
@@ -247,7 +248,7 @@ async def test_bulks_sharing_one_group_commit_stay_atomic(db_path: Any) -> None:
         good = [bulk((1, u, {"experience": 1}), (2, u, {})) for u in range(10)]
         bad = [bulk((3, u, {}), (4, u, {"level": -5})) for u in range(10)]
         commands = [c for pair in zip(good, bad, strict=True) for c in pair]
-        sent = [asyncio.ensure_future(writer.run(edit_profiles, c)) for c in commands]
+        sent = [asyncio.ensure_future(writer.run(apply, c)) for c in commands]
         for _ in range(3000):
             if writer.queue_depth >= len(commands):
                 break

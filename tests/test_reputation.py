@@ -28,20 +28,21 @@ USER_KEYS = [
 
 
 class Clock:
-    """A controllable `ledger.reputation.clock`: epoch milliseconds, moved by hand."""
+    """The app's clock, in epoch milliseconds (`ms`), moved by hand."""
 
-    def __init__(self, now: int) -> None:
-        self.now = now
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
 
-    def __call__(self) -> int:
-        return self.now
+    def now(self) -> float:
+        return self.ms / 1000
+
+    def monotonic(self) -> float:
+        return self.ms / 1000
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock(T0)
-    monkeypatch.setattr(reputation, "clock", fake)
-    return fake
+def clock() -> Clock:
+    return Clock(T0)
 
 
 class Rep:
@@ -143,9 +144,9 @@ def test_give_answers_like_the_reference(rep: Rep, clock: Clock) -> None:
 
 def test_get_user_after_gives(rep: Rep, clock: Clock) -> None:
     rep.give("128392910574977024", "1")
-    clock.now += 2574
+    clock.ms += 2574
     rep.give("128392910574977024", "2")
-    clock.now += 10 * 60 * SECOND
+    clock.ms += 10 * 60 * SECOND
     user = rep.user("128392910574977024")
     assert user["cooldown"] == ["2018-04-17T17:03:58.865Z", "2018-04-17T17:04:01.439Z"]
     assert user["availableReputations"] == 0
@@ -156,7 +157,7 @@ def test_get_user_after_gives(rep: Rep, clock: Clock) -> None:
 def test_code_1_body(rep: Rep, clock: Clock) -> None:
     rep.give("2", "1")
     rep.give("2", "3")
-    clock.now += 5
+    clock.ms += 5
     response = rep.give("2", "4")
     assert response.status_code == 403
     body = response.json()
@@ -267,10 +268,10 @@ def test_cooldown_frees_exactly_at_the_configured_time(
     assert rep.give("9", "1").status_code == 200
     # nextAvailableReputations counts down from the configured cooldown, not 24 h.
     assert rep.user("9")["nextAvailableReputations"] == [cooldown * SECOND]
-    clock.now = T0 + cooldown * SECOND - 1
+    clock.ms = T0 + cooldown * SECOND - 1
     assert rep.user("9")["nextAvailableReputations"] == [1]
     assert rep.give("9", "2").json()["code"] == 1
-    clock.now = T0 + cooldown * SECOND
+    clock.ms = T0 + cooldown * SECOND
     user = rep.user("9")
     assert (user["cooldown"], user["availableReputations"]) == ([], 1)
     assert rep.give("9", "2").status_code == 200
@@ -279,9 +280,9 @@ def test_cooldown_frees_exactly_at_the_configured_time(
 def test_cooldown_slots_free_one_by_one(rep: Rep, clock: Clock) -> None:
     rep.settings(reputationPerDay=2, reputationCooldown=600)
     rep.give("9", "1")
-    clock.now += 100 * SECOND
+    clock.ms += 100 * SECOND
     rep.give("9", "2")
-    clock.now = T0 + 600 * SECOND
+    clock.ms = T0 + 600 * SECOND
     assert rep.user("9")["nextAvailableReputations"] == [100 * SECOND]
     assert rep.give("9", "3").status_code == 200
     assert rep.give("9", "4").json()["code"] == 1
@@ -301,9 +302,9 @@ def test_received_per_day_cap_uses_its_own_setting(rep: Rep, clock: Clock, cap: 
     assert body["message"] == "The user received the maximum amount of reputation for today."
     # The giver's slot was not used by the refused give.
     assert rep.user("99")["availableReputations"] == 2
-    clock.now = T0 + DAY - 1
+    clock.ms = T0 + DAY - 1
     assert rep.give("99", "1").json()["code"] == 2
-    clock.now = T0 + DAY
+    clock.ms = T0 + DAY
     assert rep.give("99", "1").status_code == 200
 
 
@@ -355,7 +356,7 @@ def test_reset_with_cooldown_frees_the_slots(rep: Rep, clock: Clock) -> None:
     rep.give("9", "2")
     user = rep.post("9/reset?cooldown=true").json()["user"]
     assert (user["reputation"], user["cooldown"], user["availableReputations"]) == (0, [], 2)
-    clock.now += 1
+    clock.ms += 1
     assert rep.give("9", "3").status_code == 200
     assert rep.give("9", "4").status_code == 200
     assert rep.give("9", "5").json()["code"] == 1

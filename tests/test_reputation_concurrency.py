@@ -14,10 +14,10 @@ from litestar import Litestar
 
 from app.routes import reputation as reputation_routes
 from app.routes import settings as settings_routes
-from ledger import reputation
-from ledger.reputation import GiveReputation, ReputationRefused
-from ledger.reputation_settings import UpdateSettings, update_settings
-from schemas.reputation import Given
+from ledger import apply
+from ledger.commands import GiveReputation, UpdateRepSettings
+from ledger.outcomes import Gave
+from ledger.reputation import ReputationRefused
 from storage.db import connect
 from storage.migrations import apply_migrations
 from storage.writer import Writer
@@ -44,10 +44,10 @@ async def writer(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 async def _gives(writer: Writer, pairs: list[tuple[str, str]]) -> tuple[list, list]:
     results = await asyncio.gather(
-        *(writer.run(reputation.apply, GiveReputation(BOT, t, s)) for s, t in pairs),
+        *(writer.run(apply, GiveReputation(BOT, t, s)) for s, t in pairs),
         return_exceptions=True,
     )
-    ok = [r for r in results if isinstance(r, Given)]
+    ok = [r for r in results if isinstance(r, Gave)]
     refused = [r for r in results if isinstance(r, ReputationRefused)]
     assert len(ok) + len(refused) == len(pairs), results
     return ok, refused
@@ -57,7 +57,7 @@ async def _gives(writer: Writer, pairs: list[tuple[str, str]]) -> tuple[list, li
 async def test_parallel_gives_from_one_user_never_exceed_per_day(
     writer: Writer, per_day: int
 ) -> None:
-    await writer.run(update_settings, UpdateSettings(BOT, {"reputation_per_day": per_day}))
+    await writer.run(apply, UpdateRepSettings(BOT, {"reputation_per_day": per_day}))
     ok, refused = await _gives(writer, [("9", str(100 + n)) for n in range(60)])
     assert len(ok) == per_day
     assert {r.number for r in refused} == {1}
@@ -70,11 +70,11 @@ async def test_parallel_gives_from_one_user_never_exceed_per_day(
 async def test_parallel_gives_to_one_user_never_exceed_a_cap(
     writer: Writer, setting: str, cap: int, code: int
 ) -> None:
-    await writer.run(update_settings, UpdateSettings(BOT, {setting: cap}))
+    await writer.run(apply, UpdateRepSettings(BOT, {setting: cap}))
     ok, refused = await _gives(writer, [(str(100 + n), "1") for n in range(40)])
     assert len(ok) == cap
     assert {r.number for r in refused} == {code}
-    assert max(g.target_user.reputation for g in ok) == cap
+    assert max(g.target.reputation for g in ok) == cap
 
 
 @pytest.mark.server

@@ -16,9 +16,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import reputation
-from ledger.reputation import Adjust, GiveReputation, ReputationRefused, ResetReputation
-from ledger.reputation_settings import UpdateSettings, update_settings
+from ledger import apply, reputation
+from ledger.commands import (
+    AdjustReputation,
+    GiveReputation,
+    ResetReputation,
+    UpdateRepSettings,
+)
+from ledger.reputation import ReputationRefused
+from storage.clock import ManualClock
 from storage.db import connect
 from storage.migrations import apply_migrations
 from storage.writer import WriteContext
@@ -29,7 +35,9 @@ DAY = reputation.DAY_MS
 
 commands = st.one_of(
     st.builds(GiveReputation, st.just(BOT), st.sampled_from(USERS), st.sampled_from(USERS)),
-    st.builds(Adjust, st.just(BOT), st.sampled_from(USERS), st.integers(-3, 3).filter(bool)),
+    st.builds(
+        AdjustReputation, st.just(BOT), st.sampled_from(USERS), st.integers(-3, 3).filter(bool)
+    ),
     st.builds(ResetReputation, st.just(BOT), st.sampled_from(USERS), st.booleans()),
 )
 steps = st.lists(st.tuples(st.sampled_from([0, 1, 299_999, 300_000, 3_600_000]), commands))
@@ -70,25 +78,20 @@ def test_random_scripts_keep_every_limit(
     conn = connect(":memory:")
     try:
         apply_migrations(conn)
-        ctx = WriteContext(conn)
+        clock = ManualClock(1_700_000_000.0)
+        ctx = WriteContext(conn, clock)
         changes = {
             "reputation_per_day": per_day,
             "reputation_cooldown": cooldown,
             "maximum_reputation_received_day": daily,
             "maximum_reputation": most,
         }
-        update_settings(ctx, UpdateSettings(BOT, changes))
-        now = 1_700_000_000_000
-        original = reputation.clock
-        reputation.clock = lambda: now
-        try:
-            for step, command in script:
-                now += step
-                # A refused give leaves no entry; the log check covers the rest.
-                with contextlib.suppress(ReputationRefused):
-                    reputation.apply(ctx, command)
-        finally:
-            reputation.clock = original
+        apply(ctx, UpdateRepSettings(BOT, changes))
+        for step, command in script:
+            clock.advance(step / 1000)
+            # A refused give leaves no entry; the log check covers the rest.
+            with contextlib.suppress(ReputationRefused):
+                apply(ctx, command)
         _check_log(conn, per_day, cooldown * 1000, daily, most)
     finally:
         conn.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from collections.abc import Iterator
 from types import SimpleNamespace
 from unittest import mock
 
@@ -14,8 +15,8 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 
 from app.routes import tops as tops_routes
-from ledger import postings
-from storage import profile_writes, window_tops, windows
+from storage import window_tops, windows
+from storage.clock import ManualClock
 from storage.ids import vp_id
 from tests.tops_world import (
     GUILDS,
@@ -97,29 +98,14 @@ def test_points_windows_are_the_net_received_from_the_ledger(
                 assert got == {"rank": rank, "score": score, "total": len(guild_top)}
 
 
-class Clock:
-    """A settable time.time() for the writer's and the window code's modules."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def time(self) -> float:
-        return self.now
-
-
 H = 480_000  # an hour number (epoch seconds / 3600), in 2024
 T = H * 3600
 
 
 @pytest.fixture
-def clock() -> object:
-    fake = Clock(T)
-    ns = SimpleNamespace(time=fake.time)
-    with (
-        mock.patch.object(profile_writes, "time", ns),
-        mock.patch.object(postings, "time", ns),
-        mock.patch.object(windows, "time", ns),
-    ):
+def clock() -> Iterator[ManualClock]:
+    fake = ManualClock(T)
+    with mock.patch.object(windows, "time", SimpleNamespace(time=fake.now)):
         yield fake
 
 
@@ -127,7 +113,7 @@ def clock() -> object:
 def test_an_entry_exactly_at_since_counts_and_one_at_until_does_not(
     client: TestClient,
     auth: dict[str, str],
-    clock: Clock,
+    clock: ManualClock,
     per_profile: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -135,7 +121,7 @@ def test_an_entry_exactly_at_since_counts_and_one_at_until_does_not(
     for user in (1, 2):
         client.post(f"/profile/9/{user}", headers=auth)
     for at, amount in ((T + 10.0, 5), (T + 20.0, 7), (T + 30.0, 11)):
-        clock.now = at
+        clock.set(at)
         body = {"from": "self", "to": {"guild_id": 9, "user_id": 1}, "amount": amount}
         assert client.post("/transaction", json=body, headers=auth).status_code == 201
     for since, until, score in [
@@ -155,7 +141,7 @@ def test_an_entry_exactly_at_since_counts_and_one_at_until_does_not(
 
 
 def test_activity_windows_count_what_was_added_per_hour(
-    client: TestClient, auth: dict[str, str], clock: Clock
+    client: TestClient, auth: dict[str, str], clock: ManualClock
 ) -> None:
     """Gains land in the bucket of their hour; a bucket counts when its hour overlaps
     the window. Decreases and POST (create/reset) values add nothing."""
@@ -170,10 +156,10 @@ def test_activity_windows_count_what_was_added_per_hour(
     ]
     client.post("/profile/9/3", json={"experience": 100}, headers=auth)  # not activity
     for at, kind, user, body in steps:
-        clock.now = at
+        clock.set(at)
         path = f"/profile/9/{user}" + ("/add" if kind == "add" else "")
         assert client.patch(path, json=body, headers=auth).status_code == 200
-    clock.now = T + 3 * 3600
+    clock.set(T + 3 * 3600)
     u1, u2, u3 = vp_id(9, 1), vp_id(9, 2), vp_id(9, 3)
     table = [
         ({"since": T, "until": T + 3600}, "levels", {u1: 10, u2: 3}),
@@ -204,11 +190,11 @@ def test_activity_windows_count_what_was_added_per_hour(
 
 
 def test_a_rolling_day_leaves_out_older_hours(
-    client: TestClient, auth: dict[str, str], clock: Clock
+    client: TestClient, auth: dict[str, str], clock: ManualClock
 ) -> None:
-    clock.now = T
+    clock.set(T)
     client.patch("/profile/9/1/add", json={"experience": 50}, headers=auth)
-    clock.now = T + 86400 + 3600  # more than a day and an hour later
+    clock.set(T + 86400 + 3600)  # more than a day and an hour later
     client.patch("/profile/9/2/add", json={"experience": 1}, headers=auth)
     top = client.get("/profile/9/top", params={"by": "levels", "timeframe": "day"}, headers=auth)
     assert _pairs(top.json())[0] == (1, vp_id(9, 2))
@@ -244,9 +230,9 @@ def test_all_time_is_allowed_on_every_metric(client: TestClient, auth: dict[str,
 
 
 def test_bulk_adds_and_edits_count_as_activity(
-    client: TestClient, auth: dict[str, str], clock: Clock
+    client: TestClient, auth: dict[str, str], clock: ManualClock
 ) -> None:
-    clock.now = T + 50
+    clock.set(T + 50)
     items = [
         {"guild_id": 9, "user_id": 1, "timespent": {"global": 30}},
         {"guild_id": 9, "user_id": 2, "timespent": {"global": 70, "music": 5}},

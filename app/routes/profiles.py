@@ -13,6 +13,8 @@ from app.bodies import documented, read_body
 from app.routes.common import snowflake
 from app.routes.profile_listing import View, listing
 from app.services import services
+from ledger import apply
+from ledger.commands import CreateProfile, DeleteProfile, EditProfiles
 from schemas.profiles import (
     Profile,
     ProfileAdd,
@@ -22,16 +24,8 @@ from schemas.profiles import (
     ProfileEditItem,
 )
 from storage import profile_reads
-from storage.errors import InvalidValue, ProfileNotFound
+from storage.errors import InvalidValue, ProfileNotFound, in_bulk
 from storage.ids import vp_id
-from storage.profile_writes import (
-    CreateProfile,
-    DeleteProfile,
-    EditProfiles,
-    create_profile,
-    delete_profile,
-    edit_profiles,
-)
 
 __all__ = ["ROUTES"]
 
@@ -66,16 +60,12 @@ def _ids(guild_id: str, user_id: str) -> tuple[int, int]:
 def _no_voicepoints(change: ProfileEdit | ProfileAdd, index: int | None = None) -> None:
     if change.voicepoints is UNSET:
         return
-    field = "voicepoints" if index is None else f"[{index}].voicepoints"
     err = InvalidValue(
-        field,
+        "voicepoints" if index is None else f"[{index}].voicepoints",
         "voicepoints cannot be edited here: move them with POST /transaction",
         code="voicepoints_read_only",
     )
-    if index is not None:  # as for every bulk error: "item N: …" and the index
-        err.message = f"item {index}: {err.message}"
-        err.extra["index"] = index
-    raise err
+    raise err if index is None else in_bulk(err, index)
 
 
 @get("/profile", opt=READ, summary="All profiles, by guild then user")
@@ -134,8 +124,11 @@ async def create(
 ) -> Response[Profile]:
     gid, uid = _ids(guild_id, user_id)
     data = await read_body(request, ProfileCreate | None, required=False)
-    command = CreateProfile(caller(request).bot_id, gid, uid, data or ProfileCreate())
-    created, profile = await services(request).writer.run(create_profile, command)
+    key = caller(request)
+    command = CreateProfile(
+        key.bot_id, gid, uid, data or ProfileCreate(), may_move_money="ledger:write" in key.scopes
+    )
+    created, profile = await services(request).writer.run(apply, command)
     return Response(profile, status_code=201 if created else 200)
 
 
@@ -151,7 +144,7 @@ async def edit(request: Request, guild_id: FromPath[str], user_id: FromPath[str]
     data = await read_body(request, ProfileEdit)
     _no_voicepoints(data)
     command = EditProfiles(((gid, uid, data),), add=False, single=True)
-    return (await services(request).writer.run(edit_profiles, command))[0]  # type: ignore[no-any-return]
+    return (await services(request).writer.run(apply, command))[0]  # type: ignore[no-any-return]
 
 
 @patch(
@@ -166,7 +159,7 @@ async def add(request: Request, guild_id: FromPath[str], user_id: FromPath[str])
     data = await read_body(request, ProfileAdd)
     _no_voicepoints(data)
     command = EditProfiles(((gid, uid, data),), add=True, single=True)
-    return (await services(request).writer.run(edit_profiles, command))[0]  # type: ignore[no-any-return]
+    return (await services(request).writer.run(apply, command))[0]  # type: ignore[no-any-return]
 
 
 def _bulk_items(data: list[Any]) -> tuple[tuple[int, int, Any], ...]:
@@ -187,7 +180,7 @@ def _bulk_items(data: list[Any]) -> tuple[tuple[int, int, Any], ...]:
 async def bulk_edit(request: Request) -> list[Profile]:
     data = await read_body(request, list[ProfileEditItem])
     command = EditProfiles(_bulk_items(data), add=False, single=False)
-    return await services(request).writer.run(edit_profiles, command)  # type: ignore[no-any-return]
+    return await services(request).writer.run(apply, command)  # type: ignore[no-any-return]
 
 
 @patch(
@@ -200,7 +193,7 @@ async def bulk_edit(request: Request) -> list[Profile]:
 async def bulk_add(request: Request) -> list[Profile]:
     data = await read_body(request, list[ProfileAddItem])
     command = EditProfiles(_bulk_items(data), add=True, single=False)
-    return await services(request).writer.run(edit_profiles, command)  # type: ignore[no-any-return]
+    return await services(request).writer.run(apply, command)  # type: ignore[no-any-return]
 
 
 @delete(
@@ -211,9 +204,9 @@ async def bulk_add(request: Request) -> list[Profile]:
 )
 async def remove(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> None:
     gid, uid = _ids(guild_id, user_id)
-    await services(request).writer.run(
-        delete_profile, DeleteProfile(caller(request).bot_id, gid, uid)
-    )
+    key = caller(request)
+    command = DeleteProfile(key.bot_id, gid, uid, may_move_money="ledger:write" in key.scopes)
+    await services(request).writer.run(apply, command)
 
 
 ROUTES = [

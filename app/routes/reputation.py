@@ -13,15 +13,15 @@ from app.auth import caller
 from app.bodies import documented, read_body
 from app.routes.common import snowflake
 from app.services import services
-from ledger import reputation
-from ledger.reputation import Adjust, GiveReputation, ResetReputation
-from ledger.reputation_settings import (
-    ResetSettings,
-    UpdateSettings,
-    load,
-    reset_settings,
-    update_settings,
+from ledger import apply, reputation
+from ledger.commands import (
+    AdjustReputation,
+    GiveReputation,
+    ResetRepSettings,
+    ResetReputation,
+    UpdateRepSettings,
 )
+from ledger.reputation_settings import load
 from schemas.base import snowflake_value
 from schemas.reputation import (
     Adjusted,
@@ -34,6 +34,7 @@ from schemas.reputation import (
     SettingsOut,
     UserOut,
 )
+from storage.clock import millis
 from storage.errors import DomainError, InvalidValue
 
 __all__ = ["ROUTES"]
@@ -77,8 +78,8 @@ async def get_settings(request: Request) -> SettingsOut:
 async def set_settings(request: Request) -> SettingsOut:
     data = await read_body(request, RepSettingsIn, required=False) or RepSettingsIn()
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
-    command = UpdateSettings(caller(request).bot_id, changes)
-    return SettingsOut(await services(request).writer.run(update_settings, command))
+    command = UpdateRepSettings(caller(request).bot_id, changes)
+    return SettingsOut(await services(request).writer.run(apply, command))
 
 
 @delete(
@@ -88,8 +89,8 @@ async def set_settings(request: Request) -> SettingsOut:
     summary="Restore the default reputation settings",
 )
 async def delete_settings(request: Request) -> SettingsOut:
-    command = ResetSettings(caller(request).bot_id)
-    return SettingsOut(await services(request).writer.run(reset_settings, command))
+    command = ResetRepSettings(caller(request).bot_id)
+    return SettingsOut(await services(request).writer.run(apply, command))
 
 
 # -- users --------------------------------------------------------------------------
@@ -106,15 +107,17 @@ async def get_leaderboard(
     bot = _own_bot(request, bot_id)
     if offset < 0:
         raise InvalidValue("offset", "must be 0 or more")
-    board, total = await services(request).readers.call(reputation.leaderboard, bot, amount, offset)
-    return Leaderboard(board, total, reputation.iso(reputation.clock()))
+    svc = services(request)
+    board, total = await svc.readers.call(reputation.leaderboard, bot, amount, offset)
+    return Leaderboard(board, total, reputation.iso(millis(svc.clock)))
 
 
 @get("/reputation/{bot_id:str}/{user_id:str}", opt=SCOPE, summary="A user's reputation")
 async def get_user(request: Request, bot_id: FromPath[str], user_id: FromPath[str]) -> UserOut:
     bot, user = _own_bot(request, bot_id), _user("user_id", user_id)
-    now = reputation.clock()
-    found = await services(request).readers.call(reputation.user_view, bot, user, now)
+    svc = services(request)
+    now = millis(svc.clock)
+    found = await svc.readers.call(reputation.user_view, bot, user, now)
     return UserOut(found, reputation.iso(now))
 
 
@@ -129,15 +132,19 @@ async def give(request: Request, bot_id: FromPath[str], target_user_id: FromPath
     bot, target = _own_bot(request, bot_id), _user("target_user_id", target_user_id)
     data = await read_body(request, Give)
     command = GiveReputation(bot, target, str(snowflake_value(data.source_user)))
-    given = await services(request).writer.run(reputation.apply, command)
-    assert isinstance(given, Given)
-    return given
+    gave = await services(request).writer.run(apply, command)
+    return Given(
+        status=200,
+        date=reputation.iso(gave.at),
+        code=0,
+        message="Successfully gave one reputation to the targetUser",
+        source_user=gave.source,
+        target_user=gave.target,
+    )
 
 
-async def _adjust(request: Request, command: Adjust | ResetReputation) -> Adjusted:
-    adjusted = await services(request).writer.run(reputation.apply, command)
-    assert isinstance(adjusted, Adjusted)
-    return adjusted
+async def _adjust(request: Request, command: AdjustReputation | ResetReputation) -> Adjusted:
+    return Adjusted(await services(request).writer.run(apply, command))
 
 
 @post(
@@ -168,7 +175,7 @@ async def increase(
 ) -> Adjusted:
     bot, user = _own_bot(request, bot_id), _user("target_user_id", target_user_id)
     data = await read_body(request, Increase)
-    return await _adjust(request, Adjust(bot, user, data.increase))
+    return await _adjust(request, AdjustReputation(bot, user, data.increase))
 
 
 @post(
@@ -183,7 +190,7 @@ async def decrease(
 ) -> Adjusted:
     bot, user = _own_bot(request, bot_id), _user("target_user_id", target_user_id)
     data = await read_body(request, Decrease)
-    return await _adjust(request, Adjust(bot, user, -data.decrease))
+    return await _adjust(request, AdjustReputation(bot, user, -data.decrease))
 
 
 ROUTES: list[Any] = [

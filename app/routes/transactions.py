@@ -14,9 +14,11 @@ from app.auth import caller
 from app.bodies import documented, read_body
 from app.routes.common import json_list, page_bounds, snowflake, stream_json_array
 from app.services import services
+from ledger import apply
+from ledger.accounts import treasury_vp
 from ledger.commands import PostTransfers, RevertEntry, Transfer
 from ledger.errors import TransactionNotFound
-from ledger.transfers import Outcome, apply, treasury_vp
+from ledger.outcomes import Posted
 from schemas.transactions import Member, Transaction, TransferIn
 from storage import ledger_reads
 from storage.errors import InvalidValue
@@ -35,11 +37,11 @@ def _vp(side: str | Member, bot_id: str) -> str:
     return treasury_vp(bot_id) if side == "self" else side
 
 
-def _respond(outcome: Outcome) -> Response[bytes]:
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    return Response(
-        outcome.body, status_code=outcome.status, media_type="application/json", headers=headers
-    )
+def _respond(posted: Posted) -> Response[bytes]:
+    if posted.refusal is not None:  # the first outcome of an Idempotency-Key: kept
+        raise posted.refusal
+    headers = {"Idempotent-Replayed": "true"} if posted.replayed else None
+    return Response(posted.json(), status_code=201, media_type="application/json", headers=headers)
 
 
 @post(
@@ -72,7 +74,7 @@ async def transfer(
         # the decoded body, re-encoded: key order and spacing do not make a new body
         body_hash=hashlib.sha256(_encode(data)).digest() if idempotency_key else None,
     )
-    return _respond(await services(request).writer.run(apply, command, savepoint=False))
+    return _respond(await services(request).writer.run(apply, command))
 
 
 _SIDE = r"^([0-9]{1,20}|[0-9a-f]{64})$"
@@ -141,7 +143,7 @@ async def revert(request: Request, entry_id: FromPath[int]) -> Response[bytes]:
     if not 0 < entry_id < 2**63:
         raise TransactionNotFound(entry_id)
     command = RevertEntry(bot_id=caller(request).bot_id, entry_id=entry_id)
-    return _respond(await services(request).writer.run(apply, command, savepoint=False))
+    return _respond(Posted(await services(request).writer.run(apply, command)))
 
 
 @post("/bench/noop", opt=WRITE, status_code=201, include_in_schema=False)

@@ -1,0 +1,56 @@
+"""`apply(ctx, command)`: the one function the writer runs for a ledger command.
+
+Every command runs inside the ledger state's `attempt()`: a refused command (a
+DomainError) leaves nothing staged, and it writes nothing either, because every
+handler checks before it writes (storage/writer.py holds it to that).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledger import profiles, reputation, reputation_settings, transfers
+from ledger.commands import (
+    AdjustReputation,
+    Command,
+    CreateProfile,
+    DeleteProfile,
+    EditProfiles,
+    GiveReputation,
+    PostTransfers,
+    ResetRepSettings,
+    ResetReputation,
+    RevertEntry,
+    UpdateRepSettings,
+)
+from ledger.state import LedgerState
+from storage.writer import WriteContext
+
+__all__ = ["apply"]
+
+
+def apply(ctx: WriteContext, command: Command) -> Any:
+    state = ctx.state(LedgerState)
+    with state.attempt():
+        match command:
+            case PostTransfers():
+                return transfers.post_transfers(state, command)
+            case RevertEntry():
+                return transfers.revert(state, command)
+            case CreateProfile():
+                return profiles.create(state, command)
+            case EditProfiles():
+                return profiles.edit(state, command)
+            case DeleteProfile():
+                return profiles.delete(state, command)
+            case GiveReputation():
+                return reputation.give(state, command)
+            case AdjustReputation():
+                return reputation.adjust(state, command)
+            case ResetReputation():
+                return reputation.reset(state, command)
+            case UpdateRepSettings():
+                return reputation_settings.update(state, command)
+            case ResetRepSettings():
+                return reputation_settings.reset(state, command)
+    raise TypeError(f"not a ledger command: {command!r}")

@@ -1,0 +1,140 @@
+"""Every SQL statement the ledger runs against its own tables.
+
+This is the only module that writes `accounts.balance`, the `ledger` table, the
+idempotency table and reputation entries; the ledger's rules call it, nothing else
+does. The statements are plain SQL both engines take (no SQLite dialect here).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ledger.accounts import Account
+from storage.ids import pad, unpad
+
+__all__ = [
+    "ENTRY_COLUMNS",
+    "account_by_id",
+    "account_by_vp",
+    "balance_and_open",
+    "entries",
+    "entry",
+    "head",
+    "insert_entries",
+    "insert_treasury",
+    "reverted_by",
+    "set_balances",
+]
+
+ENTRY_COLUMNS = (
+    "id, kind, ts, src, dst, amount, src_balance, dst_balance, bot, reason, reverts, hash"
+)
+_INSERT = f"INSERT INTO ledger ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_ACCOUNT = "SELECT id, vp_id, bot_id, guild_id, user_id FROM accounts"
+
+
+def _account(row: tuple) -> Account:
+    aid, vp, bot, guild, user = row
+    return Account(aid, vp, bot and unpad(bot), guild and unpad(guild), user and unpad(user))
+
+
+def account_by_vp(conn: sqlite3.Connection, vp_id: str) -> Account | None:
+    row = conn.execute(f"{_ACCOUNT} WHERE vp_id = ?", (vp_id,)).fetchone()
+    return None if row is None else _account(row)
+
+
+def account_by_id(conn: sqlite3.Connection, account_id: int) -> Account:
+    return _account(conn.execute(f"{_ACCOUNT} WHERE id = ?", (account_id,)).fetchone())
+
+
+def insert_treasury(conn: sqlite3.Connection, vp_id: str, bot_id: str) -> None:
+    conn.execute("INSERT INTO accounts (vp_id, bot_id) VALUES (?, ?)", (vp_id, pad(bot_id)))
+
+
+def balance_and_open(conn: sqlite3.Connection, account_id: int) -> tuple[int, bool]:
+    balance, is_open = conn.execute(
+        "SELECT balance, open FROM accounts WHERE id = ?", (account_id,)
+    ).fetchone()
+    return int(balance), bool(is_open)
+
+
+def set_balances(conn: sqlite3.Connection, pairs: list[tuple[int, int]]) -> None:
+    """(balance, account id) pairs: the projection of what was just appended."""
+    conn.executemany("UPDATE accounts SET balance = ? WHERE id = ?", pairs)
+
+
+def insert_entries(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    conn.executemany(_INSERT, rows)
+
+
+def head(conn: sqlite3.Connection) -> tuple[int, int, bytes] | None:
+    row = conn.execute("SELECT id, ts, hash FROM ledger ORDER BY id DESC LIMIT 1").fetchone()
+    return None if row is None else (int(row[0]), int(row[1]), bytes(row[2]))
+
+
+def entry(conn: sqlite3.Connection, entry_id: int) -> tuple[Any, ...] | None:
+    row = conn.execute(f"SELECT {ENTRY_COLUMNS} FROM ledger WHERE id = ?", (entry_id,)).fetchone()
+    return None if row is None else tuple(row)
+
+
+def reverted_by(conn: sqlite3.Connection, entry_id: int) -> int | None:
+    row = conn.execute("SELECT id FROM ledger WHERE reverts = ?", (entry_id,)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def entries(conn: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
+    """Every entry in id order (the replay of `ledger verify`)."""
+    return iter(conn.execute(f"SELECT {ENTRY_COLUMNS} FROM ledger ORDER BY id"))
+
+
+def accounts(conn: sqlite3.Connection) -> Iterable[tuple[int, str, str | None, int]]:
+    """(row id, vp_id, bot_id or None, cached balance) of every account."""
+    return conn.execute("SELECT id, vp_id, bot_id, balance FROM accounts ORDER BY id")
+
+
+# -- idempotency keys ------------------------------------------------------------------------
+
+
+def keyed_outcome(conn: sqlite3.Connection, bot: int, key: str) -> tuple[bytes, int, bytes] | None:
+    """(body hash, status, stored response) of a key's first outcome, if kept."""
+    row = conn.execute(
+        "SELECT body_hash, status, response FROM idempotency WHERE bot = ? AND key = ?",
+        (bot, key),
+    ).fetchone()
+    return None if row is None else (bytes(row[0]), int(row[1]), bytes(row[2]))
+
+
+def keep_outcome(
+    conn: sqlite3.Connection,
+    bot: int,
+    key: str,
+    body_hash: bytes,
+    status: int,
+    response: bytes,
+    at: float,
+) -> None:
+    conn.execute(
+        "INSERT INTO idempotency (bot, key, body_hash, status, response, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (bot, key, body_hash, status, response, at),
+    )
+
+
+def forget_outcomes(conn: sqlite3.Connection, older_than: float, limit: int) -> int:
+    """Delete up to `limit` of the oldest outcomes kept before `older_than`."""
+    return int(
+        conn.execute(
+            "DELETE FROM idempotency WHERE (bot, key) IN (SELECT bot, key FROM idempotency"
+            " WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+            (older_than, limit),
+        ).rowcount
+    )
+
+
+def insert_row(conn: sqlite3.Connection, table: str, columns: str, values: tuple) -> None:
+    """An account or entry exactly as an import states it (ledger/restore.py has
+    checked it against the replay first)."""
+    marks = ", ".join("?" * len(values))
+    conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
