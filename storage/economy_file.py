@@ -53,7 +53,10 @@ _SKIP = {
 _NULL = msgspec.Raw(b"null")
 Hex64 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
 SnowflakeText = Annotated[str, Meta(pattern=r"^[0-9]{1,20}$")]
-Int = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
+# SQLite's INTEGER is signed 64-bit: anything wider must fail on its line.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+Int = Annotated[int, Meta(ge=INT_MIN, le=INT_MAX)]
+RowId = Annotated[int, Meta(ge=1, le=INT_MAX)]
 
 
 class Header(msgspec.Struct, tag="header", forbid_unknown_fields=True):
@@ -66,7 +69,7 @@ class AccountLine(msgspec.Struct, tag="account", forbid_unknown_fields=True, omi
     """An account: a bot's treasury (bot_id) or a member (guild_id, user_id), with its
     profile columns as stored. `row` keeps the internal id other tables refer to."""
 
-    row: Annotated[int, Meta(ge=1)]
+    row: RowId
     id: Hex64
     balance: Int
     bot_id: SnowflakeText | None = None
@@ -93,7 +96,7 @@ class AccountLine(msgspec.Struct, tag="account", forbid_unknown_fields=True, omi
 class EntryLine(msgspec.Struct, tag="entry", forbid_unknown_fields=True, omit_defaults=True):
     """A ledger entry, sides named by their public ids (as the hash chain is)."""
 
-    id: Annotated[int, Meta(ge=1)]
+    id: RowId
     kind: Annotated[int, Meta(ge=1, le=4)]
     ts: Int
     src: Hex64
@@ -104,7 +107,7 @@ class EntryLine(msgspec.Struct, tag="entry", forbid_unknown_fields=True, omit_de
     bot: Hex64
     hash: Hex64
     reason: str = ""
-    reverts: int | None = None
+    reverts: RowId | None = None
     extra: dict[str, Any] = {}
     """Columns other areas' migrations added to `ledger`, verbatim."""
 
@@ -436,6 +439,8 @@ def _value_in(n: int, value: Any) -> Any:
         raise BadLine(n, 'a value must be a number, a string, null or {"hex": "..."}')
     if isinstance(value, list):
         raise BadLine(n, 'a value must be a number, a string, null or {"hex": "..."}')
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+        raise BadLine(n, f"{value} is outside SQLite's integers (-2^63 to 2^63-1)")
     return value
 
 
@@ -456,6 +461,11 @@ def read(source: Path, importer: Importer, advance: Callable[[int], None]) -> No
     with source.open("rb") as lines:
         for number, raw in enumerate(lines, start=1):
             advance(len(raw))
+            if not raw.isascii():  # msgspec would raise UnicodeDecodeError, not DecodeError
+                try:
+                    raw.decode()
+                except UnicodeDecodeError as exc:
+                    raise BadLine(number, f"not UTF-8 (byte {exc.start + 1} of the line)") from None
             try:
                 line = _decode_line(raw)
             except msgspec.DecodeError as exc:
@@ -471,6 +481,8 @@ def read(source: Path, importer: Importer, advance: Callable[[int], None]) -> No
             try:
                 handlers[type(line)](number, line)
             except sqlite3.Error as exc:  # a constraint of the target's schema
+                raise BadLine(number, str(exc)) from None
+            except OverflowError as exc:  # a value wider than SQLite's INTEGER
                 raise BadLine(number, str(exc)) from None
     if number == 0:
         raise BadLine(1, "the file is empty")
