@@ -20,7 +20,7 @@ from ledger.errors import (
 )
 from ledger.idempotency import maybe_prune
 from ledger.stage import staged
-from storage import outbox
+from storage import ledger_reads, outbox
 from storage.errors import DomainError
 from storage.writer import WriteContext
 
@@ -34,19 +34,29 @@ class Outcome:
 
     A success keeps the value and encodes it on first use of `body`: the writer
     thread is the ledger's one serial resource, so the caller's thread renders the
-    JSON, except when the body is stored with an Idempotency-Key.
+    JSON, except when the body is stored with an Idempotency-Key. A replayed array
+    carries its ledger rows, which that thread turns into transactions too.
     """
 
-    __slots__ = ("_body", "_value", "replayed", "status")
+    __slots__ = ("_body", "_rows", "_value", "replayed", "status")
 
     def __init__(
-        self, status: int, body: bytes | None = None, replayed: bool = False, value: object = None
+        self,
+        status: int,
+        body: bytes | None = None,
+        replayed: bool = False,
+        value: object = None,
+        rows: list[tuple] | None = None,
     ) -> None:
         self.status, self._body, self.replayed, self._value = status, body, replayed, value
+        self._rows = rows
 
     @property
     def body(self) -> bytes:
         if self._body is None:
+            if self._rows is not None:
+                self._value = [ledger_reads.to_transaction(row) for row in self._rows]
+                self._rows = None
             self._body = _encode(self._value)
             self._value = None
         return self._body
@@ -148,7 +158,7 @@ def _post_transfers(ctx: WriteContext, command: PostTransfers) -> Outcome:
     if stored is not None:
         if stored[0] != command.body_hash:
             raise IdempotencyKeyReused()
-        return Outcome(stored[1], stored[2], replayed=True)
+        return _replay(ctx, stored[1], stored[2])
     # The first outcome is kept whatever it is, so a retry can never move money a
     # second time, nor succeed later where the first attempt was refused.
     undo = _Undo(ctx, "attempt")
@@ -162,9 +172,36 @@ def _post_transfers(ctx: WriteContext, command: PostTransfers) -> Outcome:
     conn.execute(
         "INSERT INTO idempotency (bot, key, body_hash, status, response, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        (bot.id, key, command.body_hash, outcome.status, outcome.body, time.time()),
+        (bot.id, key, command.body_hash, outcome.status, _kept(outcome), time.time()),
     )
     return outcome
+
+
+# A successful keyed array is kept as the range of ledger ids it appended (one task
+# appends them one after the other, so they are consecutive) and rendered again from
+# the ledger on a replay, byte for byte the first answer: a 7,500-item array keeps
+# a few bytes for 48 h instead of 2.5 MB. No JSON body starts with this prefix.
+_RANGE = b"ledger-ids "
+
+
+def _kept(outcome: Outcome) -> bytes:
+    done = outcome._value
+    if outcome.status != 201 or not isinstance(done, list):
+        return outcome.body  # one transfer, or a refusal: small
+    first, last = done[0].id, done[-1].id
+    assert last - first + 1 == len(done), "an array's entries are consecutive"
+    return b"%s%d %d" % (_RANGE, first, last)
+
+
+def _replay(ctx: WriteContext, status: int, kept: bytes) -> Outcome:
+    if not kept.startswith(_RANGE):
+        return Outcome(status, kept, replayed=True)
+    first, last = (int(n) for n in kept[len(_RANGE) :].split())
+    ctx.flush()  # the array may still be staged in this very batch
+    rows = ctx.conn.execute(
+        f"{ledger_reads.SELECT} WHERE l.id BETWEEN ? AND ? ORDER BY l.id", (first, last)
+    ).fetchall()
+    return Outcome(status, replayed=True, rows=rows)  # rendered by the caller's thread
 
 
 def _revert(ctx: WriteContext, command: RevertEntry) -> object:
