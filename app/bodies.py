@@ -4,6 +4,7 @@ Litestar's own body parameter converts leniently (`"5"` becomes 5, `1.0` becomes
 which SPEC §2 rules out, and it reads any Content-Type as JSON. Handlers call
 `read_body` instead. Errors go through the one error mapping (app/errors.py):
 validation → 422 naming the field, bad JSON or no body → 400, not JSON → 415.
+JSON is UTF-8 (RFC 8259): a body that is not is malformed, wherever the bad byte is.
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ async def read_body(request: Request, type_: Any, *, required: bool = True) -> A
         raise UnsupportedMediaType(
             f"the body must be JSON: send Content-Type: application/json (got {header})"
         )
+    # msgspec decodes strings lazily and raises UnicodeDecodeError, not DecodeError,
+    # and only for a string it reaches (a type error earlier would answer 422):
+    # check first. isascii() is a word-at-a-time scan, so ASCII bodies cost nothing.
+    if not raw.isascii():
+        try:
+            raw.decode()
+        except UnicodeDecodeError as exc:
+            raise ClientException(f"JSON is malformed: invalid UTF-8 at byte {exc.start}") from None
     decoder = _DECODERS.get(type_)
     if decoder is None:
         decoder = _DECODERS[type_] = msgspec.json.Decoder(type_)

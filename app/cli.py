@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
-from app import cli_ops
+from app import cli_ops, cli_verify
 from app.config import Settings
 from storage import keys
 from storage.db import connect
@@ -150,25 +150,6 @@ def keys_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
-def ledger_verify(args: argparse.Namespace) -> int:
-    from app.progress import Progress
-    from ledger.verify import verify
-
-    _, conn = _open(args)
-    total = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
-    bar = Progress("ledger verify", total, unit="entries")  # drawn only on a terminal
-    report = verify(conn, progress=lambda checked: bar.advance(checked - bar.done))
-    bar.advance(report.entries - bar.done)
-    bar.close()
-    for text in report.problems:
-        print(f"DIFF {text}")
-    print(
-        f"{'OK' if report.ok else 'FAILED'}: {report.entries} entries, {report.accounts}"
-        f" accounts, {len(report.problems)} problem(s)"
-    )
-    return 0 if report.ok else 1
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voiceprofile", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -206,8 +187,11 @@ def _parser() -> argparse.ArgumentParser:
     led = sub.add_parser("ledger", help="ledger tools").add_subparsers(
         dest="ledger_command", required=True
     )
-    p = with_db(led.add_parser("verify", help="replay the ledger and check every projection"))
-    p.set_defaults(run=ledger_verify)
+    p = with_db(
+        led.add_parser("verify", help="replay the ledger and check it; changes nothing in the file")
+    )
+    cli_verify.configure(p)
+    p.set_defaults(run=cli_verify.ledger_verify)
 
     for name, (help_text, fn, configure) in EXTRA_COMMANDS.items():
         p = with_db(sub.add_parser(name, help=help_text))

@@ -15,6 +15,8 @@ terminal, a progress bar with the rate and the time left.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import os
 import sqlite3
@@ -50,19 +52,33 @@ def _err(text: str) -> None:
 # -- backup ---------------------------------------------------------------------------------
 
 
-def backup(args: argparse.Namespace) -> int:
-    source_path = _db_path(args)
-    if not source_path.exists():
-        _err(f"no database at {source_path}")
-        return 1
-    target = Path(args.path)
-    if target.resolve() == source_path.resolve():
-        _err("the backup must go to another file than the database")
-        return 2
+def _partial(target: Path) -> Path:
+    return target.with_name(f".{target.name}.partial")
+
+
+def _discard(partial: Path) -> None:
+    """Remove a partial copy and any journal SQLite left beside it (a failed write
+    may leave one); never raises, so the first error is the one reported."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+
+
+def _reason(exc: OSError | sqlite3.Error) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror if exc.filename is None else f"{exc.strerror}: {exc.filename}"
+    return str(exc)
+
+
+def _writable_target(target: Path) -> None:
+    """Refuse a directory (a rename onto it would fail only after the whole copy)."""
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "a directory, not a file", str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.unlink(missing_ok=True)
-    started = time.monotonic()
+
+
+def _copy(source_path: Path, partial: Path) -> tuple[str, int]:
+    """The database copied into `partial`; returns (quick_check, pages)."""
     source = sqlite3.connect(source_path, isolation_level=None)
     dest = sqlite3.connect(partial, isolation_level=None)
     try:
@@ -77,19 +93,43 @@ def backup(args: argparse.Namespace) -> int:
         def step(_status: int, remaining: int, pages: int) -> None:
             bar.advance(pages - remaining - bar.done)
 
-        source.backup(dest, pages=256, progress=step)
-        bar.close()
+        try:
+            source.backup(dest, pages=256, progress=step)
+        finally:
+            bar.close()
         source.execute("COMMIT")
         check = dest.execute("PRAGMA quick_check").fetchone()[0]
         dest.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
     finally:
         dest.close()
         source.close()
-    if check != "ok":
-        partial.unlink(missing_ok=True)
-        _err(f"the copy failed its integrity check: {check}")
+    return check, total
+
+
+def backup(args: argparse.Namespace) -> int:
+    source_path = _db_path(args)
+    if not source_path.exists():
+        _err(f"no database at {source_path}")
         return 1
-    os.replace(partial, target)
+    target = Path(args.path)
+    if target.resolve() == source_path.resolve():
+        _err("the backup must go to another file than the database")
+        return 2
+    partial = _partial(target)
+    started = time.monotonic()
+    try:
+        _writable_target(target)
+        _discard(partial)
+        check, total = _copy(source_path, partial)
+        if check != "ok":
+            _discard(partial)
+            _err(f"the copy failed its integrity check: {check}")
+            return 1
+        os.replace(partial, target)
+    except (OSError, sqlite3.Error) as exc:  # a directory, a full disk, an I/O error
+        _discard(partial)
+        _err(f"backup failed: {_reason(exc)}; nothing was written to {target}")
+        return 1
     size = target.stat().st_size
     _summary(
         command="backup",
@@ -104,15 +144,10 @@ def backup(args: argparse.Namespace) -> int:
 # -- export ---------------------------------------------------------------------------------
 
 
-def export(args: argparse.Namespace) -> int:
-    started = time.monotonic()
-    conn = connect(_db_path(args))
-    apply_migrations(conn)
-    target = Path(args.path)
-    partial = target.with_name(f".{target.name}.partial")
+def _export_into(conn: sqlite3.Connection, partial: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
+    conn.execute("BEGIN")  # one snapshot: the export is consistent while serving
     try:
-        conn.execute("BEGIN")  # one snapshot: the export is consistent while serving
         total = export_lines.count_lines(conn)
         bar = Progress("export", total, "lines")
         with partial.open("wb") as out:
@@ -124,10 +159,28 @@ def export(args: argparse.Namespace) -> int:
             out.flush()
             os.fsync(out.fileno())
         bar.close()
-        conn.execute("COMMIT")
     finally:
-        conn.close()
-    os.replace(partial, target)
+        conn.execute("COMMIT")
+    return counts
+
+
+def export(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    target = Path(args.path)
+    partial = _partial(target)
+    try:
+        _writable_target(target)
+        conn = connect(_db_path(args))
+        try:
+            apply_migrations(conn)
+            counts = _export_into(conn, partial)
+        finally:
+            conn.close()
+        os.replace(partial, target)
+    except (OSError, sqlite3.Error) as exc:  # a directory, a full disk, an I/O error
+        _discard(partial)
+        _err(f"export failed: {_reason(exc)}; nothing was written to {target}")
+        return 1
     _summary(
         command="export",
         path=str(target),
@@ -166,12 +219,12 @@ def import_(args: argparse.Namespace) -> int:
             _err(f"{source}: {exc}; nothing was imported")
             _summary(command="import", ok=False, line=exc.number, error=str(exc))
             return 1
-        except sqlite3.Error as exc:  # a constraint of another table, checked at COMMIT
+        except (sqlite3.Error, OSError) as exc:  # a constraint checked at COMMIT, a read
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             bar.close()
-            _err(f"{source}: {exc}; nothing was imported")
-            _summary(command="import", ok=False, line=None, error=str(exc))
+            _err(f"{source}: {_reason(exc)}; nothing was imported")
+            _summary(command="import", ok=False, line=None, error=_reason(exc))
             return 1
         bar.close()
     finally:

@@ -19,6 +19,11 @@ __all__ = ["PruneKeys", "first_outcome", "keep"]
 
 _encode = msgspec.json.encode
 _OK = 0  # the status column of a success (rows from before this change say 201)
+# A successful keyed array is kept as the range of ledger ids it appended (one
+# command appends them one after the other) and rendered again from the ledger on a
+# replay, byte for byte the first answer: a 7,500-item array keeps a few bytes for
+# 48 h instead of 2.5 MB. No JSON body starts with this prefix.
+_RANGE = b"ledger-ids "
 
 
 def first_outcome(state: LedgerState, bot: Account, key: str, body_hash: bytes) -> Posted | None:
@@ -31,6 +36,9 @@ def first_outcome(state: LedgerState, bot: Account, key: str, body_hash: bytes) 
     digest, status, response = stored
     if digest != body_hash:
         raise IdempotencyKeyReused()
+    if response.startswith(_RANGE):
+        first, last = (int(n) for n in response[len(_RANGE) :].split())
+        return Posted(state.transactions(first, last), replayed=True)
     if status < 400:
         return Posted(None, body=response, replayed=True)
     return Posted(None, refusal=StoredRefusal(status, response), replayed=True)
@@ -40,9 +48,14 @@ def keep(state: LedgerState, bot_id: str, key: str, body_hash: bytes, outcome: P
     state.write_pending()  # the key's row refers to the bot's treasury
     bot = state.treasury(bot_id)
     refusal = outcome.refusal
-    status, response = (
-        (_OK, outcome.json()) if refusal is None else (refusal.status, _encode(refusal.body()))
-    )
+    if refusal is not None:
+        status, response = refusal.status, _encode(refusal.body())
+    elif isinstance(outcome.value, list):
+        first, last = outcome.value[0].id, outcome.value[-1].id
+        assert last - first + 1 == len(outcome.value), "an array's entries are consecutive"
+        status, response = _OK, b"%s%d %d" % (_RANGE, first, last)
+    else:
+        status, response = _OK, outcome.json()
     store.keep_outcome(state.conn, bot.id, key, body_hash, status, response, state.ctx.clock.now())
 
 
@@ -55,4 +68,4 @@ class PruneKeys:
 
     def __call__(self, ctx: WriteContext) -> bool:
         older_than = ctx.clock.now() - self.keep_seconds
-        return store.forget_outcomes(ctx.conn, older_than, self.chunk) == self.chunk
+        return store.forget_outcomes(ctx.conn, older_than, self.chunk) >= self.chunk

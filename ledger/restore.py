@@ -170,6 +170,11 @@ def read(source: Path, importer: Importer, advance: Callable[[int], None]) -> No
     with source.open("rb") as lines:
         for number, raw in enumerate(lines, start=1):
             advance(len(raw))
+            if not raw.isascii():  # msgspec would raise UnicodeDecodeError, not DecodeError
+                try:
+                    raw.decode()
+                except UnicodeDecodeError as exc:
+                    raise BadLine(number, f"not UTF-8 (byte {exc.start + 1} of the line)") from None
             try:
                 line = _decode_line(raw)
             except msgspec.DecodeError as exc:
@@ -185,6 +190,8 @@ def read(source: Path, importer: Importer, advance: Callable[[int], None]) -> No
             try:
                 handlers[type(line)](number, line)
             except sqlite3.Error as exc:  # a constraint of the target's schema
+                raise BadLine(number, str(exc)) from None
+            except OverflowError as exc:  # a value wider than SQLite's INTEGER
                 raise BadLine(number, str(exc)) from None
     if number == 0:
         raise BadLine(1, "the file is empty")

@@ -19,8 +19,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from ledger import store
-from ledger.accounts import Account, treasury_vp
+from ledger.accounts import Account, party, treasury_vp
 from ledger.chain import GENESIS
+from schemas.transactions import KINDS, Balances, Transaction
 from storage.outbox import Outbox
 from storage.writer import WriteContext
 
@@ -32,6 +33,7 @@ class LedgerState:
         self.ctx = ctx
         self.conn = ctx.conn
         self.accounts: dict[str, Account] = {}
+        self.by_id: dict[int, Account] = {}  # written accounts, as entries name them
         self._head: tuple[int, int, bytes] | None = None
         self.balance: dict[int, int] = {}
         self.open: dict[int, bool] = {}
@@ -67,11 +69,14 @@ class LedgerState:
         return found
 
     def account_by_id(self, account_id: int) -> Account:
-        for provisional in self.pending:
-            if provisional.id == account_id:
-                return provisional
-        found = store.account_by_id(self.conn, account_id)
-        return self.accounts.setdefault(found.vp_id, found)
+        found = self.by_id.get(account_id)
+        if found is None:
+            for provisional in self.pending:
+                if provisional.id == account_id:
+                    return provisional
+            found = store.account_by_id(self.conn, account_id)
+            found = self.by_id[account_id] = self.accounts.setdefault(found.vp_id, found)
+        return found
 
     def entry(self, entry_id: int) -> tuple[Any, ...] | None:
         """A ledger row by id, staged or written."""
@@ -79,6 +84,28 @@ class LedgerState:
             index = entry_id - self.rows[0][0]
             return self.rows[index] if index < len(self.rows) else None
         return store.entry(self.conn, entry_id)
+
+    def transactions(self, first: int, last: int) -> list[Transaction]:
+        """Entries `first`…`last` (staged or written) as the API shows them."""
+        staged_from = self.rows[0][0] if self.rows else last + 1
+        rows = store.entries_between(self.conn, first, min(last, staged_from - 1))
+        rows += [r for r in self.rows if first <= r[0] <= last]
+        return [self.transaction(row) for row in rows]
+
+    def transaction(self, row: tuple[Any, ...]) -> Transaction:
+        eid, kind, ts, src, dst, amount, src_balance, dst_balance, bot, reason, reverts = row[:11]
+        return Transaction(
+            eid,
+            KINDS[kind],
+            ts / 1000,
+            party(self.account_by_id(src)),
+            party(self.account_by_id(dst)),
+            amount,
+            reason,
+            self.account_by_id(bot).bot_id or "",
+            Balances(src_balance, dst_balance),
+            reverts,
+        )
 
     def reverted_by(self, entry_id: int) -> int | None:
         for row in reversed(self.rows):

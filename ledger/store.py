@@ -123,14 +123,27 @@ def keep_outcome(
 
 
 def forget_outcomes(conn: sqlite3.Connection, older_than: float, limit: int) -> int:
-    """Delete up to `limit` of the oldest outcomes kept before `older_than`."""
+    """Delete about `limit` of the oldest outcomes kept before `older_than`: a range of
+    the created_at index (a row-value IN over the primary key would scan it per bot);
+    keys stored in the same microsecond as the last of them go too."""
     return int(
         conn.execute(
-            "DELETE FROM idempotency WHERE (bot, key) IN (SELECT bot, key FROM idempotency"
-            " WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+            "DELETE FROM idempotency WHERE created_at <= (SELECT max(created_at) FROM"
+            " (SELECT created_at FROM idempotency WHERE created_at < ? ORDER BY created_at"
+            " LIMIT ?) AS oldest)",
             (older_than, limit),
         ).rowcount
     )
+
+
+def entries_between(conn: sqlite3.Connection, first: int, last: int) -> list[tuple[Any, ...]]:
+    return [
+        tuple(r)
+        for r in conn.execute(
+            f"SELECT {ENTRY_COLUMNS} FROM ledger WHERE id BETWEEN ? AND ? ORDER BY id",
+            (first, last),
+        )
+    ]
 
 
 def insert_row(conn: sqlite3.Connection, table: str, columns: str, values: tuple) -> None:

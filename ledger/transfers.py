@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
 from ledger import idempotency, postings
 from ledger.accounts import Account
 from ledger.commands import PostTransfers, RevertEntry, Transfer
@@ -76,7 +74,7 @@ def post_transfers(state: LedgerState, command: PostTransfers) -> Posted:
     except DomainError as exc:
         outcome = Posted(None, refusal=exc)
     else:
-        outcome = Posted(None, body=msgspec.json.encode(value))
+        outcome = Posted(value)
     idempotency.keep(state, command.bot_id, key, command.body_hash, outcome)
     return outcome
 

@@ -10,7 +10,17 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
-__all__ = ["EXPORT_FORMAT", "VERSION", "AccountLine", "EntryLine", "Header", "Line", "RowLine"]
+__all__ = [
+    "EXPORT_FORMAT",
+    "INT_MAX",
+    "INT_MIN",
+    "VERSION",
+    "AccountLine",
+    "EntryLine",
+    "Header",
+    "Line",
+    "RowLine",
+]
 
 EXPORT_FORMAT = "voiceprofile-export"
 VERSION = 1
@@ -18,7 +28,10 @@ VERSION = 1
 NULL = msgspec.Raw(b"null")
 Hex64 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
 SnowflakeText = Annotated[str, Meta(pattern=r"^[0-9]{1,20}$")]
-Int = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
+# SQLite's INTEGER is signed 64-bit: anything wider must fail on its line.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+Int = Annotated[int, Meta(ge=INT_MIN, le=INT_MAX)]
+RowId = Annotated[int, Meta(ge=1, le=INT_MAX)]
 
 
 class Header(msgspec.Struct, tag="header", forbid_unknown_fields=True):
@@ -31,7 +44,7 @@ class AccountLine(msgspec.Struct, tag="account", forbid_unknown_fields=True, omi
     """An account: a bot's treasury (bot_id) or a member (guild_id, user_id), with its
     profile columns as stored. `row` keeps the internal id other tables refer to."""
 
-    row: Annotated[int, Meta(ge=1)]
+    row: RowId
     id: Hex64
     balance: Int
     bot_id: SnowflakeText | None = None
@@ -58,7 +71,7 @@ class AccountLine(msgspec.Struct, tag="account", forbid_unknown_fields=True, omi
 class EntryLine(msgspec.Struct, tag="entry", forbid_unknown_fields=True, omit_defaults=True):
     """A ledger entry, sides named by their public ids (as the hash chain is)."""
 
-    id: Annotated[int, Meta(ge=1)]
+    id: RowId
     kind: Annotated[int, Meta(ge=1, le=4)]
     ts: Int
     src: Hex64
@@ -69,7 +82,7 @@ class EntryLine(msgspec.Struct, tag="entry", forbid_unknown_fields=True, omit_de
     bot: Hex64
     hash: Hex64
     reason: str = ""
-    reverts: int | None = None
+    reverts: RowId | None = None
     extra: dict[str, Any] = {}
     """Columns other areas' migrations added to `ledger`, verbatim."""
 

@@ -14,7 +14,17 @@ from typing import Any
 
 import msgspec
 
-from schemas.export import EXPORT_FORMAT, NULL, VERSION, AccountLine, EntryLine, Header, RowLine
+from schemas.export import (
+    EXPORT_FORMAT,
+    INT_MAX,
+    INT_MIN,
+    NULL,
+    VERSION,
+    AccountLine,
+    EntryLine,
+    Header,
+    RowLine,
+)
 from storage.ids import unpad
 
 __all__ = [
@@ -141,6 +151,8 @@ def value_in(n: int, value: Any) -> Any:
         raise BadLine(n, 'a value must be a number, a string, null or {"hex": "..."}')
     if isinstance(value, list):
         raise BadLine(n, 'a value must be a number, a string, null or {"hex": "..."}')
+    if isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+        raise BadLine(n, f"{value} is outside SQLite's integers (-2^63 to 2^63-1)")
     return value
 
 

@@ -32,7 +32,12 @@ def _applied(conn: sqlite3.Connection) -> set[int]:
 
 
 def pending(conn: sqlite3.Connection) -> list[str]:
-    done = _applied(conn)
+    """Migrations the file has not had. Only reads, so it works on a read-only
+    connection (`ledger verify`); a file without the table has had none."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
+    ).fetchone()
+    done = {row[0] for row in conn.execute("SELECT id FROM migrations")} if found else set()
     return [f"{num:04d}_{name}" for num, name, _ in _available() if num not in done]
 
 

@@ -47,10 +47,12 @@ def test_expired_keys_go_a_bounded_chunk_at_a_time(
         client.post("/transaction", json={"from": "self", "to": A, "amount": 1}, headers=auth)
         bot = db.execute("SELECT id FROM accounts WHERE bot_id IS NOT NULL").fetchone()
     old = clock.now() - 3 * 24 * HOUR
+    db.execute("BEGIN")
     db.executemany(
         "INSERT INTO idempotency VALUES (?, ?, x'00', 0, x'7b7d', ?)",
-        [(bot[0], f"old{n}", old) for n in range(2500)],
+        [(bot[0], f"old{n}", old + n / 1000) for n in range(2500)],
     )
+    db.execute("COMMIT")
 
     def left() -> int:
         return db.execute("SELECT count(*) FROM idempotency").fetchone()[0]

@@ -22,7 +22,7 @@ from ledger.commands import (
     UpdateRepSettings,
 )
 from ledger.reputation_settings import load
-from schemas.base import snowflake_value
+from schemas.base import MAX_COUNTER, snowflake_value
 from schemas.reputation import (
     Adjusted,
     Decrease,
@@ -105,8 +105,11 @@ async def get_leaderboard(
     request: Request, bot_id: FromPath[str], amount: FromQuery[int] = 10, offset: FromQuery[int] = 0
 ) -> Leaderboard:
     bot = _own_bot(request, bot_id)
-    if offset < 0:
-        raise InvalidValue("offset", "must be 0 or more")
+    # The same bounds as the profile tops (SQLite's LIMIT/OFFSET stop at 2^63).
+    if not 0 <= offset <= MAX_COUNTER:
+        raise InvalidValue("offset", "must be between 0 and 2^53-1")
+    if abs(amount) > MAX_COUNTER:
+        raise InvalidValue("amount", "must be at most 2^53-1 (0 or less for all)")
     svc = services(request)
     board, total = await svc.readers.call(reputation.leaderboard, bot, amount, offset)
     return Leaderboard(board, total, reputation.iso(millis(svc.clock)))
