@@ -1,5 +1,5 @@
 """Time limits granian does not give: on reading a request's body, on a response the
-client stopped reading, and on the drain at shutdown (README "Timeouts").
+client stopped reading, and on the drain at shutdown (README "Timeouts and shutdown").
 
 granian itself closes connections that sit idle or take too long to send headers
 (`serve` sets its HTTP/1 header read timeout from `idle_timeout`). What it lacks is
@@ -18,8 +18,12 @@ done here, around the whole app:
   ends one whose client reads nothing (it has no write timeout): `serve` has it
   kill the worker a few seconds after the drain deadline.
 
-granian cannot abort a response body: a cut stream just stops, its JSON array left
-unclosed, which no client can take for a complete list.
+A limit is enforced by cancelling the request's task, from one timer that looks at
+what is waiting every quarter second, and only while something waits: a request
+pays a few set and dict operations, not a timer of its own (an asyncio.timeout
+each cost more than the rate limiter). granian cannot abort a response
+body: a cut stream just stops, its JSON array left unclosed, which no client can
+take for a complete list.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ __all__ = ["Deadlines", "RequestTimeout", "listen_for_signals"]
 
 log = logging.getLogger("voiceprofile.deadlines")
 
+_TICK = 0.25  # seconds between two looks at what waits
+
 
 class RequestTimeout(DomainError):
     status = 408
@@ -50,6 +56,10 @@ class RequestTimeout(DomainError):
 
 class _Cut(Exception):
     """Stops an app whose client stopped reading."""
+
+
+# Why a task was cancelled by this module.
+_BODY, _SEND, _DRAIN = "body", "send", "drain"
 
 
 class Deadlines:
@@ -67,8 +77,12 @@ class Deadlines:
         self.send_timeout = send_timeout
         self.drain_timeout = drain_timeout
         self._on_cut = on_cut  # coroutine function run at the drain deadline
-        self._drain_at: float | None = None  # loop time every running request ends by
-        self._running: set[asyncio.Timeout] = set()
+        self._running: set[asyncio.Task[Any]] = set()
+        self._waiting: dict[asyncio.Task[Any], tuple[float, str]] = {}  # deadline, what
+        self._cancelled: dict[asyncio.Task[Any], str] = {}  # by this module, and why
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
+        self._draining = self._cut = False
         self._cut_task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -88,49 +102,96 @@ class Deadlines:
         app.state["deadlines"] = wrapper
         return wrapper
 
+    # -- deadlines ----------------------------------------------------------------
+
+    def _wait(self, task: asyncio.Task[Any], deadline: float, what: str) -> None:
+        self._waiting[task] = (deadline, what)
+        loop = task.get_loop()
+        if self._timer is None or self._timer_loop is not loop:
+            self._timer, self._timer_loop = loop.call_later(_TICK, self._look), loop
+
+    def _look(self) -> None:
+        self._timer = None
+        loop = self._timer_loop
+        if not self._waiting or loop is None:
+            return
+        now = loop.time()
+        for task, (deadline, what) in list(self._waiting.items()):
+            if deadline <= now:
+                del self._waiting[task]
+                self._cancel(task, what)
+        if self._waiting:
+            self._timer = loop.call_later(_TICK, self._look)
+
+    def _cancel(self, task: asyncio.Task[Any], why: str) -> None:
+        if task not in self._cancelled:
+            self._cancelled[task] = why
+            task.cancel()
+
+    def _ours(self, task: asyncio.Task[Any], why: str) -> bool:
+        """Whether this module cancelled `task` for `why`; if so, it is not cancelled
+        any more (the CancelledError is turned into an answer)."""
+        if self._cancelled.get(task) != why:
+            return False
+        del self._cancelled[task]
+        task.uncancel()
+        return True
+
+    # -- shutdown -----------------------------------------------------------------
+
     def drain(self) -> None:
         """Shutdown began: what runs now, or arrives later, ends by `drain_timeout`."""
-        if self._drain_at is not None:
+        if self._draining:
             return
-        loop = asyncio.get_running_loop()
-        self._drain_at = loop.time() + self.drain_timeout
+        self._draining = True
         log.info("draining: %d request(s) running get %g s", len(self._running), self.drain_timeout)
-        for limit in self._running:
-            limit.reschedule(self._drain_at)
-        if self._on_cut is not None:
-            self._cut_task = loop.create_task(self._cut(self._drain_at))
+        self._cut_task = asyncio.get_running_loop().create_task(self._cut_all())
 
-    async def _cut(self, when: float) -> None:
-        await asyncio.sleep(when - asyncio.get_running_loop().time())
+    async def _cut_all(self) -> None:
+        await asyncio.sleep(self.drain_timeout)
+        self._cut = True
         log.info("drain deadline: %d request(s) cut, closing the services", len(self._running))
-        # The requests' own timeouts fired with this one: let them unwind first.
-        for _ in range(100):
+        for task in list(self._running):
+            self._cancel(task, _DRAIN)
+        for _ in range(100):  # let them unwind (and answer 503) first
             if not self._running:
                 break
             await asyncio.sleep(0.01)
-        await self._on_cut()
+        if self._on_cut is not None:
+            await self._on_cut()
+
+    # -- requests -----------------------------------------------------------------
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body_by = asyncio.get_running_loop().time() + self.body_timeout
-        reading = True  # until the last message of the body
+        if self._cut:
+            await _shutting_down(send)
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        loop = task.get_loop()
+        body_by: float | None = loop.time() + self.body_timeout  # None once it is in
         started = streaming = stalled = False
 
         async def receive_in_time() -> Any:
-            nonlocal reading
-            if not reading:  # the body is in: what follows is a disconnect, whenever
+            nonlocal body_by
+            if body_by is None:  # the body is in: what follows is a disconnect, whenever
                 return await receive()
+            self._wait(task, body_by, _BODY)
             try:
-                async with asyncio.timeout_at(body_by):
-                    message = await receive()
-            except TimeoutError:
-                raise RequestTimeout(
-                    f"the request body did not arrive within {self.body_timeout:g} s"
-                ) from None
+                message = await receive()
+            except asyncio.CancelledError:
+                if self._ours(task, _BODY):
+                    raise RequestTimeout(
+                        f"the request body did not arrive within {self.body_timeout:g} s"
+                    ) from None
+                raise
+            finally:
+                self._waiting.pop(task, None)
             if message["type"] != "http.request" or not message.get("more_body"):
-                reading = False
+                body_by = None
             return message
 
         async def send_in_time(message: dict) -> None:
@@ -139,34 +200,38 @@ class Deadlines:
                 started = True
             elif streaming or message.get("more_body"):
                 streaming = True
+                self._wait(task, loop.time() + self.send_timeout, _SEND)
                 try:
-                    async with asyncio.timeout(self.send_timeout):
-                        await send(message)
-                except TimeoutError:
-                    stalled = True
-                    raise _Cut from None
+                    await send(message)
+                except asyncio.CancelledError:
+                    if self._ours(task, _SEND):
+                        stalled = True
+                        raise _Cut from None
+                    raise
+                finally:
+                    self._waiting.pop(task, None)
                 return
             await send(message)
 
-        limit = asyncio.timeout_at(self._drain_at)
-        self._running.add(limit)
+        self._running.add(task)
         try:
-            async with limit:
-                await self.app(scope, receive_in_time, send_in_time)
-        except Exception as exc:
-            if isinstance(exc, TimeoutError) and limit.expired():
-                if started:
-                    log.warning("%s %s cut by the shutdown's drain deadline", *_what(scope))
-                else:
-                    await _shutting_down(send)
-            elif stalled:  # whatever Litestar made of the _Cut (its own error, once started)
-                log.warning(
-                    "%s %s cut: the client read nothing for %g s", *_what(scope), self.send_timeout
-                )
-            else:
+            await self.app(scope, receive_in_time, send_in_time)
+        except asyncio.CancelledError:
+            if not self._ours(task, _DRAIN):
                 raise
+            if started:
+                log.warning("%s %s cut by the shutdown's drain deadline", *_what(scope))
+            else:
+                await _shutting_down(send)
+        except Exception:
+            if not stalled:  # whatever Litestar made of the _Cut (its own error, once started)
+                raise
+            log.warning(
+                "%s %s cut: the client read nothing for %g s", *_what(scope), self.send_timeout
+            )
         finally:
-            self._running.discard(limit)
+            self._running.discard(task)
+            self._cancelled.pop(task, None)  # if the app swallowed a cancellation
 
 
 def _what(scope: dict) -> tuple[str, str]:
