@@ -179,17 +179,19 @@ class Deadlines:
             nonlocal body_by
             if body_by is None:  # the body is in: what follows is a disconnect, whenever
                 return await receive()
-            self._wait(task, body_by, _BODY)
+            # The reader may be a task of the app's own (Litestar's disconnect listener).
+            reader = asyncio.current_task() or task
+            self._wait(reader, body_by, _BODY)
             try:
                 message = await receive()
             except asyncio.CancelledError:
-                if self._ours(task, _BODY):
+                if self._ours(reader, _BODY):
                     raise RequestTimeout(
                         f"the request body did not arrive within {self.body_timeout:g} s"
                     ) from None
                 raise
             finally:
-                self._waiting.pop(task, None)
+                self._waiting.pop(reader, None)
             if message["type"] != "http.request" or not message.get("more_body"):
                 body_by = None
             return message
@@ -200,16 +202,17 @@ class Deadlines:
                 started = True
             elif streaming or message.get("more_body"):
                 streaming = True
-                self._wait(task, loop.time() + self.send_timeout, _SEND)
+                sender = asyncio.current_task() or task
+                self._wait(sender, loop.time() + self.send_timeout, _SEND)
                 try:
                     await send(message)
                 except asyncio.CancelledError:
-                    if self._ours(task, _SEND):
+                    if self._ours(sender, _SEND):
                         stalled = True
                         raise _Cut from None
                     raise
                 finally:
-                    self._waiting.pop(task, None)
+                    self._waiting.pop(sender, None)
                 return
             await send(message)
 
