@@ -11,7 +11,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from storage import keys
 from storage.keys import KeyInfo
 
-__all__ = ["PUBLIC_PATHS", "KeyAuthMiddleware", "caller", "require_scope"]
+__all__ = ["PUBLIC_PATHS", "KeyAuthMiddleware", "caller", "key_digest", "require_scope"]
 
 # Public without a key: the docs page, the OpenAPI schema and its UIs, health.
 PUBLIC_PATHS = {"^/$", "^/schema", "^/health$"}
@@ -25,6 +25,12 @@ def _secret(header: str) -> str:
     return value
 
 
+def key_digest(header: str) -> bytes:
+    """The stored hash of the key an Authorization header carries: what a valid key
+    is known by (the rate limiter counts by it before the key is checked)."""
+    return keys.hash_secret(_secret(header))
+
+
 class KeyAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
         header = connection.headers.get("authorization")
@@ -32,7 +38,7 @@ class KeyAuthMiddleware(AbstractAuthenticationMiddleware):
             raise NotAuthorizedException("missing API key: send Authorization: <KEY>")
         secret = _secret(header)
         services = connection.app.state.services
-        digest = keys.hash_secret(secret)
+        digest = keys.hash_secret(secret)  # as key_digest(header)
         info = services.keys.get(digest)
         if info is None:
             ticket = services.keys.ticket()

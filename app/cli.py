@@ -8,6 +8,7 @@ progress go to stderr.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -69,6 +70,10 @@ def _first_start_key(conn) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+# Seconds the worker gets after its drain deadline to commit the queue and close.
+_KILL_MARGIN = 5
+
+
 def serve(args: argparse.Namespace) -> int:
     settings, conn = _open(args)
     try:
@@ -76,7 +81,8 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     from granian import Granian
-    from granian.constants import Interfaces, Loops
+    from granian.constants import HTTPModes, Interfaces, Loops, TaskImpl
+    from granian.http import HTTP1Settings
 
     # The worker process builds the app from the environment (app.asgi:from_env).
     os.environ["VOICEPROFILE_DB"] = str(Path(settings.db).resolve())
@@ -89,6 +95,18 @@ def serve(args: argparse.Namespace) -> int:
         interface=Interfaces.ASGI,
         workers=1,
         loop=Loops.uvloop if sys.platform != "win32" else Loops.asyncio,
+        # Requests as asyncio tasks: the drain deadline (app/deadlines.py) cancels them.
+        task_impl=TaskImpl.asyncio,
+        # HTTP/1 only: in `auto` mode a connection that never sends a byte waits for
+        # its protocol to be guessed with no time limit; HTTP/1's header read timeout
+        # also covers a connection idle before or between requests.
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=max(1, round(settings.idle_timeout * 1000))
+        ),
+        # The last resort, should the worker not stop after its drain deadline: what
+        # was acknowledged is on disk already.
+        workers_kill_timeout=math.ceil(settings.drain_timeout) + _KILL_MARGIN,
         log_access=False,
         working_dir=Path.cwd(),
     ).serve()

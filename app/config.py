@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from storage.board_registry import MODES
 
 __all__ = ["Settings"]
+
+
+def _seconds(raw: str) -> float:
+    value = float(raw)
+    if not 0 < value < float("inf"):
+        raise ValueError(raw)
+    return value
+
+
+def _addresses(raw: str) -> tuple[str, ...]:
+    """Comma-separated addresses or networks, each checked now rather than per request."""
+    found = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for part in found:
+        ipaddress.ip_network(part, strict=False)
+    return found
+
+
+# Named for the message of a bad value: "... is not a valid <name>".
+_seconds.__name__ = "number of seconds (above 0)"
+_addresses.__name__ = "comma-separated list of addresses or networks"
 
 
 @dataclass(frozen=True)
@@ -38,6 +60,19 @@ class Settings:
     """How long the boards' change feeds keep a row (a board further behind rebuilds)."""
     prune_every: float = 600.0
     """Seconds between the writer's pruning of expired keys and feed rows."""
+    idle_timeout: float = 30.0
+    """Seconds a connection may stay idle, or take to send a request's headers, before
+    the server closes it (granian's HTTP/1 header read timeout; `serve` only)."""
+    body_timeout: float = 30.0
+    """Seconds a request's whole body may take to arrive after its headers (408)."""
+    send_timeout: float = 60.0
+    """Seconds a streamed response may wait for the client to read, then it is cut."""
+    drain_timeout: float = 5.0
+    """On SIGTERM, seconds running requests get to finish before they are cut; then
+    what is queued is committed and the process exits (`serve` only)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (`10.0.0.0/8`) of reverse proxies whose X-Forwarded-For
+    names the client, for rate limits on requests without a valid key."""
     extra: dict[str, str] = field(default_factory=dict)
     """Other VOICEPROFILE_* variables, for areas that read their own options."""
 
@@ -45,7 +80,7 @@ class Settings:
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
-        casts = {
+        casts: dict[str, Callable[[str], object]] = {
             "db": Path,
             "host": str,
             "port": int,
@@ -54,9 +89,14 @@ class Settings:
             "key_cache_seconds": float,
             "max_body_bytes": int,
             "boards": str,
-            "idempotency_keep_seconds": float,
-            "feed_keep_seconds": float,
-            "prune_every": float,
+            "idempotency_keep_seconds": _seconds,
+            "feed_keep_seconds": _seconds,
+            "prune_every": _seconds,
+            "idle_timeout": _seconds,
+            "body_timeout": _seconds,
+            "send_timeout": _seconds,
+            "drain_timeout": _seconds,
+            "trusted_proxies": _addresses,
         }
         for name, cast in casts.items():
             raw = env.get(f"VOICEPROFILE_{name.upper()}")
@@ -65,7 +105,8 @@ class Settings:
                     values[name] = cast(raw)
                 except ValueError:
                     raise SystemExit(
-                        f"VOICEPROFILE_{name.upper()}={raw!r} is not a valid {cast.__name__}"
+                        f"VOICEPROFILE_{name.upper()}={raw!r} is not a valid"
+                        f" {getattr(cast, '__name__', 'value')}"
                     ) from None
         if values.get("boards", "background") not in MODES:
             raise SystemExit(f"VOICEPROFILE_BOARDS must be one of {', '.join(MODES)}")

@@ -1,8 +1,8 @@
 """GET /metrics in Prometheus text format (SPEC §10), and the wrapper that counts.
 
-Public like /health (counts and timings, no data): keep it behind your proxy's
-allow-list (README "Operations"). Metrics live in this module's own registry, one
-per process, so several apps in one test process share them harmlessly.
+Needs the admin scope (README "Health and metrics"). Metrics live in this module's
+own registry, one per process, so several apps in one test process share them
+harmlessly.
 
 - voiceprofile_requests_total{method,route,status}: responses sent; `route` is
   the path template (`/profile/{guild_id}/{user_id}`), `<unmatched>` for 404s
@@ -12,6 +12,8 @@ per process, so several apps in one test process share them harmlessly.
 - voiceprofile_writer_commit_seconds: BEGIN to COMMIT of each batch.
 - voiceprofile_writer_queue_depth: write tasks waiting (read at scrape time).
 - voiceprofile_writer_failed_batches_total: batches rolled back as undurable.
+- voiceprofile_writer_failing: 1 while the last batch failed and none committed
+  since (the error itself is in the log: "write batch of N failed").
 - voiceprofile_callbacks_pending: callback events not yet delivered.
 - voiceprofile_board_size{board}: what each in-memory board holds (members of a
   leaderboard, accounts for `stats`, minutes for `flow`); a board absent is not
@@ -70,6 +72,11 @@ QUEUE_DEPTH = Gauge(
 FAILED_BATCHES = Gauge(
     "voiceprofile_writer_failed_batches_total",
     "Write batches rolled back because the database could not store them",
+    registry=REGISTRY,
+)
+WRITER_FAILING = Gauge(
+    "voiceprofile_writer_failing",
+    "1 while the last write batch failed and none committed since (the why is logged)",
     registry=REGISTRY,
 )
 CALLBACKS_PENDING = Gauge(
@@ -148,6 +155,7 @@ async def metrics(request: Request) -> Response[bytes]:
     svc = services(request)
     QUEUE_DEPTH.set(svc.writer.queue_depth)
     FAILED_BATCHES.set(svc.writer.stats.failed_batches)
+    WRITER_FAILING.set(svc.writer.stats.last_error is not None)
     CALLBACKS_PENDING.set(await svc.readers.call(_pending))
     BOARD_SIZE.clear()  # dropped boards disappear from the scrape
     for name, size in svc.boards.sizes().items():

@@ -9,6 +9,7 @@ from litestar import Litestar
 
 from app import delivery, metrics
 from app.config import Settings
+from app.deadlines import Deadlines
 from app.openapi_errors import document_errors
 from app.ratelimit import RateLimiter
 
@@ -16,7 +17,8 @@ __all__ = ["install"]
 
 
 def install(app: Litestar, settings: Settings) -> Litestar:
-    wrapped = metrics.MetricsRecorder(RateLimiter.wrap(app.asgi_handler, settings))
+    timed = Deadlines.wrap(app, settings)  # body, stalled-reader and drain deadlines
+    wrapped = metrics.MetricsRecorder(RateLimiter.wrap(timed, settings))
     app.asgi_handler = wrapped  # type: ignore[assignment]
     document_errors(app)
     delivery.DeliveryOptions.from_settings(settings)  # a bad option stops the start here

@@ -1,13 +1,27 @@
-"""Rate limits per API key (SPEC §10), as a plain ASGI wrapper around the whole app.
+"""Rate limits (SPEC §10), as a plain ASGI wrapper around the whole app.
 
-Fixed windows aligned on the clock: each key may make LIMIT requests per PERIOD.
-Requests without a key count against their client address. Every response carries
-X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset (seconds until the
-window ends); a refused request gets 429 in the usual error shape with Retry-After.
+Fixed windows aligned on the clock: each budget allows LIMIT requests per PERIOD.
+
+- A valid key has a budget of its own, by key id (Bearer or bare, and the secrets
+  it had before a rotation, all count as the key). A key's budget is only made
+  once the key has been seen to be valid: made-up values never get one.
+- Everything else (no key, an unknown or revoked key, a key on a path that
+  matched no route) counts against the client's address: the peer of the
+  connection, or, when that peer is a listed proxy (`trusted_proxies`), the
+  address its X-Forwarded-For names. IPv6 addresses count by /64.
+- A key not seen valid yet is checked (by the app's auth) even when its address is
+  over budget, so a new bot behind a proxy flooded with bad keys still gets in; if
+  the key is not valid the answer is 429 instead of 401.
+- The budgets live in memory, least recently used dropped beyond `max_tracked`
+  (dropping one only forgets that caller's count in this window).
+
+Every response carries X-RateLimit-Limit, X-RateLimit-Remaining and
+X-RateLimit-Reset (seconds until the window ends); a refused request gets 429 in the
+usual error shape with Retry-After.
 
 Litestar's RateLimitMiddleware was not used: it runs after routing (so 404s and
 auth failures would carry no headers), goes through an async store per request,
-and names its headers RateLimit-*; this costs one dict update per request.
+and names its headers RateLimit-*.
 
 Option: VOICEPROFILE_RATE_LIMIT = "6000/min" (default), "100/s", "50000/hour",
 or "0" / "off" to turn limits off.
@@ -15,19 +29,23 @@ or "0" / "off" to turn limits off.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import time
+from collections import OrderedDict
 from typing import Any
 
 import msgspec
 
+from app.auth import key_digest
 from app.config import Settings
+from storage.keys import KeyInfo
 
 __all__ = ["DEFAULT", "MAX_TRACKED", "RateLimiter", "parse_rate"]
 
 DEFAULT = "6000/min"
-MAX_TRACKED = 100_000  # distinct callers counted per window
+MAX_TRACKED = 100_000  # budgets kept, and keys remembered as valid
 _PERIODS = {
     "s": 1,
     "sec": 1,
@@ -57,61 +75,160 @@ def parse_rate(text: str) -> tuple[int, int] | None:
 
 
 class RateLimiter:
-    def __init__(self, app: Any, limit: int, period: int) -> None:
+    def __init__(
+        self,
+        app: Any,
+        limit: int,
+        period: int,
+        *,
+        trusted_proxies: tuple[str, ...] = (),
+        max_tracked: int = MAX_TRACKED,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.period = period
+        self.max_tracked = max_tracked
         self._window = 0
-        self._counts: dict[bytes | str, int] = {}
+        # Requests made in this window, by key id (int) or address (str).
+        self._used: OrderedDict[int | str, int] = OrderedDict()
+        self._valid: OrderedDict[bytes, int] = OrderedDict()  # key digest -> key id
+        self._proxies = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
         self._limit_header = str(limit).encode()
 
     @classmethod
     def wrap(cls, app: Any, settings: Settings) -> Any:
         rate = parse_rate(settings.extra.get("rate_limit", DEFAULT))
-        return app if rate is None else cls(app, *rate)
+        if rate is None:
+            return app
+        return cls(app, *rate, trusted_proxies=settings.trusted_proxies, max_tracked=MAX_TRACKED)
 
-    @staticmethod
-    def _who(scope: dict) -> bytes | str:
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                # "Bearer X" and "X" are the same key. Real keys are ~50 bytes: a longer
-                # made-up value is cut so the table stays small.
-                key = value[7:] if value[:7].lower() == b"bearer " else value
-                return key.strip()[:128]
+    @property
+    def tracked(self) -> int:
+        """Budgets and remembered keys held in memory."""
+        return len(self._used) + len(self._valid)
+
+    def _charge(self, who: int | str, now: float) -> tuple[int, int]:
+        """Count one request against `who`: (requests used in the window, reset)."""
+        window = int(now // self.period)
+        if window != self._window:  # a new window: every count starts again
+            self._window = window
+            self._used.clear()
+        used = self._used.pop(who, 0) + 1  # re-inserted last: the most recently used
+        self._used[who] = used
+        if len(self._used) > self.max_tracked:
+            self._used.popitem(last=False)
+        return used, max(1, math.ceil((window + 1) * self.period - now))
+
+    def _headers(self, used: int, reset: int) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"x-ratelimit-limit", self._limit_header),
+            (b"x-ratelimit-remaining", str(max(0, self.limit - used)).encode()),
+            (b"x-ratelimit-reset", str(reset).encode()),
+        ]
+
+    def _remember(self, digest: bytes, key_id: int) -> None:
+        self._valid[digest] = key_id
+        self._valid.move_to_end(digest)
+        if len(self._valid) > self.max_tracked:
+            self._valid.popitem(last=False)
+
+    def _address(self, scope: dict) -> str:
         client = scope.get("client")
-        return client[0] if client else "-"
+        host = client[0] if client else "-"
+        if self._proxies and _within(host, self._proxies):
+            host = _forwarded_for(scope, self._proxies) or host
+        if ":" in host:  # one IPv6 host has a whole /64 to pick addresses from
+            try:
+                return str(ipaddress.IPv6Network(f"{host}/64", strict=False))
+            except ValueError:
+                pass
+        return host
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         now = time.time()
-        window = int(now // self.period)
-        if window != self._window:  # a new window: every count starts again
-            self._window = window
-            self._counts.clear()
-        who = self._who(scope)
-        counts = self._counts
-        if who not in counts and len(counts) >= MAX_TRACKED:
-            who = "*"  # a flood of made-up keys shares one budget instead of the memory
-        used = counts.get(who, 0) + 1
-        counts[who] = used
-        reset = max(1, math.ceil((window + 1) * self.period - now))
-        headers = [
-            (b"x-ratelimit-limit", self._limit_header),
-            (b"x-ratelimit-remaining", str(max(0, self.limit - used)).encode()),
-            (b"x-ratelimit-reset", str(reset).encode()),
-        ]
-        if used > self.limit:
-            await _refuse(send, headers, reset, self.limit, self.period)
-            return
+        header = _authorization(scope)
+        digest = key_id = None
+        if header is not None:
+            digest = key_digest(header.decode("latin-1"))
+            key_id = self._valid.get(digest)
+        if header is None or key_id is not None:
+            # Who pays is known before the app runs: refuse at once when over.
+            if key_id is not None:
+                self._valid.move_to_end(digest)  # type: ignore[arg-type]
+            used, reset = self._charge(key_id if key_id is not None else self._address(scope), now)
+            headers = self._headers(used, reset)
+            if used > self.limit:
+                await _refuse(send, headers, reset, self.limit, self.period)
+                return
 
-        async def send_with_headers(message: dict) -> None:
+            async def send_with_headers(message: dict) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", ()), *headers]
+                await send(message)
+
+            await self.app(scope, receive, send_with_headers)
+            return
+        await self._first_seen(scope, receive, send, digest, now)  # type: ignore[arg-type]
+
+    async def _first_seen(
+        self, scope: dict, receive: Any, send: Any, digest: bytes, now: float
+    ) -> None:
+        """A key not known to be valid: the app's auth decides who pays, and this
+        learns the answer from the scope when the response starts."""
+        refused = False
+
+        async def send_charged(message: dict) -> None:
+            nonlocal refused
+            if refused:
+                return  # the app's own answer, replaced by the 429
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *headers]
+                user = scope.get("user")
+                if isinstance(user, KeyInfo):  # valid: its own budget from now on
+                    self._remember(digest, user.id)
+                    used, reset = self._charge(user.id, now)
+                else:
+                    used, reset = self._charge(self._address(scope), now)
+                    if used > self.limit:  # nothing was done for an invalid key
+                        refused = True
+                        await _refuse(
+                            send, self._headers(used, reset), reset, self.limit, self.period
+                        )
+                        return
+                message["headers"] = [*message.get("headers", ()), *self._headers(used, reset)]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, send_charged)
+
+
+def _authorization(scope: dict) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return value  # type: ignore[no-any-return]
+    return None
+
+
+def _within(host: str, networks: list[Any]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
+def _forwarded_for(scope: dict, proxies: list[Any]) -> str | None:
+    """The nearest address in X-Forwarded-For that is not one of our proxies (the
+    ones before it could be written by the client itself)."""
+    hops: list[str] = []
+    for name, value in scope["headers"]:
+        if name == b"x-forwarded-for":
+            hops.extend(part.strip() for part in value.decode("latin-1").split(","))
+    for hop in reversed(hops):
+        if hop and not _within(hop, proxies):
+            return hop
+    return None
 
 
 async def _refuse(send: Any, headers: list, reset: int, limit: int, period: int) -> None:

@@ -3,6 +3,7 @@ closed with the application."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from storage.migrations import apply_migrations
 from storage.readers import ReaderPool
 from storage.writer import Writer
 
-__all__ = ["Services", "lifespan", "services"]
+__all__ = ["Services", "close_services", "lifespan", "services"]
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Services:
     boards: Boards
     clock: Clock
     extras: dict[str, Any] = field(default_factory=dict)
+    closing: asyncio.Future[None] | None = None
 
 
 def prepare_database(settings: Settings) -> None:
@@ -99,10 +101,29 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
             await start(app.state.services)
         yield
     finally:
-        for stop in reversed(app.state.get("on_services_stop", [])):
-            await stop(app.state.services)
-        await writer.close()  # drains the queue and commits before closing
-        await readers.close()
+        await close_services(app)
+
+
+async def close_services(app: Litestar) -> None:
+    """Stop what started with the services, commit what is queued, close the database.
+
+    Called at the end of the lifespan, and earlier by the shutdown's drain deadline
+    (app/deadlines.py), which cannot count on the lifespan ending: a connection stuck
+    on a client that reads nothing keeps granian from ending it. Every caller waits
+    for the one closing."""
+    svc: Services | None = app.state.get("services")
+    if svc is None:
+        return
+    if svc.closing is None:
+        svc.closing = asyncio.ensure_future(_close(app, svc))
+    await asyncio.shield(svc.closing)
+
+
+async def _close(app: Litestar, svc: Services) -> None:
+    for stop in reversed(app.state.get("on_services_stop", [])):
+        await stop(svc)
+    await svc.writer.close()  # drains the queue and commits before closing
+    await svc.readers.close()
 
 
 def services(request: Request) -> Services:

@@ -114,7 +114,19 @@ class BatchStats:
     last_batch_size: int = 0
     last_commit_seconds: float = 0.0
     last_error: str | None = None
+    """Why the last batch failed; None once one committed since (logs and admins only)."""
+    last_failed_at: float | None = None
+    """time.monotonic() of the last failed batch."""
     observers: list[Callable[[int, float], None]] = field(default_factory=list)
+
+    def failing(self, within: float) -> bool:
+        """The last batch failed, less than `within` seconds ago, and none committed
+        since: writes are being refused (503), or were until writes stopped coming."""
+        return (
+            self.last_error is not None
+            and self.last_failed_at is not None
+            and time.monotonic() - self.last_failed_at < within
+        )
 
 
 class Chore(Protocol):
@@ -378,6 +390,7 @@ class Writer:
             ctx.reset()
         self.stats.failed_batches += 1
         self.stats.last_error = str(exc)
+        self.stats.last_failed_at = time.monotonic()
         failure = StorageUnavailable(f"the database could not store the change ({exc})")
         self._settle([(task, (False, failure)) for task in batch])
 

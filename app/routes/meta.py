@@ -1,8 +1,12 @@
-"""Public pages: the API overview at `/` and `/health`."""
+"""Public pages: the API overview at `/` and `/health`.
+
+/health says whether the server can serve, not why it cannot: error texts (paths,
+SQLite messages) go to the logs, counts to the admin-only /metrics."""
 
 from __future__ import annotations
 
 import html
+import logging
 from typing import Any
 
 from litestar import Request, Response, get
@@ -10,7 +14,9 @@ from litestar.handlers import HTTPRouteHandler
 
 from app.services import services
 
-__all__ = ["ROUTES"]
+__all__ = ["FAILING_FOR", "ROUTES"]
+
+log = logging.getLogger("voiceprofile.health")
 
 _INTRO = """<h1>Voice Profile Server</h1>
 <p>Voice profiles per guild and user, voicepoints moved through an append-only
@@ -52,6 +58,12 @@ async def index(request: Request) -> str:
     )
 
 
+# How long /health reports a failed write batch when no write came after it: long
+# enough for a load balancer to see it, short enough that a server taken out of
+# rotation (so getting no writes) is tried again; each failure starts it over.
+FAILING_FOR = 60.0
+
+
 @get("/health", summary="Liveness: the database and the writer")
 async def health(request: Request) -> Response[dict[str, Any]]:
     svc = services(request)
@@ -59,17 +71,19 @@ async def health(request: Request) -> Response[dict[str, Any]]:
     try:
         await svc.readers.value("SELECT 1")
         database = "ok"
-    except Exception as exc:  # health must answer, whatever is wrong
-        database = f"error: {exc}"
-    ok = database == "ok" and writer.alive
+    except Exception:  # health must answer, whatever is wrong; the why is for the logs
+        log.exception("health: the database cannot be read")
+        database = "error"
+    writes = "failing" if writer.stats.failing(FAILING_FOR) else "ok"
+    ok = database == "ok" and writer.alive and writes == "ok"
     body = {
         "status": "ok" if ok else "degraded",
         "database": database,
         "writer": {
             "alive": writer.alive,
+            "writes": writes,
             "queue_depth": writer.queue_depth,
             "batches": writer.stats.batches,
-            "last_error": writer.stats.last_error,
         },
     }
     return Response(body, status_code=200 if ok else 503)

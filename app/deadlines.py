@@ -1,0 +1,287 @@
+"""Time limits granian does not give: on reading a request's body, on a response the
+client stopped reading, and on the drain at shutdown (README "Timeouts and shutdown").
+
+granian itself closes connections that sit idle or take too long to send headers
+(`serve` sets its HTTP/1 header read timeout from `idle_timeout`). What it lacks is
+done here, around the whole app:
+
+- A request's body must arrive within `body_timeout` seconds of its headers: past
+  that, reading it fails with 408 `request_timeout` (a client sending half a body
+  would otherwise hold a task and a connection forever).
+- A streamed response (`limit=0` lists) whose next chunk waits `send_timeout`
+  seconds for the client to read is cut.
+- On SIGTERM/SIGINT (`listen_for_signals`, installed by `app.asgi`) every request
+  still running gets `drain_timeout` more seconds. Then it is cut (one that has not
+  answered yet gets 503 `shutting_down`) and the services close at once: what is
+  queued for the writer is committed, the database closed. The lifespan would do
+  that too, but only once granian has ended every connection, and granian never
+  ends one whose client reads nothing (it has no write timeout): `serve` has it
+  kill the worker a few seconds after the drain deadline.
+
+A limit is enforced by cancelling the request's task, from one timer that looks at
+what is waiting every quarter second, and only while something waits: a request
+pays a few set and dict operations, not a timer of its own (an asyncio.timeout
+each cost more than the rate limiter). granian cannot abort a response
+body: a cut stream just stops, its JSON array left unclosed, which no client can
+take for a complete list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+
+from app.config import Settings
+from app.services import close_services
+from storage.errors import DomainError
+
+__all__ = ["Deadlines", "RequestTimeout", "listen_for_signals"]
+
+log = logging.getLogger("voiceprofile.deadlines")
+
+_TICK = 0.25  # seconds between two looks at what waits
+
+
+class RequestTimeout(DomainError):
+    status = 408
+    code = "request_timeout"
+
+
+class _Cut(Exception):
+    """Stops an app whose client stopped reading."""
+
+
+# Why a task was cancelled by this module.
+_BODY, _SEND, _DRAIN = "body", "send", "drain"
+
+
+class Deadlines:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        body_timeout: float,
+        send_timeout: float,
+        drain_timeout: float,
+        on_cut: Any = None,
+    ) -> None:
+        self.app = app
+        self.body_timeout = body_timeout
+        self.send_timeout = send_timeout
+        self.drain_timeout = drain_timeout
+        self._on_cut = on_cut  # coroutine function run at the drain deadline
+        self._running: set[asyncio.Task[Any]] = set()
+        self._waiting: dict[asyncio.Task[Any], tuple[float, str]] = {}  # deadline, what
+        self._cancelled: dict[asyncio.Task[Any], str] = {}  # by this module, and why
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
+        self._draining = self._cut = False
+        self._cut_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def wrap(cls, app: Litestar, settings: Settings) -> Deadlines:
+        """Wrap `app`'s handler; kept in `app.state.deadlines` for the signal hook."""
+
+        async def close() -> None:
+            await close_services(app)
+
+        wrapper = cls(
+            app.asgi_handler,
+            body_timeout=settings.body_timeout,
+            send_timeout=settings.send_timeout,
+            drain_timeout=settings.drain_timeout,
+            on_cut=close,
+        )
+        app.state["deadlines"] = wrapper
+        return wrapper
+
+    # -- deadlines ----------------------------------------------------------------
+
+    def _wait(self, task: asyncio.Task[Any], deadline: float, what: str) -> None:
+        self._waiting[task] = (deadline, what)
+        loop = task.get_loop()
+        if self._timer is None or self._timer_loop is not loop:
+            self._timer, self._timer_loop = loop.call_later(_TICK, self._look), loop
+
+    def _look(self) -> None:
+        self._timer = None
+        loop = self._timer_loop
+        if not self._waiting or loop is None:
+            return
+        now = loop.time()
+        for task, (deadline, what) in list(self._waiting.items()):
+            if deadline <= now:
+                del self._waiting[task]
+                self._cancel(task, what)
+        if self._waiting:
+            self._timer = loop.call_later(_TICK, self._look)
+
+    def _cancel(self, task: asyncio.Task[Any], why: str) -> None:
+        if task not in self._cancelled:
+            self._cancelled[task] = why
+            task.cancel()
+
+    def _ours(self, task: asyncio.Task[Any], why: str) -> bool:
+        """Whether this module cancelled `task` for `why`; if so, it is not cancelled
+        any more (the CancelledError is turned into an answer)."""
+        if self._cancelled.get(task) != why:
+            return False
+        del self._cancelled[task]
+        task.uncancel()
+        return True
+
+    # -- shutdown -----------------------------------------------------------------
+
+    def drain(self) -> None:
+        """Shutdown began: what runs now, or arrives later, ends by `drain_timeout`."""
+        if self._draining:
+            return
+        self._draining = True
+        log.info("draining: %d request(s) running get %g s", len(self._running), self.drain_timeout)
+        self._cut_task = asyncio.get_running_loop().create_task(self._cut_all())
+
+    async def _cut_all(self) -> None:
+        await asyncio.sleep(self.drain_timeout)
+        self._cut = True
+        log.info("drain deadline: %d request(s) cut, closing the services", len(self._running))
+        for task in list(self._running):
+            self._cancel(task, _DRAIN)
+        for _ in range(100):  # let them unwind (and answer 503) first
+            if not self._running:
+                break
+            await asyncio.sleep(0.01)
+        if self._on_cut is not None:
+            await self._on_cut()
+
+    # -- requests -----------------------------------------------------------------
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._cut:
+            await _shutting_down(send)
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        loop = task.get_loop()
+        body_by: float | None = loop.time() + self.body_timeout  # None once it is in
+        started = streaming = stalled = False
+
+        async def receive_in_time() -> Any:
+            nonlocal body_by
+            if body_by is None:  # the body is in: what follows is a disconnect, whenever
+                return await receive()
+            # The reader may be a task of the app's own (Litestar's disconnect listener).
+            reader = asyncio.current_task() or task
+            self._wait(reader, body_by, _BODY)
+            try:
+                message = await receive()
+            except asyncio.CancelledError:
+                if self._ours(reader, _BODY):
+                    raise RequestTimeout(
+                        f"the request body did not arrive within {self.body_timeout:g} s"
+                    ) from None
+                raise
+            finally:
+                self._waiting.pop(reader, None)
+            if message["type"] != "http.request" or not message.get("more_body"):
+                body_by = None
+            return message
+
+        async def send_in_time(message: dict) -> None:
+            nonlocal started, streaming, stalled
+            if message["type"] == "http.response.start":
+                started = True
+            elif streaming or message.get("more_body"):
+                streaming = True
+                sender = asyncio.current_task() or task
+                self._wait(sender, loop.time() + self.send_timeout, _SEND)
+                try:
+                    await send(message)
+                except asyncio.CancelledError:
+                    if self._ours(sender, _SEND):
+                        stalled = True
+                        raise _Cut from None
+                    raise
+                finally:
+                    self._waiting.pop(sender, None)
+                return
+            await send(message)
+
+        self._running.add(task)
+        try:
+            await self.app(scope, receive_in_time, send_in_time)
+        except asyncio.CancelledError:
+            if not self._ours(task, _DRAIN):
+                raise
+            if started:
+                log.warning("%s %s cut by the shutdown's drain deadline", *_what(scope))
+            else:
+                await _shutting_down(send)
+        except Exception:
+            if not stalled:  # whatever Litestar made of the _Cut (its own error, once started)
+                raise
+            log.warning(
+                "%s %s cut: the client read nothing for %g s", *_what(scope), self.send_timeout
+            )
+        finally:
+            self._running.discard(task)
+            self._cancelled.pop(task, None)  # if the app swallowed a cancellation
+
+
+def _what(scope: dict) -> tuple[str, str]:
+    return scope.get("method", ""), scope.get("path", "")
+
+
+async def _shutting_down(send: Any) -> None:
+    body = msgspec.json.encode(
+        {"status": 503, "code": "shutting_down", "message": "the server is shutting down"}
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def listen_for_signals(app: Litestar) -> None:
+    """Start the drain on SIGTERM/SIGINT, in a server process (granian's worker).
+
+    granian's worker stops on these signals through handlers its event loop set
+    before the app's lifespan starts, and tells the app only once every connection
+    ended. A Python-level handler is chained in front of the loop's at lifespan
+    start: the loop still hears the signal (through the signal wake-up fd, and the
+    previous handler is called too), and the drain starts at once."""
+
+    async def install(_services: Any) -> None:
+        deadlines: Deadlines | None = app.state.get("deadlines")
+        if deadlines is None or threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous = signal.getsignal(sig)
+
+            def chained(signum: int, frame: Any, previous: Any = previous) -> None:
+                with contextlib.suppress(RuntimeError):  # the loop is closed: too late
+                    loop.call_soon_threadsafe(deadlines.drain)
+                if callable(previous):
+                    previous(signum, frame)
+
+            signal.signal(sig, chained)
+
+    app.state.setdefault("on_services", []).append(install)

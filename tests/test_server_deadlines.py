@@ -1,0 +1,140 @@
+"""The real server bounds what a client can hold (issue 10, finding 6): idle
+connections and half-sent bodies are closed after their (here, small) timeouts, and
+SIGTERM finishes whatever clients do, keeping every acknowledged write."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Server, start_server
+
+WAIT = 30  # seconds a test waits for the server before calling it stuck
+
+
+@pytest.fixture
+def quick(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """A server whose idle and body timeouts are 1 s, drained for 1 s on SIGTERM."""
+    for name in ("IDLE_TIMEOUT", "BODY_TIMEOUT", "DRAIN_TIMEOUT"):
+        monkeypatch.setenv(f"VOICEPROFILE_{name}", "1")
+    srv = start_server(tmp_path / "server.db", tmp_path / "server.log")
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def patient(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """A server that would wait minutes on its clients, drained for 1 s on SIGTERM."""
+    for name in ("IDLE_TIMEOUT", "BODY_TIMEOUT", "SEND_TIMEOUT"):
+        monkeypatch.setenv(f"VOICEPROFILE_{name}", "600")
+    monkeypatch.setenv("VOICEPROFILE_DRAIN_TIMEOUT", "1")
+    srv = start_server(tmp_path / "server.db", tmp_path / "server.log")
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def connect(server: Server, rcvbuf: int | None = None) -> socket.socket:
+    sock = socket.socket()
+    if rcvbuf:  # set before connecting, so the window stays small
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.settimeout(WAIT)
+    sock.connect(("127.0.0.1", int(server.url.rsplit(":", 1)[1])))
+    return sock
+
+
+def half_body(server: Server) -> socket.socket:
+    sock = connect(server)
+    sock.sendall(
+        b"POST /profile/1/2 HTTP/1.1\r\nHost: t\r\nAuthorization: "
+        + server.admin_key.encode()
+        + b'\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"voicepoints": '
+    )
+    return sock
+
+
+def until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes; socket.timeout if it never does."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    sock.close()
+    return data
+
+
+def test_idle_and_half_body_connections_are_closed(quick: Server) -> None:
+    idle, half, between = connect(quick), half_body(quick), connect(quick)
+    between.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")  # then idle, kept alive
+    assert until_closed(idle) == b""
+    answer = until_closed(half)
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    assert b'"code":"request_timeout"' in answer
+    assert until_closed(between).startswith(b"HTTP/1.1 200 ")
+    with quick.client() as c:  # and the server is as good as before
+        assert c.post("/profile/1/2", json={"voicepoints": 5}).status_code == 201
+
+
+def sigterm(server: Server) -> int | None:
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        return server.process.wait(WAIT)
+    except subprocess.TimeoutExpired:
+        return None  # the fixture kills it
+
+
+def restarted(server: Server, tmp_path: Path) -> Server:
+    server.log_file.close()
+    return start_server(server.db, tmp_path / "again.log")
+
+
+def test_sigterm_is_not_held_by_idle_or_half_sent_requests(patient: Server, tmp_path) -> None:
+    with patient.client() as c:
+        for user in range(10):
+            assert c.post(f"/profile/7/{user}", json={"voicepoints": user}).status_code == 201
+    idle, half = connect(patient), half_body(patient)
+    assert sigterm(patient) == 0
+    answer = until_closed(half)  # cut by the drain deadline, answered
+    assert answer.startswith(b"HTTP/1.1 503 "), answer
+    assert b'"code":"shutting_down"' in answer
+    assert until_closed(idle) == b""
+    again = restarted(patient, tmp_path)
+    try:
+        with again.client(patient.admin_key) as c:
+            listed = c.get("/profile/7", params={"limit": 0}).json()
+            assert sorted(p["voicepoints"] for p in listed) == list(range(10))
+    finally:
+        again.stop()
+
+
+def test_sigterm_is_not_held_by_a_client_that_stops_reading(patient: Server, tmp_path) -> None:
+    blob = "x" * 9000
+    with patient.client() as c:  # ~9 MB of profiles: more than every buffer on the way
+        for batch in range(10):
+            items = [
+                {"guild_id": "7", "user_id": str(batch * 100 + i), "data": {"blob": blob}}
+                for i in range(100)
+            ]
+            assert c.patch("/profile/add", json=items).status_code == 200
+    reader = connect(patient, rcvbuf=4096)
+    reader.sendall(
+        b"GET /profile?limit=0 HTTP/1.1\r\nHost: t\r\nAuthorization: "
+        + patient.admin_key.encode()
+        + b"\r\n\r\n"
+    )
+    assert reader.recv(100).startswith(b"HTTP/1.1 200 ")  # then reads nothing more
+    assert sigterm(patient) == 0
+    reader.close()
+    again = restarted(patient, tmp_path)
+    try:
+        with again.client(patient.admin_key) as c:
+            assert c.get("/profile/7", params={"limit": 1}).headers["X-Total-Count"] == "1000"
+    finally:
+        again.stop()
