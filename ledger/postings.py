@@ -17,9 +17,22 @@ from ledger.state import LedgerState
 from schemas.transactions import KINDS, Balances, Transaction
 from storage.clock import millis
 
-__all__ = ["CLOSE", "RESET", "REVERT", "TRANSFER", "check", "post"]
+__all__ = [
+    "CLOSE",
+    "IMPORT",
+    "PURCHASE",
+    "REFUND",
+    "RESET",
+    "REVERT",
+    "REWARD",
+    "SEASON",
+    "TRANSFER",
+    "check",
+    "post",
+]
 
-TRANSFER, RESET, CLOSE, REVERT = 1, 2, 3, 4
+# The kinds of entry (schemas/transactions.py KINDS names them).
+TRANSFER, RESET, CLOSE, REVERT, IMPORT, PURCHASE, REFUND, REWARD, SEASON = range(1, 10)
 
 
 def check(state: LedgerState, src: Account, dst: Account, amount: int) -> tuple[int, int]:

@@ -17,7 +17,7 @@ from ledger.errors import (
 )
 from ledger.outcomes import Posted
 from ledger.state import LedgerState
-from schemas.transactions import Transaction
+from schemas.transactions import KINDS, Transaction
 from storage import outbox
 from storage.errors import DomainError, in_bulk
 
@@ -85,9 +85,7 @@ def revert(state: LedgerState, command: RevertEntry) -> Transaction:
         raise TransactionNotFound(command.entry_id)
     kind, src_id, dst_id, amount = row[1], row[3], row[4], row[5]
     if kind not in (postings.TRANSFER, postings.RESET):
-        raise NotRevertible(
-            f"a {('', 'transfer', 'reset', 'close', 'revert')[kind]} entry cannot be reverted"
-        )
+        raise NotRevertible(f"a {KINDS[kind]} entry cannot be reverted")
     by = state.reverted_by(command.entry_id)
     if by is not None:
         raise AlreadyReverted(command.entry_id, by)

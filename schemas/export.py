@@ -72,7 +72,7 @@ class EntryLine(msgspec.Struct, tag="entry", forbid_unknown_fields=True, omit_de
     """A ledger entry, sides named by their public ids (as the hash chain is)."""
 
     id: RowId
-    kind: Annotated[int, Meta(ge=1, le=4)]
+    kind: Annotated[int, Meta(ge=1, le=31)]
     ts: Int
     src: Hex64
     dst: Hex64

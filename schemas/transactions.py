@@ -9,8 +9,21 @@ from schemas.base import MAX_COUNTER, Request, Snowflake, check_snowflakes
 
 __all__ = ["KINDS", "Balances", "Member", "Party", "Transaction", "TransferIn"]
 
-Kind = Literal["transfer", "reset", "close", "revert"]
-KINDS: dict[int, Kind] = {1: "transfer", 2: "reset", 3: "close", 4: "revert"}
+Kind = Literal[
+    "transfer", "reset", "close", "revert", "import", "purchase", "refund", "reward", "season"
+]
+# The ledger's `kind` column (migration 0008 leaves room up to 31).
+KINDS: dict[int, Kind] = {
+    1: "transfer",
+    2: "reset",
+    3: "close",
+    4: "revert",
+    5: "import",
+    6: "purchase",
+    7: "refund",
+    8: "reward",
+    9: "season",
+}
 
 
 class Member(Request):
