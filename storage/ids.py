@@ -7,9 +7,8 @@ numerically by a plain index.
 
 import hashlib
 
-__all__ = ["MAX_SNOWFLAKE", "pad", "treasury_id", "unpad", "vp_id"]
+__all__ = ["pad", "treasury_id", "unpad", "vp_id"]
 
-MAX_SNOWFLAKE = 2**64 - 1
 
 
 def pad(snowflake: int | str) -> str:
