@@ -11,6 +11,10 @@ from storage.board_registry import MODES
 __all__ = ["Settings"]
 
 
+def _comma_list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     db: Path = Path("data/voiceprofile.db")
@@ -32,6 +36,10 @@ class Settings:
     """In-memory leaderboards for `points` and rolling windows (storage/boards.py):
     `background` builds one on first use while SQL answers, `sync` builds before
     answering, `off` always answers with SQL."""
+    allow_hosts: tuple[str, ...] = ()
+    """Hosts the server may connect to although their addresses are not public
+    (callbacks, app/netguard.py): host names, IP addresses and CIDR networks, from
+    the comma-separated VOICEPROFILE_ALLOW_HOSTS. Empty: only public addresses."""
     extra: dict[str, str] = field(default_factory=dict)
     """Other VOICEPROFILE_* variables, for areas that read their own options."""
 
@@ -58,6 +66,7 @@ class Settings:
                     raise SystemExit(
                         f"VOICEPROFILE_{name.upper()}={raw!r} is not a valid {cast.__name__}"
                     ) from None
+        values["allow_hosts"] = _comma_list(env.get("VOICEPROFILE_ALLOW_HOSTS", ""))
         if values.get("boards", "background") not in MODES:
             raise SystemExit(f"VOICEPROFILE_BOARDS must be one of {', '.join(MODES)}")
         values["extra"] = {
