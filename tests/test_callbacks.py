@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -20,66 +16,10 @@ from litestar.testing import TestClient
 from app.config import Settings
 from app.main import create_app
 from tests.conftest import BOT, OTHER_BOT, free_port, start_server
+from tests.receivers import Receiver
 
 SECRET = "s3cret-for-tests"
-
-
-@dataclass
-class Receiver:
-    """A tiny webhook receiver: records every POST; answers 500 `fail` times first."""
-
-    port: int
-    fail: int = 0
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    attempts: int = 0
-    _server: ThreadingHTTPServer | None = None
-    _thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    def start(self) -> Receiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.attempts += 1
-                if receiver.fail > 0:
-                    receiver.fail -= 1
-                    self.send_response(500)
-                else:
-                    receiver.received.append((dict(self.headers), body))
-                    self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True  # server_close() does not wait on a stuck handler
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            # Bounded: a full-suite run twice stalled here under load (shutdown()
-            # has no timeout); a stuck receiver must not hang the whole suite.
-            stopper = threading.Thread(target=self._server.shutdown, daemon=True)
-            stopper.start()
-            stopper.join(10)
-            self._server.server_close()
-            self._server = None
-
-    def wait_for(self, count: int, seconds: float = 20) -> list[dict]:
-        """The first `count` events received, waiting a bounded time for them."""
-        deadline = time.monotonic() + seconds
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return [json.loads(body) for _, body in self.received]
+LOCAL = ("127.0.0.1",)  # the receivers here are local: not a public address
 
 
 @pytest.fixture
@@ -93,7 +33,7 @@ def receiver() -> Iterator[Receiver]:
 def settings(db_path: Path) -> Settings:
     # Fast retries so the retry test takes a fraction of a second.
     extra = {"callback_retry_base": "0.05", "callback_poll": "0.1"}
-    return Settings(db=db_path, key_cache_seconds=0.0, extra=extra)
+    return Settings(db=db_path, key_cache_seconds=0.0, allow_hosts=LOCAL, extra=extra)
 
 
 def _register(client: TestClient, auth: dict, event: str, url: str) -> None:
@@ -295,6 +235,7 @@ def test_delivered_after_a_server_restart(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("VOICEPROFILE_CALLBACK_RETRY_MAX", "0.2")
     monkeypatch.setenv("VOICEPROFILE_CALLBACK_POLL", "0.1")
     monkeypatch.setenv("VOICEPROFILE_CALLBACK_MAX_ATTEMPTS", "100000")  # never given up here
+    monkeypatch.setenv("VOICEPROFILE_ALLOW_HOSTS", "127.0.0.1")
     receiver = Receiver(free_port())
     db, log = tmp_path / "s.db", tmp_path / "s.log"
     server = start_server(db, log)
@@ -358,7 +299,7 @@ def _outbox_row(db_path: Path, seconds: float = 10) -> tuple:
 def test_given_up_after_the_last_attempt(db_path: Path, make_key, receiver: Receiver) -> None:
     receiver.fail = 10**6
     extra = {"callback_retry_base": "0.01", "callback_poll": "0.05", "callback_max_attempts": "3"}
-    with TestClient(create_app(Settings(db=db_path, extra=extra))) as client:
+    with TestClient(create_app(Settings(db=db_path, allow_hosts=LOCAL, extra=extra))) as client:
         auth = make_key()
         _register(client, auth, "profile.create", receiver.url)
         _profile(client, auth, 2)

@@ -1,7 +1,9 @@
 """Callbacks (webhooks) per bot, SPEC §10.
 
 Any valid key of a bot manages that bot's callbacks (no extra scope): a callback
-only tells the bot what its own keys could already read. The secret is write-only.
+only tells the bot what its own keys could already read. The secret is write-only. A URL is refused
+(422 naming `url`) unless the network guard (app/netguard.py) lets the server
+connect there; delivery checks again at every connection.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 from litestar import Request, delete, get, put
 from litestar.params import FromPath
 
+from app import delivery
 from app.auth import caller
 from app.bodies import documented, read_body
+from app.netguard import Refused
 from app.services import services
 from schemas.callbacks import Callback, CallbackSet
 from storage import outbox
@@ -52,7 +56,12 @@ async def get_callback(request: Request, event: FromPath[str]) -> Callback:
 async def put_callback(request: Request, event: FromPath[str]) -> Callback:
     data = await read_body(request, CallbackSet)
     row = (caller(request).bot_id, _event(event), data.url, data.secret)
-    created = await services(request).writer.run(outbox.put_callback, row)
+    svc = services(request)
+    try:
+        await delivery.guard(svc).check_url(data.url)
+    except Refused as exc:
+        raise InvalidValue("url", str(exc)) from None
+    created = await svc.writer.run(outbox.put_callback, row)
     return Callback(event, data.url, created)
 
 
