@@ -15,6 +15,9 @@ from litestar.testing import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from storage import keys
+from storage.db import connect
+from storage.migrations import apply_migrations
 from tests.conftest import BOT, OTHER_BOT, free_port, start_server
 from tests.receivers import Receiver
 
@@ -323,3 +326,69 @@ def test_a_bad_delivery_option_stops_the_start(db_path: Path, name: str) -> None
     settings = Settings(db=db_path, extra={f"callback_{name}": "soon"})
     with pytest.raises(SystemExit, match=f"VOICEPROFILE_CALLBACK_{name.upper()}"):
         create_app(settings)
+
+
+# -- the `callbacks` scope ----------------------------------------------------------------
+
+CALLBACK_ROUTES = [
+    ("GET", "/callbacks"),
+    ("GET", "/callback/transaction"),
+    ("PUT", "/callback/transaction"),
+    ("DELETE", "/callback/transaction"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), CALLBACK_ROUTES)
+def test_managing_callbacks_needs_the_callbacks_scope(
+    client: TestClient, make_key, method: str, path: str
+) -> None:
+    """A key narrowed to other scopes cannot see, replace or remove where its bot's
+    events go (a PUT could have redirected its transaction events)."""
+    owner = make_key()
+    _register(client, owner, "transaction", "http://127.0.0.1:1/a")
+    others = tuple(s for s in keys.SCOPES if s != "callbacks")
+    for scopes in [(), others]:
+        narrow = make_key(scopes=scopes)
+        body = {"url": "http://127.0.0.1:2/evil", "secret": "x"} if method == "PUT" else None
+        r = client.request(method, path, json=body, headers=narrow)
+        assert r.status_code == 403, r.text
+        assert r.json()["message"] == "missing scope callbacks"
+    listed = client.get("/callbacks", headers=make_key(scopes=("callbacks",))).json()
+    assert [(c["event"], c["url"]) for c in listed] == [("transaction", "http://127.0.0.1:1/a")]
+
+
+def test_new_keys_get_the_callbacks_scope(client: TestClient, make_key) -> None:
+    admin = make_key(scopes=keys.SCOPES)
+    created = client.post("/keys", json={"name": "bot", "bot_id": BOT}, headers=admin).json()
+    assert "callbacks" in created["scopes"] and "admin" not in created["scopes"]
+
+
+def test_the_migration_gives_callbacks_to_keys_with_every_other_scope(tmp_path: Path) -> None:
+    """Keys made before the scope existed: those with every non-admin scope (the
+    default) keep managing callbacks; deliberately narrowed ones do not start to."""
+    conn = connect(tmp_path / "old.db")
+    apply_migrations(conn)
+    old_default = "profiles:read profiles:write ledger:read ledger:write reputation settings"
+    before = {
+        "default": old_default,
+        "admin": old_default + " admin",
+        "narrow": "profiles:read ledger:read",
+        "none": "",
+        "admin only": "admin",
+    }
+    for name, scopes in before.items():
+        conn.execute(
+            "INSERT INTO api_keys (name, bot_id, hash, scopes, created_at) VALUES (?, ?, ?, ?, 0)",
+            (name, "1", name.encode(), scopes),
+        )
+    conn.execute("DELETE FROM migrations WHERE id = 7")
+    assert apply_migrations(conn) == ["0007_callbacks_scope"]
+    after = dict(conn.execute("SELECT name, scopes FROM api_keys").fetchall())
+    conn.close()
+    assert after == {
+        "default": " ".join(keys.DEFAULT_SCOPES),
+        "admin": " ".join(keys.SCOPES),
+        "narrow": "profiles:read ledger:read",
+        "none": "",
+        "admin only": "admin",
+    }
