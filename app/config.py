@@ -33,6 +33,10 @@ _seconds.__name__ = "number of seconds (above 0)"
 _addresses.__name__ = "comma-separated list of addresses or networks"
 
 
+def _comma_list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     db: Path = Path("data/voiceprofile.db")
@@ -73,6 +77,10 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or networks (`10.0.0.0/8`) of reverse proxies whose X-Forwarded-For
     names the client, for rate limits on requests without a valid key."""
+    allow_hosts: tuple[str, ...] = ()
+    """Hosts the server may connect to although their addresses are not public
+    (callbacks, app/netguard.py): host names, IP addresses and CIDR networks, from
+    the comma-separated VOICEPROFILE_ALLOW_HOSTS. Empty: only public addresses."""
     extra: dict[str, str] = field(default_factory=dict)
     """Other VOICEPROFILE_* variables, for areas that read their own options."""
 
@@ -108,6 +116,7 @@ class Settings:
                         f"VOICEPROFILE_{name.upper()}={raw!r} is not a valid"
                         f" {getattr(cast, '__name__', 'value')}"
                     ) from None
+        values["allow_hosts"] = _comma_list(env.get("VOICEPROFILE_ALLOW_HOSTS", ""))
         if values.get("boards", "background") not in MODES:
             raise SystemExit(f"VOICEPROFILE_BOARDS must be one of {', '.join(MODES)}")
         values["extra"] = {
