@@ -12,7 +12,6 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -211,18 +210,11 @@ def _parser() -> argparse.ArgumentParser:
     cli_verify.configure(p)
     p.set_defaults(run=cli_verify.ledger_verify)
 
-    for name, (help_text, fn, configure) in EXTRA_COMMANDS.items():
+    for name, (help_text, fn, configure) in cli_ops.COMMANDS.items():  # backup, export, import
         p = with_db(sub.add_parser(name, help=help_text))
         configure(p)
         p.set_defaults(run=fn)
     return parser
-
-
-# Commands other areas add: name -> (help, run, configure parser).
-EXTRA_COMMANDS: dict[
-    str, tuple[str, Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None]]
-] = {}
-EXTRA_COMMANDS.update(cli_ops.COMMANDS)  # backup, export, import
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,9 +36,10 @@ from prometheus_client import (
     generate_latest,
 )
 
-from app.services import Services, services
+from app.services import services
+from storage.writer import Writer
 
-__all__ = ["ROUTES", "MetricsRecorder", "start"]
+__all__ = ["ROUTES", "MetricsRecorder", "observe_batches"]
 
 disable_created_metrics()  # the *_created series only add noise here
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -135,10 +136,10 @@ def _observe_batch(size: int, seconds: float) -> None:
     COMMIT_SECONDS.observe(seconds)
 
 
-async def start(svc: Services) -> None:
-    """Listen to the writer's batches (an on_services hook)."""
-    if _observe_batch not in svc.writer.stats.observers:
-        svc.writer.stats.observers.append(_observe_batch)
+def observe_batches(writer: Writer) -> None:
+    """Listen to the writer's batches."""
+    if _observe_batch not in writer.stats.observers:
+        writer.stats.observers.append(_observe_batch)
 
 
 def _pending(conn: Any) -> int:

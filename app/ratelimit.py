@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import re
 import time
 from collections import OrderedDict
 from typing import Any
@@ -39,39 +38,10 @@ from typing import Any
 import msgspec
 
 from app.auth import key_digest
-from app.config import Settings
+from app.config import Settings, parse_rate
 from storage.keys import KeyInfo
 
-__all__ = ["DEFAULT", "MAX_TRACKED", "RateLimiter", "parse_rate"]
-
-DEFAULT = "6000/min"
-MAX_TRACKED = 100_000  # budgets kept, and keys remembered as valid
-_PERIODS = {
-    "s": 1,
-    "sec": 1,
-    "second": 1,
-    "m": 60,
-    "min": 60,
-    "minute": 60,
-    "h": 3600,
-    "hour": 3600,
-    "d": 86400,
-    "day": 86400,
-}
-_RATE = re.compile(r"^\s*(\d+)\s*(?:/\s*([a-z]+))?\s*$")
-
-
-def parse_rate(text: str) -> tuple[int, int] | None:
-    """(limit, period seconds), or None for no limit."""
-    if text.strip().lower() in ("0", "off", "none", ""):
-        return None
-    match = _RATE.match(text.lower())
-    if not match or (match[2] or "min") not in _PERIODS or int(match[1]) <= 0:
-        raise SystemExit(
-            f"VOICEPROFILE_RATE_LIMIT={text!r}: expected COUNT/PERIOD such as 6000/min,"
-            " 100/s, 50000/hour, or 0 for no limit"
-        )
-    return int(match[1]), _PERIODS[match[2] or "min"]
+__all__ = ["RateLimiter"]
 
 
 class RateLimiter:
@@ -82,7 +52,7 @@ class RateLimiter:
         period: int,
         *,
         trusted_proxies: tuple[str, ...] = (),
-        max_tracked: int = MAX_TRACKED,
+        max_tracked: int = 100_000,
     ) -> None:
         self.app = app
         self.limit = limit
@@ -97,10 +67,15 @@ class RateLimiter:
 
     @classmethod
     def wrap(cls, app: Any, settings: Settings) -> Any:
-        rate = parse_rate(settings.extra.get("rate_limit", DEFAULT))
+        rate = parse_rate(settings.rate_limit)
         if rate is None:
             return app
-        return cls(app, *rate, trusted_proxies=settings.trusted_proxies, max_tracked=MAX_TRACKED)
+        return cls(
+            app,
+            *rate,
+            trusted_proxies=settings.trusted_proxies,
+            max_tracked=settings.rate_limit_tracked,
+        )
 
     @property
     def tracked(self) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Annotated, Any
 
 import msgspec
@@ -146,14 +145,4 @@ async def revert(request: Request, entry_id: FromPath[int]) -> Response[bytes]:
     return _respond(Posted(await services(request).writer.run(apply, command)))
 
 
-@post("/bench/noop", opt=WRITE, status_code=201, include_in_schema=False)
-async def bench_noop(request: Request) -> Response[bytes]:
-    """The HTTP baseline of benchmarks/bench_http.py: same auth and body read as
-    POST /transaction, no ledger. Only served with VOICEPROFILE_BENCH=1."""
-    await request.body()
-    return Response(b"{}", status_code=201, media_type="application/json")
-
-
 ROUTES: list[Any] = [transfer, list_transactions, get_transaction, revert]
-if os.environ.get("VOICEPROFILE_BENCH") == "1":  # never part of the default app
-    ROUTES.append(bench_noop)
