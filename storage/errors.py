@@ -10,6 +10,7 @@ __all__ = [
     "Conflict",
     "DomainError",
     "InvalidValue",
+    "MissingScope",
     "NotFound",
     "PayloadTooLarge",
     "ProfileNotFound",
@@ -44,6 +45,17 @@ class InvalidValue(DomainError):
         )
         if code:
             self.code = code  # type: ignore[misc]
+
+
+class MissingScope(DomainError):
+    """The key lacks a scope this change needs, found out only while making it (a
+    profile write that would move voicepoints): the same body as the auth guard's."""
+
+    status = 403
+    code = "forbidden"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"missing scope {scope}")
 
 
 class NotFound(DomainError):

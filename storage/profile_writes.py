@@ -17,7 +17,7 @@ from ledger.accounts import Account, by_vp, ensure_treasury
 from schemas.base import MAX_COUNTER
 from schemas.profiles import Pray, Profile, ProfileAdd, ProfileCreate, ProfileEdit, Text
 from storage import feeds, outbox
-from storage.errors import InvalidValue, PayloadTooLarge, ProfileNotFound
+from storage.errors import InvalidValue, MissingScope, PayloadTooLarge, ProfileNotFound
 from storage.ids import pad, vp_id
 from storage.profiles import COLUMNS, to_profile
 from storage.writer import WriteContext
@@ -43,6 +43,9 @@ class CreateProfile(msgspec.Struct, frozen=True):
     guild_id: int
     user_id: int
     body: ProfileCreate
+    # Whether the caller holds `ledger:write`: needed only when the balance moves,
+    # which only the writer knows (the balance may change until the task runs).
+    ledger_write: bool
 
 
 class EditProfiles(msgspec.Struct, frozen=True):
@@ -57,6 +60,7 @@ class DeleteProfile(msgspec.Struct, frozen=True):
     bot_id: str
     guild_id: int
     user_id: int
+    ledger_write: bool  # as in CreateProfile
 
 
 def _too_deep(value: Any, limit: int) -> bool:
@@ -146,11 +150,17 @@ def _open_account(
     return account, bool(opened)
 
 
+def _balance(ctx: WriteContext, account: Account | None) -> int:
+    if account is None:
+        return 0
+    return int(
+        ctx.conn.execute("SELECT balance FROM accounts WHERE id = ?", (account.id,)).fetchone()[0]
+    )
+
+
 def _set_balance(ctx: WriteContext, account: Account, target: int, bot_id: str) -> None:
     """Move the difference between the balance and `target` from/to the bot's treasury."""
-    current = ctx.conn.execute(
-        "SELECT balance FROM accounts WHERE id = ?", (account.id,)
-    ).fetchone()[0]
+    current = _balance(ctx, account)
     if current == target:
         return
     treasury = ensure_treasury(ctx, bot_id)
@@ -163,9 +173,12 @@ def _set_balance(ctx: WriteContext, account: Account, target: int, bot_id: str) 
 
 def create_profile(ctx: WriteContext, cmd: CreateProfile) -> tuple[bool, Profile]:
     """Create the profile, or reset an existing one to the body's values/defaults."""
+    body = cmd.body
+    vp = vp_id(cmd.guild_id, cmd.user_id)
+    if not cmd.ledger_write and _balance(ctx, by_vp(ctx, vp)) != body.voicepoints:
+        raise MissingScope("ledger:write")  # before anything is written
     now = time.time()
     feeds.maybe_prune(ctx)
-    body = cmd.body
     account, created = _open_account(ctx, cmd.guild_id, cmd.user_id, now)
     profile = _load(ctx, account.vp_id)
     assert profile is not None
@@ -195,9 +208,9 @@ def delete_profile(ctx: WriteContext, cmd: DeleteProfile) -> None:
     account = by_vp(ctx, vp_id(cmd.guild_id, cmd.user_id))
     if account is None or _load(ctx, account.vp_id) is None:
         raise ProfileNotFound(f"profile {cmd.guild_id}/{cmd.user_id} not found")
-    balance = ctx.conn.execute(
-        "SELECT balance FROM accounts WHERE id = ?", (account.id,)
-    ).fetchone()[0]
+    balance = _balance(ctx, account)
+    if balance and not cmd.ledger_write:
+        raise MissingScope("ledger:write")
     if balance:
         treasury = ensure_treasury(ctx, cmd.bot_id)
         postings.post(ctx, postings.CLOSE, account, treasury, balance, "profile deleted", treasury)

@@ -62,10 +62,11 @@ def _call(writer: Writer, op: tuple) -> Any:
     if kind == "reset":
         user, points = arg
         return writer.run(
-            create_profile, CreateProfile(bot, 1, user, ProfileCreate(voicepoints=points))
+            create_profile,
+            CreateProfile(bot, 1, user, ProfileCreate(voicepoints=points), ledger_write=True),
         )
     if kind == "delete":
-        return writer.run(delete_profile, DeleteProfile(bot, 1, arg))
+        return writer.run(delete_profile, DeleteProfile(bot, 1, arg, ledger_write=True))
     return writer.run(apply, RevertEntry(bot, arg), savepoint=False)
 
 

@@ -37,6 +37,9 @@ __all__ = ["ROUTES"]
 
 READ = {"scope": "profiles:read"}
 WRITE = {"scope": "profiles:write"}
+# A create, reset or delete that moves a balance is a ledger write too; the writer
+# decides (storage/profile_writes.py), since only it knows the balance.
+LEDGER_WRITE = "ledger:write"
 
 # Bodies are decoded by the handlers (app/bodies.py): `documented(...)` gives OpenAPI
 # their schemas, these texts what the fields mean.
@@ -46,7 +49,9 @@ _FIELDS = (
     "(keys ≤ 64 chars), `data` (JSON object ≤ 10 KB encoded, or null)"
 )
 _CREATE_DOC = (
-    f"JSON body, optional: any of {_FIELDS}, and `voicepoints` (opening balance, a ledger entry)."
+    f"JSON body, optional: any of {_FIELDS}, and `voicepoints` (opening balance, a ledger entry). "
+    "Creating or resetting to a balance other than the current one (a reset without "
+    "`voicepoints` returns the balance) also needs scope `ledger:write` (403 otherwise)."
 )
 _EDIT_DOC = (
     f"JSON body: any of {_FIELDS}. Nested objects merge per key; `data` is replaced. "
@@ -134,7 +139,10 @@ async def create(
 ) -> Response[Profile]:
     gid, uid = _ids(guild_id, user_id)
     data = await read_body(request, ProfileCreate | None, required=False)
-    command = CreateProfile(caller(request).bot_id, gid, uid, data or ProfileCreate())
+    key = caller(request)
+    command = CreateProfile(
+        key.bot_id, gid, uid, data or ProfileCreate(), ledger_write=LEDGER_WRITE in key.scopes
+    )
     created, profile = await services(request).writer.run(create_profile, command)
     return Response(profile, status_code=201 if created else 200)
 
@@ -208,12 +216,13 @@ async def bulk_add(request: Request) -> list[Profile]:
     opt=WRITE,
     status_code=204,
     summary="Delete a profile; its balance returns to the calling bot's treasury",
+    description="A profile whose balance is not 0 also needs scope `ledger:write` (403 otherwise).",
 )
 async def remove(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> None:
     gid, uid = _ids(guild_id, user_id)
-    await services(request).writer.run(
-        delete_profile, DeleteProfile(caller(request).bot_id, gid, uid)
-    )
+    key = caller(request)
+    command = DeleteProfile(key.bot_id, gid, uid, ledger_write=LEDGER_WRITE in key.scopes)
+    await services(request).writer.run(delete_profile, command)
 
 
 ROUTES = [
