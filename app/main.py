@@ -9,6 +9,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app import metrics, ops
+from app.allow import with_options
 from app.auth import PUBLIC_PATHS, KeyAuthMiddleware, require_scope
 from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
@@ -37,7 +38,7 @@ ROUTE_MODULES = [
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    handlers = [h for module in ROUTE_MODULES for h in module.ROUTES]
+    handlers = with_options([h for module in ROUTE_MODULES for h in module.ROUTES])
     app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
