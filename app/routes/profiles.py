@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, delete, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 from msgspec import UNSET
 
@@ -130,6 +131,11 @@ async def get_profile(request: Request, guild_id: FromPath[str], user_id: FromPa
     status_code=201,
     summary="Create a profile, or reset an existing one (201 created, 200 reset)",
     description=_CREATE_DOC,
+    responses={
+        200: ResponseSpec(
+            Profile, description="An existing profile was reset", generate_examples=False
+        )
+    },
     operation_class=documented(ProfileCreate | None, required=False),
 )
 async def create(
@@ -152,7 +158,7 @@ async def create(
     opt=WRITE,
     summary="Set the given fields",
     description=_EDIT_DOC,
-    operation_class=documented(ProfileEdit),
+    operation_class=documented(ProfileEdit, refused=("voicepoints",)),
 )
 async def edit(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
@@ -167,7 +173,7 @@ async def edit(request: Request, guild_id: FromPath[str], user_id: FromPath[str]
     opt=WRITE,
     summary="Add the given numbers; creates the profile if missing",
     description=_ADD_DOC,
-    operation_class=documented(ProfileAdd),
+    operation_class=documented(ProfileAdd, refused=("voicepoints",)),
 )
 async def add(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
@@ -190,7 +196,7 @@ def _bulk_items(data: list[Any]) -> tuple[tuple[int, int, Any], ...]:
     opt=WRITE,
     summary="Bulk edit, atomic",
     description=_BULK_DOC + _EDIT_DOC,
-    operation_class=documented(list[ProfileEditItem]),
+    operation_class=documented(list[ProfileEditItem], refused=("voicepoints",)),
 )
 async def bulk_edit(request: Request) -> list[Profile]:
     data = await read_body(request, list[ProfileEditItem])
@@ -203,7 +209,7 @@ async def bulk_edit(request: Request) -> list[Profile]:
     opt=WRITE,
     summary="Bulk add, atomic; creates missing profiles",
     description=_BULK_DOC + _ADD_DOC,
-    operation_class=documented(list[ProfileAddItem]),
+    operation_class=documented(list[ProfileAddItem], refused=("voicepoints",)),
 )
 async def bulk_add(request: Request) -> list[Profile]:
     data = await read_body(request, list[ProfileAddItem])

@@ -22,7 +22,7 @@ from ledger.reputation_settings import (
     reset_settings,
     update_settings,
 )
-from schemas.base import snowflake_value
+from schemas.base import MAX_COUNTER, snowflake_value
 from schemas.reputation import (
     Adjusted,
     Decrease,
@@ -72,7 +72,7 @@ async def get_settings(request: Request) -> SettingsOut:
     opt=SCOPE,
     status_code=200,
     summary="Change some reputation settings (reputationCooldown >= 300)",
-    operation_class=documented(RepSettingsIn),
+    operation_class=documented(RepSettingsIn, required=False),
 )
 async def set_settings(request: Request) -> SettingsOut:
     data = await read_body(request, RepSettingsIn, required=False) or RepSettingsIn()
@@ -104,8 +104,11 @@ async def get_leaderboard(
     request: Request, bot_id: FromPath[str], amount: FromQuery[int] = 10, offset: FromQuery[int] = 0
 ) -> Leaderboard:
     bot = _own_bot(request, bot_id)
-    if offset < 0:
-        raise InvalidValue("offset", "must be 0 or more")
+    # The same bounds as the profile tops (SQLite's LIMIT/OFFSET stop at 2^63).
+    if not 0 <= offset <= MAX_COUNTER:
+        raise InvalidValue("offset", "must be between 0 and 2^53-1")
+    if abs(amount) > MAX_COUNTER:
+        raise InvalidValue("amount", "must be at most 2^53-1 (0 or less for all)")
     board, total = await services(request).readers.call(reputation.leaderboard, bot, amount, offset)
     return Leaderboard(board, total, reputation.iso(reputation.clock()))
 
@@ -118,15 +121,17 @@ async def get_user(request: Request, bot_id: FromPath[str], user_id: FromPath[st
     return UserOut(found, reputation.iso(now))
 
 
+# The same path as GET /reputation/{bot_id}/{user_id}, so the same parameter name:
+# two names would make two paths of the document that a client cannot tell apart.
 @post(
-    "/reputation/{bot_id:str}/{target_user_id:str}",
+    "/reputation/{bot_id:str}/{user_id:str}",
     opt=SCOPE,
     status_code=200,
-    summary="source_user gives one reputation to the target user",
+    summary="source_user gives one reputation to user_id",
     operation_class=documented(Give),
 )
-async def give(request: Request, bot_id: FromPath[str], target_user_id: FromPath[str]) -> Given:
-    bot, target = _own_bot(request, bot_id), _user("target_user_id", target_user_id)
+async def give(request: Request, bot_id: FromPath[str], user_id: FromPath[str]) -> Given:
+    bot, target = _own_bot(request, bot_id), _user("user_id", user_id)
     data = await read_body(request, Give)
     command = GiveReputation(bot, target, str(snowflake_value(data.source_user)))
     given = await services(request).writer.run(reputation.apply, command)
