@@ -2,14 +2,17 @@
 
 Every check schemathesis has (`--checks all`: server errors, status codes, content
 types, headers and bodies against the document, schema-valid requests accepted and
-schema-violating ones refused, Allow headers, auth, ...), 100 generated requests per
-operation in each phase (examples, coverage, fuzzing, stateful), seeded. The few
-places where a check expects what the spec rules out are in tests/schemathesis.toml
-and tests/schemathesis_hooks.py, each with its reason. Replay a failure with the
-seed printed below: VOICEPROFILE_FUZZ_SEED=<seed> pytest tests/test_fuzz_schemathesis.py
+schema-violating ones refused, Allow headers, auth, ...) in every phase (examples,
+coverage, fuzzing with 100 generated requests per operation, stateful), seeded. The
+few places where a check expects what the spec rules out are in
+tests/schemathesis.toml and tests/schemathesis_hooks.py, each with its reason.
+Replay a failure with the seed printed below:
+VOICEPROFILE_FUZZ_SEED=<seed> pytest tests/test_fuzz_schemathesis.py
 
-Cost: about 4 minutes on an idle 2-core machine (schemathesis generating the cases
-is most of it, the server a few percent); `RUN_TIMEOUT` bounds it.
+Cost, measured on a 2-core machine: 224 s (3.6 min of CPU in schemathesis, whose
+case generation runs in one thread under the GIL: more workers would not help; the
+server a few percent), 400 s while other test runs kept the load at 5.
+`RUN_TIMEOUT` bounds it.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from tests.conftest import start_server
 HERE = Path(__file__).parent
 MAX_EXAMPLES = int(os.environ.get("VOICEPROFILE_FUZZ_EXAMPLES", "100"))
 SEED = int(os.environ.get("VOICEPROFILE_FUZZ_SEED", "20261122"))
-RUN_TIMEOUT = 900  # seconds; a loaded machine has taken 10 minutes
+RUN_TIMEOUT = 900  # seconds: twice the slowest run measured
 # Rotating or revoking the key the fuzzer is using would turn the rest of the run
 # into 401s; those two routes have their own tests.
 EXCLUDED = ["--exclude-path", "/auth/reset_token", "--exclude-path-regex", "^/keys/"]
