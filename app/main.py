@@ -9,6 +9,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app import metrics, ops
+from app.allow import with_options
 from app.auth import PUBLIC_PATHS, KeyAuthMiddleware, require_scope
 from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """The application; `clock` is the one clock every part asks the time (tests set it)."""
     settings = settings or Settings.from_env()
     modules = [*ROUTE_MODULES, bench] if settings.bench else ROUTE_MODULES
-    handlers = [h for module in modules for h in module.ROUTES]
+    handlers = with_options([h for module in modules for h in module.ROUTES])
     app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],

@@ -29,9 +29,9 @@ async def listing(
     request: Request, guild_id: int | None, limit: int, page: int, view: View
 ) -> Response | Stream:
     readers = services(request).readers
+    bounds = page_bounds(limit, page)  # first: a negative page is 422 in every view
     if view == "tree":
         return Stream(_tree(request, guild_id), media_type="application/json")
-    bounds = page_bounds(limit, page)
     if bounds is not None and bounds[0] <= profile_reads.CHUNK:
         items, total = await readers.call(profile_reads.page, guild_id, *bounds)
         return json_list(items, total)

@@ -46,9 +46,7 @@ class Session:
 
 
 class ReaderPool:
-    def __init__(
-        self, connect: Callable[[], Conn], size: int = 4, begin: str = "BEGIN"
-    ) -> None:
+    def __init__(self, connect: Callable[[], Conn], size: int = 4, begin: str = "BEGIN") -> None:
         self._connect = connect
         self.size = size
         self._begin = begin  # how a read transaction starts (one snapshot)

@@ -51,9 +51,7 @@ def connect(path: str | Path, *, readonly: bool = False) -> SqliteConn:
     """A connection in autocommit mode: callers open transactions explicitly."""
     if not readonly:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(
-        path, isolation_level=None, check_same_thread=False, factory=SqliteConn
-    )
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=SqliteConn)
     conn.execute("PRAGMA busy_timeout = 10000")
     if readonly:
         conn.execute("PRAGMA query_only = ON")
