@@ -39,6 +39,7 @@ import msgspec
 from litestar import Litestar
 
 from app.config import Settings
+from app.errors import body_for
 from app.services import close_services
 from storage.errors import DomainError
 
@@ -167,7 +168,7 @@ class Deadlines:
             await self.app(scope, receive, send)
             return
         if self._cut:
-            await _shutting_down(send)
+            await _shutting_down(scope, send)
             return
         task = asyncio.current_task()
         assert task is not None
@@ -225,7 +226,7 @@ class Deadlines:
             if started:
                 log.warning("%s %s cut by the shutdown's drain deadline", *_what(scope))
             else:
-                await _shutting_down(send)
+                await _shutting_down(scope, send)
         except Exception:
             if not stalled:  # whatever Litestar made of the _Cut (its own error, once started)
                 raise
@@ -241,9 +242,12 @@ def _what(scope: dict) -> tuple[str, str]:
     return scope.get("method", ""), scope.get("path", "")
 
 
-async def _shutting_down(send: Any) -> None:
+async def _shutting_down(scope: dict, send: Any) -> None:
     body = msgspec.json.encode(
-        {"status": 503, "code": "shutting_down", "message": "the server is shutting down"}
+        body_for(
+            scope.get("path", ""),
+            {"status": 503, "code": "shutting_down", "message": "the server is shutting down"},
+        )
     )
     await send(
         {

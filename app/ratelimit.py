@@ -39,6 +39,7 @@ import msgspec
 
 from app.auth import key_digest
 from app.config import Settings, parse_rate
+from app.errors import body_for
 from storage.keys import KeyInfo
 
 __all__ = ["RateLimiter"]
@@ -136,7 +137,7 @@ class RateLimiter:
             used, reset = self._charge(key_id if key_id is not None else self._address(scope), now)
             headers = self._headers(used, reset)
             if used > self.limit:
-                await _refuse(send, headers, reset, self.limit, self.period)
+                await _refuse(scope, send, headers, reset, self.limit, self.period)
                 return
 
             async def send_with_headers(message: dict) -> None:
@@ -169,7 +170,7 @@ class RateLimiter:
                     if used > self.limit:  # nothing was done for an invalid key
                         refused = True
                         await _refuse(
-                            send, self._headers(used, reset), reset, self.limit, self.period
+                            scope, send, self._headers(used, reset), reset, self.limit, self.period
                         )
                         return
                 message["headers"] = [*message.get("headers", ()), *self._headers(used, reset)]
@@ -206,14 +207,20 @@ def _forwarded_for(scope: dict, proxies: list[Any]) -> str | None:
     return None
 
 
-async def _refuse(send: Any, headers: list, reset: int, limit: int, period: int) -> None:
+async def _refuse(
+    scope: dict, send: Any, headers: list, reset: int, limit: int, period: int
+) -> None:
     body = msgspec.json.encode(
-        {
-            "status": 429,
-            "code": "rate_limited",
-            "message": f"rate limit of {limit} requests per {period} s reached; retry in {reset} s",
-            "retry_after": reset,
-        }
+        body_for(
+            scope.get("path", ""),
+            {
+                "status": 429,
+                "code": "rate_limited",
+                "message": f"rate limit of {limit} requests per {period} s reached;"
+                f" retry in {reset} s",
+                "retry_after": reset,
+            },
+        )
     )
     await send(
         {

@@ -35,6 +35,19 @@ def test_headers_count_down_then_429(client: TestClient, auth: dict) -> None:
     assert r.headers["X-RateLimit-Remaining"] == "0"
 
 
+@pytest.mark.parametrize("path", ["/reputation/settings", "/settings/guild/1"])
+def test_the_reference_areas_answer_429_with_their_numeric_code(
+    client: TestClient, auth: dict, path: str
+) -> None:
+    """Reputation and settings keep their reference API's numeric `code` on every
+    error (SPEC §8, §9), the 429 built outside the app included."""
+    for _ in range(LIMIT):
+        client.get(path, headers=auth)
+    r = client.get(path, headers=auth)
+    assert r.status_code == 429
+    assert (r.json()["status"], r.json()["code"]) == (429, 429)
+
+
 def test_each_key_has_its_own_budget(client: TestClient, auth: dict, make_key) -> None:
     other = make_key(OTHER_BOT)
     for _ in range(LIMIT):
