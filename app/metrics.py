@@ -37,6 +37,7 @@ from prometheus_client import (
 )
 
 from app.services import services
+from storage import outbox
 from storage.writer import Writer
 
 __all__ = ["ROUTES", "MetricsRecorder", "observe_batches"]
@@ -142,10 +143,6 @@ def observe_batches(writer: Writer) -> None:
         writer.stats.observers.append(_observe_batch)
 
 
-def _pending(conn: Any) -> int:
-    return conn.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]  # type: ignore[no-any-return]
-
-
 @get(
     "/metrics",
     opt={"scope": "admin"},
@@ -157,7 +154,7 @@ async def metrics(request: Request) -> Response[bytes]:
     QUEUE_DEPTH.set(svc.writer.queue_depth)
     FAILED_BATCHES.set(svc.writer.stats.failed_batches)
     WRITER_FAILING.set(svc.writer.stats.last_error is not None)
-    CALLBACKS_PENDING.set(await svc.readers.call(_pending))
+    CALLBACKS_PENDING.set(await svc.readers.call(outbox.pending_count))
     BOARD_SIZE.clear()  # dropped boards disappear from the scrape
     for name, size in svc.boards.sizes().items():
         BOARD_SIZE.labels(name).set(size)

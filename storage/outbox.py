@@ -153,6 +153,11 @@ def due(conn: sqlite3.Connection, now: float, per_callback: int) -> list[tuple]:
     ).fetchall()
 
 
+def pending_count(conn: sqlite3.Connection) -> int:
+    """Events not yet delivered nor given up."""
+    return int(conn.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0])
+
+
 def next_due(conn: sqlite3.Connection, after: float) -> float | None:
     """When the next event not yet due (next_at > `after`) becomes due."""
     row = conn.execute(

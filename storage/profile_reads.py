@@ -8,7 +8,7 @@ from schemas.profiles import Profile
 from storage.ids import pad, unpad
 from storage.profiles import COLUMNS, to_profile
 
-__all__ = ["CHUNK", "chunk_after", "count", "get", "guilds", "key_at", "page", "user_guilds"]
+__all__ = ["CHUNK", "among", "chunk_after", "count", "get", "guilds", "key_at", "page", "user_guilds"]
 
 CHUNK = 500
 
@@ -88,6 +88,19 @@ def user_guilds(conn: sqlite3.Connection, user_id: int) -> list[str]:
         (pad(user_id),),
     )
     return [unpad(r[0]) for r in rows]
+
+
+def among(conn: sqlite3.Connection, guild_id: int, user_ids: list[int]) -> list[Profile]:
+    """The open profiles of `guild_id` among `user_ids` (in no particular order)."""
+    found = []
+    for i in range(0, len(user_ids), CHUNK):
+        part = [pad(u) for u in user_ids[i : i + CHUNK]]
+        found += conn.execute(
+            f"SELECT {COLUMNS} FROM accounts WHERE open = 1 AND guild_id = ?"
+            f" AND user_id IN ({', '.join('?' * len(part))})",
+            (pad(guild_id), *part),
+        ).fetchall()
+    return [to_profile(r) for r in found]
 
 
 def get(conn: sqlite3.Connection, vp_id: str) -> Profile | None:
