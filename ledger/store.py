@@ -79,6 +79,11 @@ def entry(conn: sqlite3.Connection, entry_id: int) -> tuple[Any, ...] | None:
     return None if row is None else tuple(row)
 
 
+def entry_hash(conn: sqlite3.Connection, entry_id: int) -> bytes | None:
+    row = conn.execute("SELECT hash FROM ledger WHERE id = ?", (entry_id,)).fetchone()
+    return None if row is None else bytes(row[0])
+
+
 def reverted_by(conn: sqlite3.Connection, entry_id: int) -> int | None:
     row = conn.execute("SELECT id FROM ledger WHERE reverts = ?", (entry_id,)).fetchone()
     return None if row is None else int(row[0])

@@ -8,7 +8,17 @@ from schemas.profiles import Profile
 from storage.ids import pad, unpad
 from storage.profiles import COLUMNS, to_profile
 
-__all__ = ["CHUNK", "among", "chunk_after", "count", "get", "guilds", "key_at", "page", "user_guilds"]
+__all__ = [
+    "CHUNK",
+    "among",
+    "chunk_after",
+    "count",
+    "get",
+    "guilds",
+    "key_at",
+    "page",
+    "user_guilds",
+]
 
 CHUNK = 500
 
