@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 
 from app import cli_ops, cli_verify
 from app.config import Settings
-from storage import keys
 from storage.engine import open_engine
-from storage.migrations import apply_migrations
+from storage.engine.migrations import apply_migrations
+from storage.queries import keys
 
 __all__ = ["main"]
 

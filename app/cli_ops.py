@@ -30,8 +30,8 @@ from app.progress import Progress
 from ledger import restore
 from storage import export as export_lines
 from storage.engine import Connection, Engine, open_engine
+from storage.engine.migrations import apply_migrations
 from storage.export import BadLine
-from storage.migrations import apply_migrations
 
 __all__ = ["COMMANDS"]
 

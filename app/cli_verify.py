@@ -23,7 +23,7 @@ from app.progress import Progress
 from ledger import store
 from ledger.verify import verify
 from storage.engine import Connection, Engine, open_engine
-from storage.migrations import pending
+from storage.engine.migrations import pending
 
 __all__ = ["configure", "ledger_verify"]
 

@@ -33,7 +33,7 @@ import httpx
 
 from app.config import Settings
 from app.netguard import Guard, Policy, Refused
-from storage import outbox
+from storage.queries import outbox
 
 __all__ = ["Deliverer", "DeliveryOptions", "guard", "sign", "start"]
 

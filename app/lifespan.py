@@ -12,13 +12,13 @@ from app.config import Settings
 from app.deadlines import listen_for_signals
 from app.services import KeyCache, Services, close_services
 from ledger.idempotency import PruneKeys
-from storage.board_registry import Boards
+from storage.boards.registry import Boards
 from storage.clock import Clock, SystemClock
-from storage.db import connect
-from storage.feeds import PruneFeeds
-from storage.migrations import apply_migrations
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.engine.writer import Writer
+from storage.queries.feeds import PruneFeeds
 from storage.readers import ReaderPool
-from storage.writer import Writer
 
 __all__ = ["lifespan"]
 

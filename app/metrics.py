@@ -37,8 +37,8 @@ from prometheus_client import (
 )
 
 from app.services import services
-from storage import outbox
-from storage.writer import Writer
+from storage.engine.writer import Writer
+from storage.queries import outbox
 
 __all__ = ["ROUTES", "MetricsRecorder", "observe_batches"]
 

@@ -17,9 +17,9 @@ from typing import Any
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 
 from schemas.base import MAX_COUNTER, SNOWFLAKE_PATTERN
-from storage.outbox import EVENTS
+from storage.queries.outbox import EVENTS
+from storage.queries.windows import TIMEFRAMES
 from storage.tops import METRICS
-from storage.windows import TIMEFRAMES
 
 __all__ = ["PARAMETERS", "contract_operation"]
 

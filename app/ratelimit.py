@@ -40,7 +40,7 @@ import msgspec
 from app.auth import key_digest
 from app.config import Settings, parse_rate
 from app.errors import body_for
-from storage.keys import KeyInfo
+from storage.queries.keys import KeyInfo
 
 __all__ = ["RateLimiter"]
 

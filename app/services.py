@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 from litestar import Litestar, Request
 
 from app.config import Settings
-from storage import keys
-from storage.board_registry import Boards
+from storage.boards.registry import Boards
 from storage.clock import Clock, SystemClock
+from storage.engine.writer import Writer
+from storage.queries import keys
 from storage.readers import ReaderPool
-from storage.writer import Writer
 
 if TYPE_CHECKING:
     from app.delivery import Deliverer

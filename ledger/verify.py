@@ -7,13 +7,13 @@ reputation is replayed too (ledger/reputation.py).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ledger import reputation, store
 from ledger.chain import GENESIS
 from ledger.replay import Entry, Replay
+from storage.engine.base import Conn
 
 __all__ = ["Report", "verify"]
 
@@ -32,7 +32,7 @@ class Report:
 
 
 def verify(
-    conn: sqlite3.Connection,
+    conn: Conn,
     progress: Callable[[int], None] | None = None,
     max_problems: int = 100,
     anchors: Sequence[tuple[int, bytes]] = (),

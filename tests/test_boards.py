@@ -31,12 +31,13 @@ from sortedcontainers import SortedList
 
 from app.config import Settings
 from app.main import create_app
-from storage import board_registry, feeds, windows
-from storage.boards import PointsBoard
+from storage.boards import registry as board_registry
+from storage.boards.ranking import Ranking
+from storage.boards.values import PointsBoard
 from storage.clock import ManualClock
-from storage.db import connect
+from storage.engine.sqlite import connect
 from storage.ids import vp_id
-from storage.rankings import Ranking
+from storage.queries import feeds, windows
 from tests.conftest import Server
 from tests.tops_world import new_database
 

@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from app.routes.common import snowflake
 from schemas.base import SNOWFLAKE_PATTERN
 from storage.errors import InvalidValue
-from storage.outbox import EVENTS
+from storage.queries.outbox import EVENTS
 
 METHODS = {"get", "put", "post", "delete", "patch"}
 

@@ -16,7 +16,7 @@ from app.auth import key_digest
 from app.config import Settings
 from app.main import create_app
 from app.ratelimit import RateLimiter
-from storage.keys import KeyInfo
+from storage.queries.keys import KeyInfo
 
 LIMIT = 5  # per day: no test straddles a window boundary in practice
 

@@ -12,8 +12,8 @@ from app.bodies import documented, read_body
 from app.services import services
 from schemas.base import snowflake_value
 from schemas.keys import Key, KeyCreate, KeyWithSecret
-from storage import keys
-from storage.keys import DEFAULT_SCOPES, KeyInfo
+from storage.queries import keys
+from storage.queries.keys import DEFAULT_SCOPES, KeyInfo
 
 __all__ = ["ROUTES"]
 

@@ -14,7 +14,7 @@ from app.routes.common import snowflake
 from app.services import services
 from schemas.lookup import Lookup
 from schemas.profiles import Profile
-from storage import profile_reads
+from storage.queries import profile_lists
 
 __all__ = ["ROUTES"]
 
@@ -30,7 +30,7 @@ async def lookup(request: Request, guild_id: FromPath[str]) -> list[Profile]:
     gid = snowflake("guild_id", guild_id)
     data = await read_body(request, Lookup)
     wanted = list(dict.fromkeys(int(u) for u in data.user_ids))
-    found = await services(request).readers.call(profile_reads.among, gid, wanted)
+    found = await services(request).readers.call(profile_lists.among, gid, wanted)
     by_user = {p.user_id: p for p in found}
     return [by_user[u] for u in map(str, wanted) if u in by_user]
 

@@ -24,9 +24,9 @@ from schemas.profiles import (
     ProfileEdit,
     ProfileEditItem,
 )
-from storage import profile_reads
 from storage.errors import InvalidValue, ProfileNotFound, in_bulk
 from storage.ids import vp_id
+from storage.queries import profile_lists, profiles
 
 __all__ = ["ROUTES"]
 
@@ -86,13 +86,13 @@ async def list_profiles(
 
 @get("/profile/guilds", opt=READ, summary="Guild ids with at least one profile")
 async def list_guilds(request: Request) -> list[str]:
-    return await services(request).readers.call(profile_reads.guilds)  # type: ignore[no-any-return]
+    return await services(request).readers.call(profile_lists.guilds)  # type: ignore[no-any-return]
 
 
 @get("/profile/guilds/{user_id:str}", opt=READ, summary="Guild ids where the user has a profile")
 async def user_guilds(request: Request, user_id: FromPath[str]) -> list[str]:
     uid = snowflake("user_id", user_id)
-    return await services(request).readers.call(profile_reads.user_guilds, uid)  # type: ignore[no-any-return]
+    return await services(request).readers.call(profile_lists.user_guilds, uid)  # type: ignore[no-any-return]
 
 
 @get("/profile/{guild_id:str}", opt=READ, summary="Profiles of one guild")
@@ -109,7 +109,7 @@ async def list_guild(
 @get("/profile/{guild_id:str}/{user_id:str}", opt=READ, summary="One profile")
 async def get_profile(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
-    found = await services(request).readers.call(profile_reads.get, vp_id(gid, uid))
+    found = await services(request).readers.call(profiles.load, vp_id(gid, uid))
     if found is None:
         raise ProfileNotFound(f"profile {gid}/{uid} not found")
     return found  # type: ignore[no-any-return]

@@ -20,9 +20,9 @@ from schemas.settings import (
     SubSettingList,
     SubSettingOut,
 )
-from storage import settings as store
 from storage.errors import PayloadTooLarge
-from storage.settings import SettingKey, StoreSetting
+from storage.queries import settings as store
+from storage.queries.settings import SettingKey, StoreSetting
 
 __all__ = ["BODY_LIMIT", "ROUTES"]
 

@@ -21,9 +21,9 @@ from ledger.commands import PostTransfers, RevertEntry, Transfer
 from ledger.errors import TransactionNotFound
 from ledger.outcomes import Posted
 from schemas.transactions import Member, Transaction, TransferIn
-from storage import ledger_reads
 from storage.errors import InvalidValue
 from storage.ids import vp_id
+from storage.queries import ledger as ledger_reads
 
 __all__ = ["ROUTES"]
 

@@ -42,7 +42,8 @@ class Dialect(Protocol):
 class Conn(Protocol):
     """A DB-API connection in autocommit mode (transactions are opened explicitly)."""
 
-    dialect: Dialect
+    @property
+    def dialect(self) -> Dialect: ...
 
     @property
     def in_transaction(self) -> bool: ...

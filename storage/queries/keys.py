@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 import time
 
 import msgspec
 
+from storage.engine.base import Conn
+from storage.engine.writer import WriteContext
 from storage.errors import NotFound
 from storage.ids import pad, unpad
-from storage.writer import WriteContext
 
 __all__ = [
     "DEFAULT_SCOPES",
@@ -75,7 +75,7 @@ _COLS = "id, name, bot_id, scopes, created_at, revoked_at"
 
 
 def create_key(
-    conn: sqlite3.Connection,
+    conn: Conn,
     name: str,
     bot_id: int | str,
     scopes: tuple[str, ...] = DEFAULT_SCOPES,
@@ -113,12 +113,12 @@ def rotate_task(ctx: WriteContext, key_id: int) -> tuple[KeyInfo, str]:
     return rotate_key(ctx.conn, key_id)
 
 
-def list_keys(conn: sqlite3.Connection, include_revoked: bool = True) -> list[KeyInfo]:
+def list_keys(conn: Conn, include_revoked: bool = True) -> list[KeyInfo]:
     where = "" if include_revoked else " WHERE revoked_at IS NULL"
     return [_info(r) for r in conn.execute(f"SELECT {_COLS} FROM api_keys{where} ORDER BY id")]
 
 
-def revoke_key(conn: sqlite3.Connection, key_id: int, now: float | None = None) -> KeyInfo:
+def revoke_key(conn: Conn, key_id: int, now: float | None = None) -> KeyInfo:
     if not 0 < key_id < 2**63:  # ids are 64-bit integers; a larger int would not even bind
         raise KeyNotFound(f"no key with id {key_id}")
     row = conn.execute(f"SELECT {_COLS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
@@ -133,7 +133,7 @@ def revoke_key(conn: sqlite3.Connection, key_id: int, now: float | None = None) 
     return _info(row)
 
 
-def rotate_key(conn: sqlite3.Connection, key_id: int) -> tuple[KeyInfo, str]:
+def rotate_key(conn: Conn, key_id: int) -> tuple[KeyInfo, str]:
     """A new secret for the same key record; the old secret stops working at once."""
     secret = _new_secret()
     row = conn.execute(
@@ -145,7 +145,7 @@ def rotate_key(conn: sqlite3.Connection, key_id: int) -> tuple[KeyInfo, str]:
     return _info(row), secret
 
 
-def lookup(conn: sqlite3.Connection, secret: str) -> KeyInfo | None:
+def lookup(conn: Conn, secret: str) -> KeyInfo | None:
     row = conn.execute(
         f"SELECT {_COLS} FROM api_keys WHERE hash = ? AND revoked_at IS NULL",
         (hash_secret(secret),),
@@ -153,5 +153,5 @@ def lookup(conn: sqlite3.Connection, secret: str) -> KeyInfo | None:
     return None if row is None else _info(row)
 
 
-def count_keys(conn: sqlite3.Connection) -> int:
+def count_keys(conn: Conn) -> int:
     return conn.execute("SELECT count(*) FROM api_keys").fetchone()[0]

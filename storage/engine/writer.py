@@ -43,7 +43,8 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from storage.clock import Clock, SystemClock
-from storage.db import connect
+from storage.engine.base import Conn
+from storage.engine.sqlite import connect
 from storage.errors import DomainError, StorageUnavailable
 
 __all__ = ["CACHE_KIB", "BatchStats", "Chore", "WriteContext", "Writer"]
@@ -62,7 +63,7 @@ class WriteContext:
     """What a write task sees: the connection, the clock, the settings, and state
     private to the writer that lasts across transactions (see `state`)."""
 
-    conn: sqlite3.Connection
+    conn: Conn
     clock: Clock = field(default_factory=SystemClock)
     config: Any = None
     """The application's settings (tasks read the options they need from it)."""
@@ -185,7 +186,7 @@ class Writer:
         cache_kib: int = CACHE_KIB,
         clock: Clock | None = None,
         config: Any = None,
-        configure: Callable[[sqlite3.Connection], None] | None = None,
+        configure: Callable[[Conn], None] | None = None,
     ) -> None:
         self.path = str(path)
         self.batch_max = batch_max

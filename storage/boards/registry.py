@@ -19,21 +19,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from storage.boards import (
-    ActivityWindow,
-    Board,
-    Cached,
-    LedgerWindow,
-    PointsBoard,
-    Stale,
-    ValueBoard,
-)
+from storage.boards.base import Board, Cached, Stale
+from storage.boards.flow import FlowBoard
+from storage.boards.stats import StatsBoard
+from storage.boards.values import PointsBoard, ValueBoard
+from storage.boards.windows import ActivityWindow, LedgerWindow
 from storage.clock import Clock, SystemClock
-from storage.db import connect
-from storage.flow_board import FlowBoard
-from storage.stats_board import StatsBoard
+from storage.engine.sqlite import connect
+from storage.queries.windows import TIMEFRAMES
 from storage.tops import METRICS
-from storage.windows import TIMEFRAMES
 
 __all__ = ["MODES", "Boards"]
 
