@@ -103,10 +103,11 @@ def _validation(request: Request, exc: ValidationException) -> Response:
     else:
         return _malformed(request, str(exc.detail))
     first = errors[0]
-    error = InvalidValue(first["field"], first["message"])
-    error.extra["errors"] = errors
+    refusal = InvalidValue(first["field"], first["message"])
+    refusal.extra["errors"] = errors
     index = re.match(r"^\[(\d+)\]", first["field"])
-    return error_response(request, (in_bulk(error, int(index[1])) if index else error).body())
+    named = in_bulk(refusal, int(index[1])) if index else refusal
+    return error_response(request, named.body())
 
 
 def _malformed(request: Request, detail: str) -> Response:
