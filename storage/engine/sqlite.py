@@ -125,6 +125,7 @@ class SqliteEngine:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.location = str(path)
+        self._versions: dict[int, int] = {}  # connection -> data_version last seen
 
     def connect(self, *, readonly: bool = False) -> SqliteConn:
         return connect(self.path, readonly=readonly)
@@ -137,11 +138,15 @@ class SqliteEngine:
         conn.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
         return conn
 
-    def begin_write(self, conn: Conn) -> int:
-        """Start the writer's transaction, holding the database's write lock; returns
-        a token that changes whenever another connection committed since."""
+    def begin_write(self, conn: Conn) -> bool:
+        """Start a write transaction holding the database's write lock; True if another
+        connection may have committed since this one's last (what it remembers may
+        be stale: PRAGMA data_version changes with every other connection's commit)."""
         conn.execute("BEGIN IMMEDIATE")
-        return data_version(conn)
+        version = data_version(conn)
+        changed = self._versions.get(id(conn)) != version
+        self._versions[id(conn)] = version
+        return changed
 
     @staticmethod
     def is_storage_failure(exc: BaseException) -> bool:

@@ -176,7 +176,6 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._ctx: WriteContext | None = None
         self._closed = False
-        self._data_version: int | None = None
         # Tasks submitted during the current turn of each event loop, handed to the
         # writer thread as one list at the end of that turn (see `run`).
         self._pending: dict[asyncio.AbstractEventLoop, list[_Task]] = {}
@@ -306,10 +305,8 @@ class Writer:
         outcomes = []
         # Another connection (a CLI import, say) committed: what states remember may
         # be stale.
-        version = self.engine.begin_write(conn)
-        if version != self._data_version:
+        if self.engine.begin_write(conn):
             ctx.reset()
-            self._data_version = version
         for task in tasks:
             outcomes.append(self._run_task(ctx, task))
         self._chores_due(ctx)
