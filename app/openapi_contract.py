@@ -18,8 +18,8 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 
 from schemas.base import MAX_COUNTER, SNOWFLAKE_PATTERN
 from storage.queries.outbox import EVENTS
+from storage.queries.tops import METRICS
 from storage.queries.windows import TIMEFRAMES
-from storage.tops import METRICS
 
 __all__ = ["PARAMETERS", "contract_operation"]
 
