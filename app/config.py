@@ -55,6 +55,9 @@ class Settings:
     key_cache_seconds: float = 5.0
     """How long a verified key is trusted without asking the database again. Keys
     revoked through the API stop at once; through the CLI within this time."""
+    stream_chunk: int = 500
+    """Rows read per snapshot of a streamed list (`limit <= 0`, a large page): memory
+    stays flat whatever the list's length."""
     max_body_bytes: int = 1024 * 1024
     """Largest request body accepted (413 above)."""
     rate_limit: str = "6000/min"

@@ -19,6 +19,7 @@ from storage.engine.migrations import apply_migrations
 from storage.engine.readers import ReaderPool
 from storage.engine.writer import Writer
 from storage.queries.feeds import PruneFeeds
+from storage.reads import Reads
 
 __all__ = ["lifespan"]
 
@@ -57,7 +58,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         clock=clock,
     )
     keys = KeyCache(settings.key_cache_seconds, clock)
-    svc = app.state.services = Services(settings, writer, readers, keys, boards, clock)
+    reads = Reads(readers, boards, clock, chunk=settings.stream_chunk)
+    svc = app.state.services = Services(settings, writer, readers, keys, boards, clock, reads)
     try:
         metrics.observe_batches(writer)
         svc.deliverer = delivery.start(svc)

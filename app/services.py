@@ -15,6 +15,7 @@ from storage.clock import Clock, SystemClock
 from storage.engine.readers import ReaderPool
 from storage.engine.writer import Writer
 from storage.queries import keys
+from storage.reads import Reads
 
 if TYPE_CHECKING:
     from app.delivery import Deliverer
@@ -66,6 +67,7 @@ class Services:
     keys: KeyCache
     boards: Boards
     clock: Clock
+    reads: Reads
     deliverer: Deliverer | None = None
     closing: asyncio.Future[None] | None = None
 

@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
@@ -37,7 +36,7 @@ from storage.boards.values import PointsBoard
 from storage.clock import ManualClock
 from storage.engine.sqlite import connect
 from storage.ids import vp_id
-from storage.queries import feeds, windows
+from storage.queries import feeds
 from tests.conftest import Server
 from tests.tops_world import new_database
 
@@ -64,7 +63,6 @@ def two_servers(
     clock = ManualClock(float(T))
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         path, headers = new_database(Path(tmp))
-        stack.enter_context(mock.patch.object(windows, "time", SimpleNamespace(time=clock.now)))
         clients = [
             stack.enter_context(
                 TestClient(

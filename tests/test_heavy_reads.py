@@ -27,7 +27,6 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from app.routes import tops as tops_routes
 from storage.engine.readers import ReaderPool
 from storage.engine.sqlite import connect
 from storage.queries import top_segments
@@ -103,8 +102,7 @@ def test_sql_streams_answer_like_a_page_and_like_the_boards(seed: int, n: int) -
     note(f"seed={seed}")
     rnd = random.Random(seed)
     with (
-        two_servers() as (boards, sql, h, clock),
-        mock.patch.object(tops_routes, "CHUNK", 3),
+        two_servers(stream_chunk=3) as (boards, sql, h, clock),
         mock.patch.object(top_segments, "CHUNK", 2),  # the zero walks' batches, too
     ):
         _populate(boards, h, clock, n, seed)
@@ -152,7 +150,7 @@ def _on_readers(client: TestClient, setup: Callable[[Any], None]) -> None:
 
 def _stream_steps(mode: str, n: int, by: str, window: dict) -> tuple[int, int]:
     """(VM steps of one whole streamed top of `n` profiles, entries sent)."""
-    with two_servers() as (boards, sql, h, clock), mock.patch.object(tops_routes, "CHUNK", 25):
+    with two_servers(stream_chunk=25) as (boards, sql, h, clock):
         client = boards if mode == "sync" else sql
         _populate(boards, h, clock, n)
         clock.set(T + 3 * 3600)
@@ -262,7 +260,7 @@ def _until(condition: Callable[[], bool], what: str, bound: float = 30) -> None:
 
 @contextmanager
 def _off_server(n: int = 40) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    with two_servers() as (boards, sql, h, clock), mock.patch.object(tops_routes, "CHUNK", 3):
+    with two_servers(stream_chunk=3) as (boards, sql, h, clock):
         _populate(boards, h, clock, n)
         clock.set(T + 3 * 3600)
         yield sql, h

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from typing import Any
@@ -252,12 +253,18 @@ def test_tree_view_nests_guild_then_user_and_ignores_paging(
             assert set(profile) == PROFILE_KEYS
 
 
+def _chunks_of(client: TestClient, size: int) -> None:
+    """Stream `size` profiles a chunk from now on (Settings.stream_chunk)."""
+    svc = client.app.state.services
+    svc.settings = dataclasses.replace(svc.settings, stream_chunk=size)
+
+
 @pytest.mark.parametrize("chunk", [1, 2, 3, 500])
 @pytest.mark.parametrize("count", [0, 1, 2, 5])
 def test_streamed_views_are_valid_json_at_every_chunk_boundary(
     client: TestClient, auth: dict, monkeypatch: pytest.MonkeyPatch, chunk: int, count: int
 ) -> None:
-    monkeypatch.setattr(profile_lists, "CHUNK", chunk)
+    _chunks_of(client, chunk)
     members = [(1 + i % 2, 100 + i) for i in range(count)]
     if members:
         _populate(client, auth, members)
@@ -535,7 +542,7 @@ def test_a_create_the_ledger_refuses_leaves_no_profile(
 def test_pages_larger_than_a_chunk_are_streamed_with_the_same_content(
     client: TestClient, auth: dict, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
-    monkeypatch.setattr(profile_lists, "CHUNK", chunk)
+    _chunks_of(client, chunk)
     _populate(client, auth, MEMBERS)
     for path, members in (
         ("/profile", ORDERED),

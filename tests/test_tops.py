@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import random
-from unittest import mock
 
 import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from app.routes import tops as tops_routes
 from storage.ids import treasury_id, vp_id
 from tests.tops_world import (
     BOT,
@@ -33,7 +31,7 @@ def _pairs(body: list[dict]) -> list[tuple[int, str]]:
 def test_every_metric_and_scope_matches_a_sort(boards: str, world: dict, seed: int) -> None:
     note(f"seed={seed}")
     rnd = random.Random(seed)
-    with fresh_client(boards) as (client, h), mock.patch.object(tops_routes, "CHUNK", 3):
+    with fresh_client(boards, stream_chunk=3) as (client, h):
         profiles = build(client, h, world)
         for by in METRICS:
             for guild in (None, GUILDS[0]):

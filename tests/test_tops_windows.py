@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Iterator
-from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -14,10 +13,9 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from app.routes import tops as tops_routes
 from storage.clock import ManualClock
 from storage.ids import vp_id
-from storage.queries import window_tops, windows
+from storage.queries import window_tops
 from tests.tops_world import (
     GUILDS,
     build,
@@ -59,8 +57,7 @@ def test_points_windows_are_the_net_received_from_the_ledger(
     note(f"seed={seed}")
     rnd = random.Random(seed)
     with (
-        fresh_client() as (client, h),
-        mock.patch.object(tops_routes, "CHUNK", 3),
+        fresh_client(stream_chunk=3) as (client, h),
         mock.patch.object(window_tops, "SEEKS_PER_PROFILE", per_profile),
     ):
         profiles = build(client, h, world)
@@ -105,8 +102,7 @@ T = H * 3600
 @pytest.fixture
 def clock() -> Iterator[ManualClock]:
     fake = ManualClock(T)
-    with mock.patch.object(windows, "time", SimpleNamespace(time=fake.now)):
-        yield fake
+    yield fake
 
 
 @pytest.mark.parametrize("per_profile", [0, 10**9])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sqlite3
 from typing import Any
 
@@ -426,12 +427,9 @@ def test_limit_zero_or_less_returns_everything(
     assert ids == [history["b_c"], history["a_b"]] and total == 2
 
 
-def test_streamed_list_crosses_chunks(
-    funded: TestClient, auth: dict, history: dict, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from storage.queries import ledger as ledger_reads
-
-    monkeypatch.setattr(ledger_reads, "CHUNK", 2)  # 6 entries: several chunks
+def test_streamed_list_crosses_chunks(funded: TestClient, auth: dict, history: dict) -> None:
+    svc = funded.app.state.services
+    svc.settings = dataclasses.replace(svc.settings, stream_chunk=2)  # 6 entries: 3 chunks
     everything, _ = listed(funded, auth, limit=50)
     assert listed(funded, auth, limit=0) == (everything, 6)
     assert listed(funded, auth, limit=0, user_id=ALICE) == (

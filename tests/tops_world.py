@@ -36,12 +36,14 @@ def new_database(folder: Path) -> tuple[Path, dict[str, str]]:
 
 
 @contextmanager
-def fresh_client(boards: str = "sync") -> Iterator[tuple[TestClient, dict[str, str]]]:
+def fresh_client(
+    boards: str = "sync", **options: Any
+) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """An in-process server on its own database, and a key of BOT. `boards` is the
     in-memory leaderboards' mode: `sync` checks their answers, `off` the SQL ones."""
     with tempfile.TemporaryDirectory() as tmp:
         path, headers = new_database(Path(tmp))
-        settings = Settings(db=path, key_cache_seconds=0.0, boards=boards)
+        settings = Settings(db=path, key_cache_seconds=0.0, boards=boards, **options)
         with TestClient(create_app(settings)) as client:
             yield client, headers
 

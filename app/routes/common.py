@@ -1,5 +1,4 @@
-"""Helpers shared by the route modules: ids from paths, paging, streamed JSON, reads
-from an in-memory board."""
+"""Helpers shared by the route modules: ids from paths, paging, streamed JSON."""
 
 from __future__ import annotations
 
@@ -7,15 +6,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import msgspec
-from litestar import Request, Response
+from litestar import Response
 from litestar.response import Stream
 
-from app.services import services
 from schemas.base import is_snowflake
-from storage.boards.base import Cached, Stale
 from storage.errors import InvalidValue
 
-__all__ = ["from_board", "json_list", "page_bounds", "snowflake", "stream_json_array"]
+__all__ = ["json_list", "page_bounds", "snowflake", "stream_json_array"]
 
 T = TypeVar("T")
 _encode = msgspec.json.encode
@@ -26,23 +23,6 @@ def snowflake(field: str, raw: str) -> int:
     if not is_snowflake(raw):
         raise InvalidValue(field, f"{raw!r} is not a snowflake (1-20 digits, below 2^64)")
     return int(raw)
-
-
-async def from_board(
-    request: Request, board: Cached | None, fn: Any, *args: Any, bulk: bool = False
-) -> Any:
-    """`fn(conn, *args)` on a reader, reading `board`; or None when SQL must answer
-    instead: no board yet, or one that went stale (dropped here; the registry
-    builds it again). `bulk`: a stream's chunk (ReaderPool.call_bulk)."""
-    if board is None:
-        return None
-    svc = services(request)
-    try:
-        read = svc.readers.call_bulk if bulk else svc.readers.call
-        return await read(fn, *args)
-    except Stale as exc:
-        svc.boards.drop(board, exc)
-        return None
 
 
 # SQLite's LIMIT and OFFSET are signed 64-bit; query integers are not bounded.

@@ -28,11 +28,12 @@ _encode = msgspec.json.encode
 async def listing(
     request: Request, guild_id: int | None, limit: int, page: int, view: View
 ) -> Response | Stream:
-    readers = services(request).readers
+    svc = services(request)
+    readers, size = svc.readers, svc.settings.stream_chunk
     bounds = page_bounds(limit, page)  # first: a negative page is 422 in every view
     if view == "tree":
         return Stream(_tree(request, guild_id), media_type="application/json")
-    if bounds is not None and bounds[0] <= profile_lists.CHUNK:
+    if bounds is not None and bounds[0] <= size:
         items, total = await readers.call(profile_lists.page, guild_id, *bounds)
         return json_list(items, total)
     # Everything, or a page larger than a chunk: streamed, so a client asking for
@@ -49,7 +50,7 @@ async def listing(
     async def next_chunk(after: Any) -> tuple[list[Profile], Any]:
         nonlocal remaining
         cursor = after if after is not None else start
-        items, cursor = await readers.call(profile_lists.chunk_after, guild_id, cursor)
+        items, cursor = await readers.call(profile_lists.chunk_after, guild_id, cursor, size)
         if remaining is not None:
             items = items[:remaining]
             remaining -= len(items)
@@ -62,11 +63,12 @@ async def listing(
 
 async def _tree(request: Request, guild_id: int | None) -> AsyncIterator[bytes]:
     """`{guild_id: {user_id: profile}}`, streamed in guild order."""
-    readers = services(request).readers
+    svc = services(request)
+    readers, size = svc.readers, svc.settings.stream_chunk
     after, current, sep = None, None, b""
     yield b"{"
     while True:
-        items, after = await readers.call(profile_lists.chunk_after, guild_id, after)
+        items, after = await readers.call(profile_lists.chunk_after, guild_id, after, size)
         for p in items:
             if p.guild_id != current:
                 yield (b"" if current is None else b"},") + _encode(p.guild_id) + b":{"

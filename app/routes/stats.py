@@ -8,14 +8,11 @@ from litestar import Request, Response, get
 from litestar.params import FromQuery, QueryParameter
 
 from app.charts import line_chart
-from app.routes.common import from_board, snowflake
+from app.routes.common import snowflake
 from app.services import services
 from schemas.tops import GraphPoint, Series, Stats
-from storage.boards.stats import board_stats
 from storage.errors import InvalidValue
 from storage.ids import vp_id
-from storage.queries import graph
-from storage.queries.stats import stats as compute_stats
 from storage.queries.windows import Window, resolve
 
 __all__ = ["ROUTES"]
@@ -26,12 +23,7 @@ Bucket = Literal["minute", "hour", "day"]
 @get("/stats", opt={"scope": "profiles:read"}, summary="Counts and totals, global or per guild")
 async def stats(request: Request, guild_id: FromQuery[str | None] = None) -> Stats:
     gid = None if guild_id is None else snowflake("guild_id", guild_id)
-    svc = services(request)
-    board = await svc.boards.stats()
-    found = await from_board(request, board, board_stats, board, gid)
-    if found is None:
-        found = await svc.readers.call(compute_stats, gid)
-    return Stats(**found)
+    return Stats(**await services(request).reads.stats(gid))
 
 
 @get(
@@ -52,13 +44,10 @@ async def balance_graph(
         raise InvalidValue("guild_id", "a user's graph needs the guild_id too")
     gid = None if guild_id is None else snowflake("guild_id", guild_id)
     uid = None if user_id is None else snowflake("user_id", user_id)
-    window = resolve(None, from_, to, names=("from", "to")) or Window(None, None)
+    reads = services(request).reads
+    window = resolve(None, from_, to, reads.clock.now(), ("from", "to")) or Window(None, None)
     vp = None if gid is None or uid is None else vp_id(gid, uid)
-    svc = services(request)
-    flow = await svc.boards.flow() if gid is None and bucket is not None else None
-    points = await from_board(request, flow, graph.series, gid, vp, window, bucket, flow)
-    if points is None:
-        points = await svc.readers.call(graph.series, gid, vp, window, bucket)
+    points = await reads.graph(gid, vp, window, bucket)
     if format == "svg":
         if uid is not None:
             title = f"Balance of user {uid} in guild {gid}"

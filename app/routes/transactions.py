@@ -113,13 +113,14 @@ async def list_transactions(
         after=_finite("after", after),
         before=_finite("before", before),
     )
-    readers = services(request).readers
+    svc = services(request)
+    readers, size = svc.readers, svc.settings.stream_chunk
     bounds = page_bounds(limit, page)
     if bounds is None:
         total = await readers.call(ledger_reads.count, filters)
 
         async def next_chunk(below: int | None) -> tuple[list[Transaction], int | None]:
-            return await readers.call(ledger_reads.chunk_before, filters, below)  # type: ignore[no-any-return]
+            return await readers.call(ledger_reads.chunk_before, filters, below, size)  # type: ignore[no-any-return]
 
         return stream_json_array(next_chunk, total)  # type: ignore[return-value]
     items, total = await readers.call(ledger_reads.entries, filters, *bounds)

@@ -28,16 +28,14 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
 
 from storage.boards.ranking import Ranking
 from storage.engine.base import Conn
+from storage.queries.batches import rows_in
 from storage.queries.feeds import head as feed_head
 from storage.queries.feeds import pruned_upto
 
-__all__ = ["CHUNK", "Board", "Cached", "Stale", "accounts_changed", "rows_in"]
-
-CHUNK = 500  # values per IN (...) list
+__all__ = ["Board", "Cached", "Stale", "accounts_changed"]
 
 
 class Stale(Exception):
@@ -47,14 +45,6 @@ class Stale(Exception):
     def __init__(self, reason: str, fault: bool = False) -> None:
         super().__init__(reason)
         self.fault = fault
-
-
-def rows_in(conn: Conn, select: str, column: str, values: Sequence) -> Iterator:
-    """The rows of `select WHERE column IN values`, CHUNK values a statement (SQLite
-    caps the parameters of one)."""
-    for i in range(0, len(values), CHUNK):
-        part = values[i : i + CHUNK]
-        yield from conn.execute(f"{select} WHERE {column} IN ({','.join('?' * len(part))})", part)
 
 
 def accounts_changed(conn: Conn, since: int) -> tuple[int, set[int]]:

@@ -2,7 +2,7 @@
 minute, caught up from new ledger entries on every read.
 
 Circulation changes only with an entry that has a treasury on exactly one side
-(storage/graph.py). SQL sums those entries over the graph's range on each
+(storage/queries/graph.py). SQL sums those entries over the graph's range on each
 request: seconds over 10M entries. This board keeps, per minute that had such an
 entry, the net change and how many there were (a few MB for years of minutes);
 a bucketed graph then adds whole minutes in memory and asks SQL only for the
@@ -13,14 +13,14 @@ entries of the partial minutes at its edges. Its answers are those of
 from __future__ import annotations
 
 import bisect
-import time
 from array import array
 
 from storage.boards.base import Cached, Stale
 from storage.engine.base import Conn
-from storage.queries.windows import first_id_from, ledger_head
+from storage.queries.graph import BUCKETS, circulation_before, limited
+from storage.queries.windows import Window, first_id_from, id_range, ledger_head
 
-__all__ = ["FlowBoard", "board_flow"]
+__all__ = ["FlowBoard", "flow_series"]
 
 MINUTE = 60_000
 _TREASURIES = "SELECT id FROM accounts WHERE bot_id IS NOT NULL"
@@ -95,13 +95,18 @@ class FlowBoard(Cached):
         return out
 
 
-def board_flow(
-    conn: Conn, board: FlowBoard, lo: int, hi: int, start: int, size: int
-) -> list[tuple[int, int]]:
+def flow_series(
+    conn: Conn, board: FlowBoard, window: Window, bucket: str, now: float
+) -> list[tuple[float, int]]:
+    """The economy's bucketed balance graph from the board: the same points as
+    storage/queries/graph.py `series` (Stale if the board cannot answer)."""
+    lo, hi = id_range(conn, window)
+    start = circulation_before(conn, lo)
     with board.lock:
-        board.synced(conn, time.time())
+        board.synced(conn, now)
         try:
-            return board.buckets(conn, lo, hi, start, size)
+            points = board.buckets(conn, lo, hi, start, BUCKETS[bucket])
         except (KeyError, ValueError, IndexError, TypeError) as exc:
             board.broken = True
             raise Stale(f"flow board failed: {exc!r}", fault=True) from exc
+    return limited(points, bucket)

@@ -17,11 +17,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from schemas.profiles import Profile
-from storage.boards.base import Board, Stale, rows_in
+from storage.boards.base import Board, Stale
 from storage.boards.ranking import score_of, vp_of
 from storage.engine.base import Conn
 from storage.ids import pad
-from storage.queries import tops, windows
+from storage.queries import tops
+from storage.queries.batches import rows_in
 from storage.queries.profiles import COLUMNS, to_profile
 from storage.queries.top_segments import Position, chunk, start, walk_zeros
 from storage.queries.tops import Scope
@@ -89,14 +90,14 @@ class _Members:
 
 
 def board_chunk(
-    conn: Conn, board: Board, guild_id: int | None, at: Position | int, size: int
+    conn: Conn, board: Board, guild_id: int | None, at: Position | int, size: int, now: float
 ) -> tuple[list[tuple[int, Profile]], Position | None]:
     """The next `size` entries of a streamed top from `at` (a Position, or the
     offset the stream starts at), each chunk at the board's snapshot then: it goes
     on from where the last one stopped (a slice, or the zeros' walk from the last
     one sent), so no chunk counts the scope or walks past what was sent."""
     with board.lock, _trusted(board):
-        board.synced(conn, windows.now())
+        board.synced(conn, now)
         members = _Members(board, guild_id)
         if isinstance(at, int):
             zeros = 0 if board.every_profile else tops.count(conn, members.scope) - len(members)
@@ -105,11 +106,11 @@ def board_chunk(
 
 
 def board_page(
-    conn: Conn, board: Board, guild_id: int | None, limit: int, offset: int
+    conn: Conn, board: Board, guild_id: int | None, limit: int, offset: int, now: float
 ) -> list[tuple[int, Profile]]:
     """Ranks offset+1 … offset+limit of the board in the scope."""
     with board.lock, _trusted(board):
-        board.synced(conn, windows.now())
+        board.synced(conn, now)
         ranking = board.ranking
         guild = None if guild_id is None else board.guild_if_known(pad(guild_id))
         members = 0 if guild_id is not None and guild is None else ranking.count(guild)
@@ -139,10 +140,12 @@ def board_page(
         return out
 
 
-def board_rank(conn: Conn, board: Board, guild_id: int, vp: str) -> tuple[int, int, int] | None:
+def board_rank(
+    conn: Conn, board: Board, guild_id: int, vp: str, now: float
+) -> tuple[int, int, int] | None:
     """(rank, score, total) of an open profile in its guild; None if it is not one."""
     with board.lock, _trusted(board):
-        board.synced(conn, windows.now())
+        board.synced(conn, now)
         row = conn.execute("SELECT id FROM accounts WHERE vp_id = ? AND open = 1", (vp,)).fetchone()
         if row is None:
             return None

@@ -13,13 +13,13 @@ changed). About 50 bytes per account.
 
 from __future__ import annotations
 
-import time
 from array import array
 from typing import Any
 
-from storage.boards.base import Cached, accounts_changed, rows_in
+from storage.boards.base import Cached, accounts_changed
 from storage.engine.base import Conn
 from storage.ids import pad
+from storage.queries.batches import rows_in
 from storage.queries.feeds import head as feed_head
 from storage.queries.windows import ledger_head
 
@@ -162,7 +162,7 @@ class StatsBoard(Cached):
         }
 
 
-def board_stats(conn: Conn, board: StatsBoard, guild_id: int | None) -> dict:
+def board_stats(conn: Conn, board: StatsBoard, guild_id: int | None, now: float) -> dict:
     with board.lock:
-        board.synced(conn, time.time())
+        board.synced(conn, now)
         return board.stats(conn, guild_id)

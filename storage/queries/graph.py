@@ -16,14 +16,13 @@ All of it is SQL: Python sees one row per point.
 
 from __future__ import annotations
 
-from storage.boards.flow import FlowBoard, board_flow
 from storage.engine.base import Conn
 from storage.errors import DomainError, ProfileNotFound
 from storage.ids import pad
 from storage.queries.window_tops import balance_before as _balance_before
 from storage.queries.windows import Window, first_id_from, id_range, ledger_head
 
-__all__ = ["BUCKETS", "MAX_POINTS", "TooManyPoints", "series"]
+__all__ = ["BUCKETS", "MAX_POINTS", "TooManyPoints", "circulation_before", "limited", "series"]
 
 BUCKETS = {"minute": 60_000, "hour": 3_600_000, "day": 86_400_000}
 MAX_POINTS = 100_000
@@ -66,7 +65,7 @@ def _flow(guild: str | None) -> str:
     )
 
 
-def _circulation_before(conn: Conn, bound: int) -> int:
+def circulation_before(conn: Conn, bound: int) -> int:
     """Circulation before entry `bound`: minus what the treasuries held then, each
     read from its last entry before the bound (every balance sums to 0)."""
     return -int(
@@ -93,7 +92,7 @@ def _total_now(conn: Conn, guild: str | None) -> int:
     return int(conn.execute(sql, params).fetchone()[0])
 
 
-def _limit(rows: list, bucket: str | None) -> list[tuple[float, int]]:
+def limited(rows: list, bucket: str | None) -> list[tuple[float, int]]:
     if len(rows) > MAX_POINTS:
         raise TooManyPoints(
             f"more than {MAX_POINTS} points: narrow from/to or choose a bucket"
@@ -117,7 +116,7 @@ def _bucketed_totals(
     for b, d in rows:
         total += d
         out.append((b, total))
-    return _limit(out, bucket)
+    return limited(out, bucket)
 
 
 # A user's bucketed series walks back bucket by bucket (a few seeks each) rather
@@ -176,10 +175,9 @@ def series(
     vp_id: str | None,
     window: Window,
     bucket: str | None,
-    flow: FlowBoard | None = None,
 ) -> list[tuple[float, int]]:
-    """`(timestamp seconds, balance)` points, oldest first. `flow`, the economy's
-    in-memory flows, answers a bucketed graph of the economy (Stale if it cannot)."""
+    """`(timestamp seconds, balance)` points, oldest first (a bucketed graph of the
+    economy may come from memory instead: boards/flow.py `flow_series`)."""
     lo, hi = id_range(conn, window)
     if vp_id is not None:
         account = _account(conn, vp_id)
@@ -187,7 +185,7 @@ def series(
             size = BUCKETS[bucket]
             spans = _span_buckets(conn, lo, hi, size)
             if spans * ENTRIES_PER_BUCKET < _user_entries(conn, account, lo, hi):
-                return _limit(_user_buckets_by_seeks(conn, account, lo, hi, size), bucket)
+                return limited(_user_buckets_by_seeks(conn, account, lo, hi, size), bucket)
         entries = (
             "SELECT id, ts, src_balance AS balance FROM ledger WHERE src = ?1 AND id >= ?2"
             " AND id < ?3 UNION ALL SELECT id, ts, dst_balance FROM ledger WHERE dst = ?1"
@@ -198,13 +196,11 @@ def series(
         guild = None if guild_id is None else pad(guild_id)
         head = ledger_head(conn)
         if guild is None:
-            start = _circulation_before(conn, lo)
+            start = circulation_before(conn, lo)
         elif lo - 1 <= head - lo:
             start = _net(conn, guild, 1, lo)
         else:
             start = _total_now(conn, guild) - _net(conn, guild, lo, head)
-        if bucket is not None and guild is None and flow is not None:
-            return _limit(board_flow(conn, flow, lo, hi, start, BUCKETS[bucket]), bucket)
         if bucket is not None:
             return _bucketed_totals(conn, guild, lo, hi, start, bucket)
         entries = f"SELECT id, ts, ?4 + sum(d) OVER (ORDER BY id) AS balance FROM ({_flow(guild)})"
@@ -219,4 +215,4 @@ def series(
             f" GROUP BY b ORDER BY b LIMIT {cap}"
         )
     rows = [(r[0], r[1]) for r in conn.execute(sql, params)]
-    return _limit(rows, bucket)
+    return limited(rows, bucket)

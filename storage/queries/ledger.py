@@ -196,8 +196,10 @@ def entries(conn: Conn, f: Filters, limit: int, offset: int) -> tuple[list[Trans
     return _page(conn, p, limit, offset), count(conn, f)
 
 
-def chunk_before(conn: Conn, f: Filters, below: int | None) -> tuple[list[Transaction], int | None]:
-    """The next `CHUNK` matches with ids below `below` (keyset paging for streaming);
+def chunk_before(
+    conn: Conn, f: Filters, below: int | None, size: int = CHUNK
+) -> tuple[list[Transaction], int | None]:
+    """The next `size` matches with ids below `below` (keyset paging for streaming);
     returns them and the cursor for the next call (None when done)."""
-    items = _page(conn, _plan(conn, f), CHUNK, 0, below)
-    return items, (items[-1].id if len(items) == CHUNK else None)
+    items = _page(conn, _plan(conn, f), size, 0, below)
+    return items, (items[-1].id if len(items) == size else None)

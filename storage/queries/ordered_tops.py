@@ -22,8 +22,9 @@ from array import array
 from bisect import bisect_left
 
 from schemas.profiles import Profile
-from storage.boards.base import CHUNK, rows_in
 from storage.engine.base import Conn, Cursor
+from storage.queries.batches import IN_LIST as CHUNK
+from storage.queries.batches import rows_in
 from storage.queries.profiles import COLUMNS, to_profile
 from storage.queries.top_segments import Position, start
 from storage.queries.tops import Metric, Scope, count, order_by

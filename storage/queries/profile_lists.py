@@ -45,9 +45,9 @@ def page(conn: Conn, guild_id: int | None, limit: int, offset: int) -> tuple[lis
 
 
 def chunk_after(
-    conn: Conn, guild_id: int | None, after: tuple[str, str] | None
+    conn: Conn, guild_id: int | None, after: tuple[str, str] | None, size: int = CHUNK
 ) -> tuple[list[Profile], tuple[str, str] | None]:
-    """The next CHUNK profiles in (guild, user) order after the key `after`, for streaming
+    """The next `size` profiles in (guild, user) order after the key `after`, for streaming
     a whole list with flat memory."""
     where, params = _where(guild_id)
     if after is not None and guild_id is not None:
@@ -60,8 +60,8 @@ def chunk_after(
         params = (*params, *after)
     rows = conn.execute(
         f"SELECT {COLUMNS}, guild_id, user_id FROM accounts WHERE {where}"
-        f" ORDER BY guild_id, user_id LIMIT {CHUNK}",
-        params,
+        " ORDER BY guild_id, user_id LIMIT ?",
+        (*params, size),
     ).fetchall()
     if not rows:
         return [], None

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from typing import NamedTuple, Protocol
 
 from schemas.profiles import Profile
-from storage.boards.base import CHUNK, rows_in
 from storage.engine.base import Conn
+from storage.queries.batches import IN_LIST as CHUNK
+from storage.queries.batches import rows_in
 from storage.queries.profiles import COLUMNS, to_profile
 from storage.queries.tops import Scope
 

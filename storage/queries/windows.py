@@ -13,7 +13,6 @@ A window is half-open, `[since, until)` in epoch seconds: an entry exactly at
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 from storage.engine.base import Conn
@@ -28,16 +27,10 @@ __all__ = [
     "id_range",
     "ledger_head",
     "ms",
-    "now",
     "resolve",
 ]
 
 TIMEFRAMES = {"all": None, "day": 86400, "week": 7 * 86400, "month": 30 * 86400}
-
-
-def now() -> float:
-    """The clock windows are measured by (one place, so tests can set it)."""
-    return time.time()
 
 
 @dataclass(frozen=True)
@@ -50,7 +43,7 @@ def resolve(
     timeframe: str | None,
     since: float | None,
     until: float | None,
-    now: float | None = None,
+    now: float,
     names: tuple[str, str] = ("since", "until"),
 ) -> Window | None:
     """The window a request asks for, or None for "all time". `names` are the query
@@ -66,7 +59,7 @@ def resolve(
     if since is not None and until is not None and until < since:
         raise InvalidValue(names[1], f"must not be before {names[0]}")
     if span is not None:
-        return Window((time.time() if now is None else now) - span, None)
+        return Window(now - span, None)
     if since is None and until is None:
         return None
     return Window(since, until)
