@@ -33,6 +33,7 @@ SCOPES = (
     "ledger:write",
     "reputation",
     "settings",
+    "economy",
     "admin",
 )
 DEFAULT_SCOPES = SCOPES[:-1]
