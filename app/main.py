@@ -12,7 +12,18 @@ from app import metrics, ops
 from app.auth import PUBLIC_PATHS, KeyAuthMiddleware, require_scope
 from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
-from app.routes import callbacks, keys, lookup, meta, profiles, reputation, transactions
+from app.routes import (
+    callbacks,
+    inventory,
+    keys,
+    lookup,
+    meta,
+    profiles,
+    reputation,
+    rewards,
+    shop,
+    transactions,
+)
 from app.routes import settings as settings_store
 from app.routes import stats as stats_routes
 from app.routes import tops as tops_routes
@@ -32,6 +43,9 @@ ROUTE_MODULES = [
     reputation,
     settings_store,
     callbacks,
+    shop,
+    inventory,
+    rewards,
     metrics,
 ]
 
