@@ -2,7 +2,8 @@
 
 One pass over the ledger in id order (ledger/replay.py), then every account's
 cached balance is compared with the replay and the sum of all balances must be 0;
-reputation is replayed too (ledger/reputation.py).
+reputation is replayed too (ledger/reputation.py), and the economy's item log,
+inventories and claims (ledger/economy_verify.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ledger import reputation, store
+from ledger import economy_verify, reputation, store
 from ledger.replay import Entry, Replay
 
 __all__ = ["Report", "verify"]
@@ -42,6 +43,7 @@ def verify(
     conn.execute("BEGIN")  # one snapshot for the whole replay
     try:
         replay = Replay()
+        economy = economy_verify.Entries()
         vps: dict[int, str] = {}
         cached: dict[int, int] = {}
         for aid, vp, bot, balance in store.accounts(conn):
@@ -66,6 +68,7 @@ def verify(
             )
             for text in replay.entry(entry):
                 problem(text)
+            economy.see(eid, kind, src, dst, amount, reverts)
             if progress and replay.entries % 100_000 == 0:
                 progress(replay.entries)
         report.entries = replay.entries
@@ -78,6 +81,8 @@ def verify(
         if total != 0:
             problem(f"the balances sum to {total}, not 0")
         for text in reputation.verify(conn):
+            problem(text)
+        for text in economy_verify.verify(conn, economy, lambda a: vps.get(a, f"#{a}")):
             problem(text)
     finally:
         conn.execute("COMMIT")
