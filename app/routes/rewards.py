@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, delete, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from app.auth import caller
@@ -40,6 +41,7 @@ def _key(request: Request, guild_id: str, reward_id: str) -> Key:
         " streak after the first) and `streak_max` (where the bonus stops growing)."
     ),
     operation_class=documented(RewardIn),
+    responses={201: ResponseSpec(Reward, description="Created")},
 )
 async def put_reward(
     request: Request, guild_id: FromPath[str], reward_id: FromPath[str]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, delete, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter
 
 from app.auth import caller
@@ -65,6 +66,7 @@ _ITEM_DOC = (
     summary="Create (201) or replace (200) one of the calling bot's items",
     description=_ITEM_DOC,
     operation_class=documented(ItemIn),
+    responses={201: ResponseSpec(Item, description="Created")},
 )
 async def put_item(
     request: Request, guild_id: FromPath[str], item_id: FromPath[str]
