@@ -72,6 +72,7 @@ class EconomyMachine(RuleBasedStateMachine):
         self.db = sqlite3.connect(path, isolation_level=None)
         self.balance: dict[str, int] = dict.fromkeys([*VP.values(), *TREASURY.values()], 0)
         self.open: set[int] = set()
+        self.existed: set[int] = set()
         self.held: dict[tuple[int, str, str], list[int]] = {}  # -> [held, bought]
         self.stock = {(bot, "a"): ITEMS["a"]["stock"] for bot in BOTS}
         self.claims: dict[tuple[str, int], tuple[int, int]] = {}  # -> (ms, streak)
@@ -84,6 +85,7 @@ class EconomyMachine(RuleBasedStateMachine):
         for user, bot in ((1, "101"), (2, "101"), (3, "202")):
             self._ok(self.post(bot, f"/profile/{G}/{user}", {"voicepoints": 50}))
             self.open.add(user)
+            self.existed.add(user)
             self.balance[VP[user]] = 50
             self.balance[TREASURY[bot]] -= 50
 
@@ -212,6 +214,7 @@ class EconomyMachine(RuleBasedStateMachine):
             assert (r.json()["amount"], r.json()["streak"]) == (amount, streak)
             self.claims[(bot, user)] = (now, streak)
             self.open.add(user)
+            self.existed.add(user)
             self.balance[VP[user]] += amount
             self.balance[TREASURY[bot]] -= amount
         else:
@@ -312,8 +315,11 @@ class EconomyMachine(RuleBasedStateMachine):
         """A posting's status, in the order the ledger checks (ledger/postings.py)."""
         treasuries = set(TREASURY.values())
         users_open = {VP[u] for u in self.open}
+        existed = {VP[u] for u in self.existed}  # accounts are closed, never removed
         if src == dst:
             return 422
+        if any(side not in treasuries and side not in existed for side in (src, dst)):
+            return 404  # no account at all: refused before any balance is read
         if src not in treasuries and src not in users_open:
             return 404
         if src not in treasuries and self.balance[src] < amount:

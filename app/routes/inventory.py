@@ -34,8 +34,8 @@ def _ids(request: Request, guild_id: str, user_id: str, item_id: str) -> tuple[s
     )
 
 
-async def _quantity(request: Request) -> int:
-    body = await read_body(request, QuantityIn, required=False)
+def _quantity(body: QuantityIn | None) -> int:
+    """An empty body means one."""
     return 1 if body is None else int(body.quantity)
 
 
@@ -54,9 +54,11 @@ async def get_inventory(
     return found  # type: ignore[no-any-return]
 
 
-async def _change(request: Request, ids: tuple[str, int, int, str], action: Any) -> InventoryLine:
+async def _change(
+    request: Request, ids: tuple[str, int, int, str], action: Any, body: QuantityIn | None
+) -> InventoryLine:
     bot, guild, user, item = ids
-    command = ChangeItems(bot, guild, item, user, await _quantity(request), action)
+    command = ChangeItems(bot, guild, item, user, _quantity(body), action)
     return await services(request).writer.run(apply, command)  # type: ignore[no-any-return]
 
 
@@ -71,7 +73,9 @@ async def _change(request: Request, ids: tuple[str, int, int, str], action: Any)
 async def use(
     request: Request, guild_id: FromPath[str], user_id: FromPath[str], item_id: FromPath[str]
 ) -> InventoryLine:
-    return await _change(request, _ids(request, guild_id, user_id, item_id), "use")
+    ids = _ids(request, guild_id, user_id, item_id)
+    body = await read_body(request, QuantityIn, required=False)
+    return await _change(request, ids, "use", body)
 
 
 @post(
@@ -85,7 +89,9 @@ async def use(
 async def grant(
     request: Request, guild_id: FromPath[str], user_id: FromPath[str], item_id: FromPath[str]
 ) -> InventoryLine:
-    return await _change(request, _ids(request, guild_id, user_id, item_id), "grant")
+    ids = _ids(request, guild_id, user_id, item_id)
+    body = await read_body(request, QuantityIn, required=False)
+    return await _change(request, ids, "grant", body)
 
 
 @post(
@@ -99,7 +105,9 @@ async def grant(
 async def revoke(
     request: Request, guild_id: FromPath[str], user_id: FromPath[str], item_id: FromPath[str]
 ) -> InventoryLine:
-    return await _change(request, _ids(request, guild_id, user_id, item_id), "revoke")
+    ids = _ids(request, guild_id, user_id, item_id)
+    body = await read_body(request, QuantityIn, required=False)
+    return await _change(request, ids, "revoke", body)
 
 
 @post(
@@ -131,7 +139,8 @@ async def sell(
     request: Request, guild_id: FromPath[str], user_id: FromPath[str], item_id: FromPath[str]
 ) -> Sale:
     bot, guild, user, item = _ids(request, guild_id, user_id, item_id)
-    command = SellItems(bot, guild, item, user, await _quantity(request))
+    body = await read_body(request, QuantityIn, required=False)
+    command = SellItems(bot, guild, item, user, _quantity(body))
     return await services(request).writer.run(apply, command)  # type: ignore[no-any-return]
 
 
