@@ -1,16 +1,20 @@
 """Delivering callback events from the outbox (SPEC §10): at least once, signed,
 with bounded exponential backoff, surviving restarts (the outbox is in SQLite).
 
-One asyncio task per server. It reads due rows through the reader pool, POSTs
-them concurrently, and records the outcomes in one small writer task per round,
-so the ledger writer never waits on the network.
+One dispatcher task per server. It reads due events through the reader pool and
+starts one task per attempt, within limits: a few attempts in flight per callback
+and per bot, more in all. Nothing waits for a batch: a receiver that never answers
+holds only its own callback's slots, each for at most CALLBACK_TIMEOUT, while
+other callbacks' events keep going. Finished attempts are recorded in small
+writer tasks, so the ledger writer never waits on the network.
 
-Options (VOICEPROFILE_* variables, read through Settings.extra):
-  CALLBACK_RETRY_BASE   first retry delay in seconds (1); doubles per attempt
-  CALLBACK_RETRY_MAX    longest delay between attempts in seconds (3600)
-  CALLBACK_MAX_ATTEMPTS attempts before an event is given up (20: about 8 h)
-  CALLBACK_TIMEOUT      seconds to wait for a receiver's answer (10)
-  CALLBACK_POLL         seconds between looks when nothing woke the worker (2)
+A receiver cannot cost the server more than a slot and a few KB: each attempt
+has one deadline for everything (resolving, connecting, sending, the answer), and
+at most READ_LIMIT bytes of the answer are read before the connection is closed.
+Connections go only where app/netguard.py allows, checked at each connection.
+
+Options: the `callback_*` fields of Settings (app/config.py), and `allow_hosts`
+(VOICEPROFILE_ALLOW_HOSTS) for the network guard.
 """
 
 from __future__ import annotations
@@ -21,20 +25,25 @@ import hashlib
 import hmac
 import logging
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from app.config import Settings
-from storage import outbox
+from app.netguard import Guard, Policy, Refused
+from storage.queries import outbox
 
-__all__ = ["Deliverer", "DeliveryOptions", "sign", "start", "stop"]
+__all__ = ["Deliverer", "DeliveryOptions", "guard", "sign", "start"]
 
 log = logging.getLogger("voiceprofile.callbacks")
-BATCH = 100
-CONCURRENCY = 16
+PER_CALLBACK = 8  # attempts in flight for one (bot, event) callback
+PER_BOT = 16  # ... for one bot, all its callbacks together
+TOTAL = 64  # ... for the whole server
+READ_LIMIT = 4096  # bytes of a receiver's answer read at most
 _KEEP_DONE = 24 * 3600.0
+Result = tuple[int, bool, int, float | None, str | None]
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -49,26 +58,22 @@ class DeliveryOptions:
     max_attempts: int = 20
     timeout: float = 10.0
     poll: float = 2.0
+    allow: Policy = field(default_factory=Policy)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryOptions:
-        extra, values = settings.extra, dict[str, Any]()
-        for name, cast in (
-            ("retry_base", float),
-            ("retry_max", float),
-            ("max_attempts", int),
-            ("timeout", float),
-            ("poll", float),
-        ):
-            raw = extra.get(f"callback_{name}")
-            if raw:
-                try:
-                    values[name] = cast(raw)
-                except ValueError:
-                    raise SystemExit(
-                        f"VOICEPROFILE_CALLBACK_{name.upper()}={raw!r} is not a valid number"
-                    ) from None
-        return cls(**values)
+        try:
+            allow = Policy.parse(settings.allow_hosts)
+        except ValueError as exc:
+            raise SystemExit(f"VOICEPROFILE_ALLOW_HOSTS: {exc}") from None
+        return cls(
+            settings.callback_retry_base,
+            settings.callback_retry_max,
+            settings.callback_max_attempts,
+            settings.callback_timeout,
+            settings.callback_poll,
+            allow,
+        )
 
     def delay(self, attempts: int) -> float:
         return float(min(self.retry_max, self.retry_base * 2 ** max(attempts - 1, 0)))
@@ -78,11 +83,15 @@ class Deliverer:
     def __init__(self, services: Any, options: DeliveryOptions) -> None:
         self.svc = services
         self.options = options
+        self.guard = Guard(options.allow)
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
-        self._client = httpx.AsyncClient(timeout=options.timeout, follow_redirects=False)
+        self._client = self.guard.client(timeout=options.timeout, follow_redirects=False)
         self._task: asyncio.Task[None] | None = None
         self._last_prune = 0.0
+        self._flying: dict[int, tuple[str, str]] = {}  # outbox id -> (bot, event), until marked
+        self._attempts: set[asyncio.Task[None]] = set()
+        self._finished: list[Result] = []
 
     def wake(self) -> None:
         """Called from the writer thread after a commit that wrote outbox rows."""
@@ -96,53 +105,89 @@ class Deliverer:
     async def stop(self) -> None:
         with contextlib.suppress(ValueError):
             outbox.wakers.remove(self.wake)
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        tasks = [t for t in (self._task, *self._attempts) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        # Keep what finished (fewer duplicates after the restart); the cancelled
+        # attempts stay due and are sent again.
+        with contextlib.suppress(Exception):
+            await self._record()
         await self._client.aclose()
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()
+            wait = self.options.poll
             try:
-                delivered = await self.round()
+                await self._record()
+                now = time.time()
+                await self._dispatch(now)
+                due = await self.svc.readers.call(outbox.next_due, now)
+                if due is not None:
+                    wait = max(0.0, min(wait, due - time.time()))
             except asyncio.CancelledError:
                 raise
             except Exception:  # a storage hiccup: try again at the next poll
-                log.exception("callback delivery round failed")
-                delivered = 0
-            if delivered:
-                continue  # maybe more due: look again at once
-            self._wake.clear()
-            wait = self.options.poll
-            due = await self.svc.readers.call(outbox.next_due)
-            if due is not None:
-                wait = max(0.0, min(wait, due - time.time()))
+                log.exception("callback delivery failed")
+            # Woken by a commit with events or by a finished attempt (a free slot).
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
 
-    async def round(self) -> int:
-        """Send every due event (up to BATCH); returns how many were attempted."""
-        now = time.time()
-        rows = await self.svc.readers.call(outbox.pending, now, BATCH)
-        if not rows:
-            if now - self._last_prune > 3600:
-                self._last_prune = now
-                await self.svc.writer.run(outbox.prune, now - _KEEP_DONE)
+    async def _record(self) -> None:
+        """Write the finished attempts' outcomes, then free their slots."""
+        if not self._finished:
+            return
+        done, self._finished = self._finished, []
+        try:
+            await self.svc.writer.run(outbox.mark, done)
+        except BaseException:
+            self._finished[:0] = done  # still flying: not sent again before recorded
+            raise
+        for result in done:
+            self._flying.pop(result[0], None)
+
+    async def _dispatch(self, now: float) -> int:
+        """Start an attempt for each due event that has a free slot."""
+        if len(self._flying) >= TOTAL:
             return 0
-        gate = asyncio.Semaphore(CONCURRENCY)
+        rows = await self.svc.readers.call(outbox.due, now, 2 * PER_CALLBACK)
+        if not rows and now - self._last_prune > 3600:
+            self._last_prune = now
+            await self.svc.writer.run(outbox.prune, now - _KEEP_DONE)
+        per_callback = Counter(self._flying.values())
+        per_bot = Counter(bot for bot, _ in self._flying.values())
+        started = 0
+        for outbox_id, attempts, body, bot, event, url, secret in rows:
+            if len(self._flying) >= TOTAL:
+                break
+            if outbox_id in self._flying:
+                continue
+            if per_callback[bot, event] >= PER_CALLBACK or per_bot[bot] >= PER_BOT:
+                continue
+            self._flying[outbox_id] = (bot, event)
+            per_callback[bot, event] += 1
+            per_bot[bot] += 1
+            task = asyncio.create_task(self._attempt(outbox_id, attempts, body, url, secret))
+            self._attempts.add(task)
+            task.add_done_callback(self._attempts.discard)
+            started += 1
+        return started
 
-        async def one(row: tuple) -> tuple[int, bool, int, float | None, str | None]:
-            async with gate:
-                return await self._send(*row)
-
-        results = await asyncio.gather(*(one(r) for r in rows))
-        await self.svc.writer.run(outbox.mark, list(results))
-        return len(rows)
+    async def _attempt(
+        self, outbox_id: int, attempts: int, body: bytes, url: str, secret: str
+    ) -> None:
+        try:
+            result = await self._send(outbox_id, attempts, body, url, secret)
+        except Exception as exc:  # a bug must not keep the slot forever
+            log.exception("callback %d: attempt failed", outbox_id)
+            result = self._failed(outbox_id, attempts + 1, f"{type(exc).__name__}: {exc}"[:500])
+        self._finished.append(result)
+        self._wake.set()
 
     async def _send(
         self, outbox_id: int, attempts: int, body: bytes, url: str, secret: str
-    ) -> tuple[int, bool, int, float | None, str | None]:
+    ) -> Result:
         attempts += 1
         headers = {
             "Content-Type": "application/json",
@@ -150,26 +195,51 @@ class Deliverer:
             "X-Signature": sign(secret, body),
             "X-Delivery-Id": str(outbox_id),
         }
+        timeout = self.options.timeout
         try:
-            response = await self._client.post(url, content=body, headers=headers)
+            # One deadline for the whole attempt: httpx's timeouts are per read,
+            # and a receiver dripping a byte at a time never trips them.
+            async with asyncio.timeout(timeout):
+                request = self._client.build_request("POST", url, content=body, headers=headers)
+                response = await self._client.send(request, stream=True)
+                try:
+                    await _read_some(response)
+                finally:
+                    await response.aclose()
             if 200 <= response.status_code < 300:
                 return (outbox_id, True, attempts, None, None)
             error = f"HTTP {response.status_code}"
+        except TimeoutError:
+            error = f"no complete answer within {timeout:g} s"
+        except Refused as exc:
+            error = f"refused: {exc}"[:500]
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
+        return self._failed(outbox_id, attempts, error)
+
+    def _failed(self, outbox_id: int, attempts: int, error: str) -> Result:
         if attempts >= self.options.max_attempts:
             log.warning("callback %d given up after %d attempts: %s", outbox_id, attempts, error)
             return (outbox_id, False, attempts, None, error)
         return (outbox_id, False, attempts, time.time() + self.options.delay(attempts), error)
 
 
-async def start(services: Any) -> None:
+async def _read_some(response: httpx.Response) -> None:
+    """Read at most READ_LIMIT bytes of the answer: a short one then leaves the
+    connection reusable; a longer one is dropped with the connection."""
+    seen = 0
+    async for chunk in response.aiter_raw():
+        seen += len(chunk)
+        if seen > READ_LIMIT:
+            break
+
+
+def guard(services: Any) -> Guard:
+    """The server's network guard (the policy of VOICEPROFILE_ALLOW_HOSTS)."""
+    return services.deliverer.guard  # type: ignore[no-any-return]
+
+
+def start(services: Any) -> Deliverer:
     deliverer = Deliverer(services, DeliveryOptions.from_settings(services.settings))
-    services.extras["deliverer"] = deliverer
     deliverer.start()
-
-
-async def stop(services: Any) -> None:
-    deliverer = services.extras.pop("deliverer", None)
-    if deliverer is not None:
-        await deliverer.stop()
+    return deliverer

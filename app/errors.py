@@ -13,7 +13,7 @@ from ledger import reputation
 from ledger.reputation import ReputationRefused
 from storage.errors import DomainError
 
-__all__ = ["EXCEPTION_HANDLERS", "error_response"]
+__all__ = ["EXCEPTION_HANDLERS", "body_for", "error_response"]
 
 log = logging.getLogger("voiceprofile.errors")
 
@@ -41,13 +41,18 @@ _POST_INIT = re.compile(r"^(?P<name>[a-z_]+): (?P<msg>.+)$", re.S)
 NUMERIC_CODE_PREFIXES = ("/reputation", "/settings")
 
 
+def body_for(path: str, body: dict) -> dict:
+    """The spec's error body as the area at `path` shows it: the reputation and
+    settings areas keep their reference API's numeric `code`. Every error body the
+    server sends passes here, the ones built outside Litestar (429, 408, 503) too."""
+    if path.startswith(NUMERIC_CODE_PREFIXES) and isinstance(body.get("code"), str):
+        return {**body, "code": body["status"]}
+    return body
+
+
 def error_response(request: Request | None, body: dict, headers: dict | None = None) -> Response:
-    if (
-        request is not None
-        and request.url.path.startswith(NUMERIC_CODE_PREFIXES)
-        and isinstance(body.get("code"), str)
-    ):
-        body = {**body, "code": body["status"]}
+    if request is not None:
+        body = body_for(request.url.path, body)
     return Response(
         content=body, status_code=body["status"], headers=headers, media_type="application/json"
     )

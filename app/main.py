@@ -9,10 +9,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app import metrics, ops
+from app.allow import with_options
 from app.auth import PUBLIC_PATHS, KeyAuthMiddleware, require_scope
 from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
+from app.lifespan import lifespan
 from app.routes import (
+    bench,
     callbacks,
     inventory,
     keys,
@@ -27,7 +30,6 @@ from app.routes import (
 from app.routes import settings as settings_store
 from app.routes import stats as stats_routes
 from app.routes import tops as tops_routes
-from app.services import lifespan
 from storage.clock import Clock, SystemClock
 
 __all__ = ["create_app"]
@@ -53,7 +55,8 @@ ROUTE_MODULES = [
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
     """The application; `clock` is the one clock every part asks the time (tests set it)."""
     settings = settings or Settings.from_env()
-    handlers = [h for module in ROUTE_MODULES for h in module.ROUTES]
+    modules = [*ROUTE_MODULES, bench] if settings.bench else ROUTE_MODULES
+    handlers = with_options([h for module in modules for h in module.ROUTES])
     app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],

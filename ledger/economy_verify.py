@@ -10,12 +10,12 @@ inventories, and tie item-log rows and claims to the ledger entries that paid.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from typing import NamedTuple
 
 from ledger import item_store, postings
+from storage.engine.base import Conn
 from storage.ids import unpad
 
 __all__ = ["Entries", "verify"]
@@ -64,7 +64,7 @@ _PAYS = {
 }
 
 
-def verify(conn: sqlite3.Connection, entries: Entries, name: Callable[[int], str]) -> list[str]:
+def verify(conn: Conn, entries: Entries, name: Callable[[int], str]) -> list[str]:
     problems: list[str] = []
     used: Counter[int] = Counter()
     held: dict[tuple[int, str, str], tuple[int, int]] = {}

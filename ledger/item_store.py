@@ -7,9 +7,9 @@ several processes will share one database. Plain SQL both engines take.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import NamedTuple
 
+from storage.engine.base import Conn
 from storage.ids import pad
 
 __all__ = [
@@ -49,7 +49,7 @@ class ItemRow(NamedTuple):
     enabled: bool
 
 
-def item(conn: sqlite3.Connection, guild_id: int, bot_id: str, item_id: str) -> ItemRow | None:
+def item(conn: Conn, guild_id: int, bot_id: str, item_id: str) -> ItemRow | None:
     row = conn.execute(
         "SELECT name, price, sell_price, stock, per_user_limit, data, enabled FROM shop_items"
         " WHERE guild_id = ? AND bot_id = ? AND item_id = ?",
@@ -61,9 +61,7 @@ def item(conn: sqlite3.Connection, guild_id: int, bot_id: str, item_id: str) -> 
     return ItemRow(name, price, sell_price, stock, limit, data, bool(enabled))
 
 
-def change_stock(
-    conn: sqlite3.Connection, guild_id: int, bot_id: str, item_id: str, delta: int
-) -> None:
+def change_stock(conn: Conn, guild_id: int, bot_id: str, item_id: str, delta: int) -> None:
     """Take from (delta < 0) or give back to a limited stock; unlimited stays so."""
     conn.execute(
         "UPDATE shop_items SET stock = stock + ? WHERE guild_id = ? AND bot_id = ?"
@@ -72,7 +70,7 @@ def change_stock(
     )
 
 
-def holding(conn: sqlite3.Connection, account: int, bot_id: str, item_id: str) -> tuple[int, int]:
+def holding(conn: Conn, account: int, bot_id: str, item_id: str) -> tuple[int, int]:
     """(quantity held, quantity bought in all) of one member's item."""
     row = conn.execute(
         "SELECT quantity, bought FROM inventory WHERE account = ? AND bot_id = ? AND item_id = ?",
@@ -81,7 +79,7 @@ def holding(conn: sqlite3.Connection, account: int, bot_id: str, item_id: str) -
     return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
 
-def holdings(conn: sqlite3.Connection, account: int) -> list[tuple[str, str, int, int]]:
+def holdings(conn: Conn, account: int) -> list[tuple[str, str, int, int]]:
     """(padded bot id, item id, quantity, bought) of every item the member holds."""
     return [
         (r[0], r[1], int(r[2]), int(r[3]))
@@ -94,7 +92,7 @@ def holdings(conn: sqlite3.Connection, account: int) -> list[tuple[str, str, int
 
 
 def record(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ts: int,
     kind: int,
     account: int,
@@ -121,7 +119,7 @@ def record(
     )
 
 
-def logged_purchase(conn: sqlite3.Connection, entry_id: int) -> tuple[int, str, str, int] | None:
+def logged_purchase(conn: Conn, entry_id: int) -> tuple[int, str, str, int] | None:
     """(account, padded bot id, item id, quantity) the purchase entry bought."""
     row = conn.execute(
         "SELECT account, bot_id, item_id, quantity FROM item_log WHERE entry = ? AND kind = ?",
@@ -146,9 +144,7 @@ class LastClaim(NamedTuple):
     streak: int
 
 
-def reward(
-    conn: sqlite3.Connection, guild_id: int, bot_id: str, reward_id: str
-) -> RewardRow | None:
+def reward(conn: Conn, guild_id: int, bot_id: str, reward_id: str) -> RewardRow | None:
     row = conn.execute(
         "SELECT amount, cooldown, period, streak_bonus, streak_max FROM rewards"
         " WHERE guild_id = ? AND bot_id = ? AND reward_id = ?",
@@ -157,9 +153,7 @@ def reward(
     return None if row is None else RewardRow(*row)
 
 
-def last_claim(
-    conn: sqlite3.Connection, account: int, bot_id: str, reward_id: str
-) -> LastClaim | None:
+def last_claim(conn: Conn, account: int, bot_id: str, reward_id: str) -> LastClaim | None:
     row = conn.execute(
         "SELECT ts, streak FROM reward_claims WHERE account = ? AND bot_id = ? AND reward_id = ?"
         " ORDER BY id DESC LIMIT 1",
@@ -169,7 +163,7 @@ def last_claim(
 
 
 def add_claim(
-    conn: sqlite3.Connection,
+    conn: Conn,
     ts: int,
     account: int,
     bot_id: str,

@@ -15,10 +15,10 @@ from ledger.economy_errors import Cooldown, RewardNotFound
 from ledger.rules import moved
 from ledger.state import LedgerState
 from schemas.economy import Claimed
-from storage import outbox
-from storage import profiles as rows
 from storage.clock import millis
 from storage.ids import vp_id
+from storage.queries import outbox
+from storage.queries import profiles as rows
 
 __all__ = ["claim"]
 

@@ -28,11 +28,11 @@ from ledger.state import LedgerState
 from schemas.base import MAX_COUNTER
 from schemas.economy import InventoryLine, Purchase
 from schemas.transactions import Transaction
-from storage import outbox
 from storage.clock import millis
 from storage.errors import DomainError, ProfileNotFound
 from storage.ids import pad, unpad, vp_id
-from storage.profiles import decode_map
+from storage.queries import outbox
+from storage.queries.profiles import decode_map
 
 __all__ = ["Bought", "buy", "line", "member", "returned_items", "shop_item", "take_back"]
 

@@ -7,6 +7,8 @@ from msgspec import Meta
 
 __all__ = [
     "MAX_COUNTER",
+    "MAX_SNOWFLAKE",
+    "SNOWFLAKE_PATTERN",
     "Counter",
     "Delta",
     "Request",
@@ -21,11 +23,33 @@ MAX_SNOWFLAKE = 2**64 - 1
 Counter = Annotated[int, Meta(ge=0, le=MAX_COUNTER)]
 Delta = Annotated[int, Meta(ge=-MAX_COUNTER, le=MAX_COUNTER)]
 
-# A Discord id as a JSON string or integer. The 2**64 bound is checked by
-# `check_snowflakes` in the Struct's __post_init__ (msgspec constraints stop at int64).
+
+def _digits_at_most(limit: str) -> str:
+    """A regex for the strings of exactly len(limit) digits whose value is <= limit:
+    for each digit of `limit`, the same prefix then a smaller digit and any tail."""
+    options = []
+    for i, digit in enumerate(limit):
+        if digit != "0":
+            tail = len(limit) - i - 1
+            smaller = "0" if digit == "1" else f"[0-{int(digit) - 1}]"
+            rest = "" if not tail else "[0-9]" if tail == 1 else f"[0-9]{{{tail}}}"
+            options.append(limit[:i] + smaller + rest)
+    return "|".join([*options, limit])
+
+
+# A snowflake in a path, query or string field: 1-20 ASCII digits, value below 2^64
+# (SPEC §4), as one regex so the OpenAPI document states the whole rule.
 # `(?!\n)$`: Python's bare "$" also matches before a trailing newline; `\Z` would
 # fix that but means nothing to the JavaScript regexes of OpenAPI tools.
-Snowflake = Annotated[int, Meta(ge=0)] | Annotated[str, Meta(pattern=r"^[0-9]{1,20}(?!\n)$")]
+SNOWFLAKE_PATTERN = f"^(?:[0-9]{{1,19}}|{_digits_at_most(str(MAX_SNOWFLAKE))})(?!\\n)$"
+
+# A Discord id as a JSON string or integer. The integer's 2**64 bound is checked by
+# `check_snowflakes` in the Struct's __post_init__ (msgspec constraints stop at int64);
+# `extra_json_schema` only tells the OpenAPI document.
+Snowflake = (
+    Annotated[int, Meta(ge=0, extra_json_schema={"maximum": MAX_SNOWFLAKE})]
+    | Annotated[str, Meta(pattern=SNOWFLAKE_PATTERN)]
+)
 
 
 class Request(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

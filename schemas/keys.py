@@ -16,6 +16,7 @@ Scope = Literal[
     "ledger:write",
     "reputation",
     "settings",
+    "callbacks",
     "economy",
     "admin",
 ]

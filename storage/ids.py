@@ -7,9 +7,7 @@ numerically by a plain index.
 
 import hashlib
 
-__all__ = ["MAX_SNOWFLAKE", "pad", "treasury_id", "unpad", "vp_id"]
-
-MAX_SNOWFLAKE = 2**64 - 1
+__all__ = ["pad", "treasury_id", "unpad", "vp_id"]
 
 
 def pad(snowflake: int | str) -> str:

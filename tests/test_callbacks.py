@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,67 +15,14 @@ from litestar.testing import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.queries import keys
 from tests.conftest import BOT, OTHER_BOT, free_port, start_server
+from tests.receivers import Receiver
 
 SECRET = "s3cret-for-tests"
-
-
-@dataclass
-class Receiver:
-    """A tiny webhook receiver: records every POST; answers 500 `fail` times first."""
-
-    port: int
-    fail: int = 0
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    attempts: int = 0
-    _server: ThreadingHTTPServer | None = None
-    _thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    def start(self) -> Receiver:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.attempts += 1
-                if receiver.fail > 0:
-                    receiver.fail -= 1
-                    self.send_response(500)
-                else:
-                    receiver.received.append((dict(self.headers), body))
-                    self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True  # server_close() does not wait on a stuck handler
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            # Bounded: a full-suite run twice stalled here under load (shutdown()
-            # has no timeout); a stuck receiver must not hang the whole suite.
-            stopper = threading.Thread(target=self._server.shutdown, daemon=True)
-            stopper.start()
-            stopper.join(10)
-            self._server.server_close()
-            self._server = None
-
-    def wait_for(self, count: int, seconds: float = 20) -> list[dict]:
-        """The first `count` events received, waiting a bounded time for them."""
-        deadline = time.monotonic() + seconds
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return [json.loads(body) for _, body in self.received]
+LOCAL = ("127.0.0.1",)  # the receivers here are local: not a public address
 
 
 @pytest.fixture
@@ -92,8 +35,13 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
     # Fast retries so the retry test takes a fraction of a second.
-    extra = {"callback_retry_base": "0.05", "callback_poll": "0.1"}
-    return Settings(db=db_path, key_cache_seconds=0.0, extra=extra)
+    return Settings(
+        db=db_path,
+        key_cache_seconds=0.0,
+        allow_hosts=LOCAL,
+        callback_retry_base=0.05,
+        callback_poll=0.1,
+    )
 
 
 def _register(client: TestClient, auth: dict, event: str, url: str) -> None:
@@ -295,6 +243,7 @@ def test_delivered_after_a_server_restart(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("VOICEPROFILE_CALLBACK_RETRY_MAX", "0.2")
     monkeypatch.setenv("VOICEPROFILE_CALLBACK_POLL", "0.1")
     monkeypatch.setenv("VOICEPROFILE_CALLBACK_MAX_ATTEMPTS", "100000")  # never given up here
+    monkeypatch.setenv("VOICEPROFILE_ALLOW_HOSTS", "127.0.0.1")
     receiver = Receiver(free_port())
     db, log = tmp_path / "s.db", tmp_path / "s.log"
     server = start_server(db, log)
@@ -357,8 +306,14 @@ def _outbox_row(db_path: Path, seconds: float = 10) -> tuple:
 
 def test_given_up_after_the_last_attempt(db_path: Path, make_key, receiver: Receiver) -> None:
     receiver.fail = 10**6
-    extra = {"callback_retry_base": "0.01", "callback_poll": "0.05", "callback_max_attempts": "3"}
-    with TestClient(create_app(Settings(db=db_path, extra=extra))) as client:
+    settings = Settings(
+        db=db_path,
+        allow_hosts=LOCAL,
+        callback_retry_base=0.01,
+        callback_poll=0.05,
+        callback_max_attempts=3,
+    )
+    with TestClient(create_app(settings)) as client:
         auth = make_key()
         _register(client, auth, "profile.create", receiver.url)
         _profile(client, auth, 2)
@@ -379,6 +334,74 @@ def test_deleting_the_callback_drops_its_pending_events(
 
 @pytest.mark.parametrize("name", ["retry_base", "retry_max", "max_attempts", "timeout", "poll"])
 def test_a_bad_delivery_option_stops_the_start(db_path: Path, name: str) -> None:
-    settings = Settings(db=db_path, extra={f"callback_{name}": "soon"})
-    with pytest.raises(SystemExit, match=f"VOICEPROFILE_CALLBACK_{name.upper()}"):
-        create_app(settings)
+    for bad in ("soon", "-1"):
+        with pytest.raises(SystemExit, match=f"VOICEPROFILE_CALLBACK_{name.upper()}"):
+            Settings.from_env(
+                {"VOICEPROFILE_DB": str(db_path), f"VOICEPROFILE_CALLBACK_{name.upper()}": bad}
+            )
+
+
+# -- the `callbacks` scope ----------------------------------------------------------------
+
+CALLBACK_ROUTES = [
+    ("GET", "/callbacks"),
+    ("GET", "/callback/transaction"),
+    ("PUT", "/callback/transaction"),
+    ("DELETE", "/callback/transaction"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), CALLBACK_ROUTES)
+def test_managing_callbacks_needs_the_callbacks_scope(
+    client: TestClient, make_key, method: str, path: str
+) -> None:
+    """A key narrowed to other scopes cannot see, replace or remove where its bot's
+    events go (a PUT could have redirected its transaction events)."""
+    owner = make_key()
+    _register(client, owner, "transaction", "http://127.0.0.1:1/a")
+    others = tuple(s for s in keys.SCOPES if s != "callbacks")
+    for scopes in [(), others]:
+        narrow = make_key(scopes=scopes)
+        body = {"url": "http://127.0.0.1:2/evil", "secret": "x"} if method == "PUT" else None
+        r = client.request(method, path, json=body, headers=narrow)
+        assert r.status_code == 403, r.text
+        assert r.json()["message"] == "missing scope callbacks"
+    listed = client.get("/callbacks", headers=make_key(scopes=("callbacks",))).json()
+    assert [(c["event"], c["url"]) for c in listed] == [("transaction", "http://127.0.0.1:1/a")]
+
+
+def test_new_keys_get_the_callbacks_scope(client: TestClient, make_key) -> None:
+    admin = make_key(scopes=keys.SCOPES)
+    created = client.post("/keys", json={"name": "bot", "bot_id": BOT}, headers=admin).json()
+    assert "callbacks" in created["scopes"] and "admin" not in created["scopes"]
+
+
+def test_the_migration_gives_callbacks_to_keys_with_every_other_scope(tmp_path: Path) -> None:
+    """Keys made before the scope existed: those with every non-admin scope (the
+    default) keep managing callbacks; deliberately narrowed ones do not start to."""
+    conn = connect(tmp_path / "old.db")
+    apply_migrations(conn)
+    old_default = "profiles:read profiles:write ledger:read ledger:write reputation settings"
+    before = {
+        "default": old_default,
+        "admin": old_default + " admin",
+        "narrow": "profiles:read ledger:read",
+        "none": "",
+        "admin only": "admin",
+    }
+    for name, scopes in before.items():
+        conn.execute(
+            "INSERT INTO api_keys (name, bot_id, hash, scopes, created_at) VALUES (?, ?, ?, ?, 0)",
+            (name, "1", name.encode(), scopes),
+        )
+    conn.execute("DELETE FROM migrations WHERE id = 7")
+    assert apply_migrations(conn) == ["0007_callbacks_scope"]
+    after = dict(conn.execute("SELECT name, scopes FROM api_keys").fetchall())
+    conn.close()
+    assert after == {
+        "default": " ".join(keys.DEFAULT_SCOPES),
+        "admin": " ".join(keys.SCOPES),
+        "narrow": "profiles:read ledger:read",
+        "none": "",
+        "admin only": "admin",
+    }

@@ -27,11 +27,11 @@ from litestar.testing import TestClient
 from app.config import Settings
 from app.main import create_app
 from ledger.verify import verify
-from storage import keys
 from storage.clock import ManualClock
-from storage.db import connect
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
 from storage.ids import pad, treasury_id, vp_id
-from storage.migrations import apply_migrations
+from storage.queries import keys
 
 G = 5
 USERS = [1, 2, 3, 4]

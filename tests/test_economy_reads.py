@@ -16,9 +16,9 @@ from litestar.testing import TestClient
 from app.cli import main
 from app.config import Settings
 from ledger.verify import verify
-from storage import windows
 from storage.clock import ManualClock
 from storage.ids import vp_id
+from storage.queries import windows
 
 G = 11
 START = 1_704_067_200.0  # 2024-01-01T00:00:00Z

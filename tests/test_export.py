@@ -29,7 +29,7 @@ def economy(client: TestClient, auth: dict, make_key) -> None:
     assert client.post(f"/transaction/{tx.json()['id']}/revert", headers=auth).status_code == 201
     assert client.post("/profile/1/11", json={"voicepoints": 2}, headers=auth).status_code == 200
     assert client.delete("/profile/2/10", headers=other).status_code == 204
-    cb = {"url": "http://127.0.0.1:1/hook", "secret": "x"}
+    cb = {"url": "http://hooks.example.invalid/hook", "secret": "x"}  # never resolves
     assert client.put("/callback/transaction", json=cb, headers=auth).status_code == 200
 
 
@@ -155,8 +155,8 @@ def test_columns_other_areas_add_travel_too(
 ) -> None:
     """A later migration may add columns to accounts or ledger: they are exported in
     `extra` and imported into a database that has them."""
-    from storage.db import connect
-    from storage.migrations import apply_migrations
+    from storage.engine.migrations import apply_migrations
+    from storage.engine.sqlite import connect
 
     def add_columns(path: Path) -> None:
         conn = connect(path)

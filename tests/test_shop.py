@@ -10,14 +10,21 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from storage import keys
-from storage.db import connect
-from storage.migrations import apply_migrations
+from app.config import Settings
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.queries import keys
 from tests.conftest import BOT, OTHER_BOT
 
 G = 7
 ROOT = Path(__file__).parent.parent
 VIP = {"name": "VIP", "price": 30, "sell_price": 10, "stock": 5, "data": {"role": "42"}}
+
+
+@pytest.fixture
+def settings(db_path: Path) -> Settings:
+    """The callback receivers here are local (not public) addresses."""
+    return Settings(db=db_path, key_cache_seconds=0.0, boards="sync", allow_hosts=("127.0.0.1",))
 
 
 def _state(db: sqlite3.Connection) -> tuple:
@@ -302,9 +309,10 @@ def test_the_economy_scope_is_needed(client: TestClient, make_key) -> None:
 
 def test_the_migration_gives_economy_to_keys_with_every_other_scope(tmp_path: Path) -> None:
     conn = connect(tmp_path / "old.db")
-    conn.executescript((ROOT / "storage/migrations/0001_initial.sql").read_text())
     conn.execute("CREATE TABLE migrations (id INTEGER PRIMARY KEY, name TEXT, applied_at REAL)")
-    conn.executemany("INSERT INTO migrations VALUES (?, 'x', 0)", [(n,) for n in range(1, 9)])
+    for path in sorted((ROOT / "storage/engine/sql/sqlite").glob("000[1-6]_*.sql")):
+        conn.executescript(f"BEGIN;\n{path.read_text()}\nCOMMIT;")
+        conn.execute("INSERT INTO migrations VALUES (?, 'x', 0)", (int(path.name[:4]),))
     every = "profiles:read profiles:write ledger:read ledger:write reputation settings"
     for name, scopes in [("bot", every), ("admin", every + " admin"), ("reader", "profiles:read")]:
         conn.execute(
@@ -314,8 +322,8 @@ def test_the_migration_gives_economy_to_keys_with_every_other_scope(tmp_path: Pa
     apply_migrations(conn)
     got = dict(conn.execute("SELECT name, scopes FROM api_keys"))
     assert got == {
-        "bot": every + " economy",
-        "admin": every + " economy admin",
+        "bot": every + " callbacks economy",  # 0007 gave callbacks, 0009 economy
+        "admin": every + " callbacks economy admin",
         "reader": "profiles:read",
     }
 

@@ -1,7 +1,10 @@
 """Callbacks (webhooks) per bot, SPEC §10.
 
-Any valid key of a bot manages that bot's callbacks (no extra scope): a callback
-only tells the bot what its own keys could already read. The secret is write-only.
+Every route needs the `callbacks` scope: a callback decides where the bot's events
+(its transactions included) are sent, so a key narrowed to, say, reading profiles
+must not be able to redirect them. The secret is write-only. A URL is refused
+(422 naming `url`) unless the network guard (app/netguard.py) lets the server
+connect there; delivery checks again at every connection.
 """
 
 from __future__ import annotations
@@ -9,14 +12,18 @@ from __future__ import annotations
 from litestar import Request, delete, get, put
 from litestar.params import FromPath
 
+from app import delivery
 from app.auth import caller
 from app.bodies import documented, read_body
+from app.netguard import Refused
 from app.services import services
 from schemas.callbacks import Callback, CallbackSet
-from storage import outbox
 from storage.errors import InvalidValue, NotFound
+from storage.queries import outbox
 
 __all__ = ["ROUTES"]
+
+SCOPE = {"scope": "callbacks"}
 
 
 class CallbackNotFound(NotFound):
@@ -29,13 +36,13 @@ def _event(event: FromPath[str]) -> str:
     return event
 
 
-@get("/callbacks", summary="The calling bot's callbacks")
+@get("/callbacks", opt=SCOPE, summary="The calling bot's callbacks")
 async def list_callbacks(request: Request) -> list[Callback]:
     rows = await services(request).readers.call(outbox.list_callbacks, caller(request).bot_id)
     return [Callback(*r) for r in rows]
 
 
-@get("/callback/{event:str}", summary="One callback of the calling bot")
+@get("/callback/{event:str}", opt=SCOPE, summary="One callback of the calling bot")
 async def get_callback(request: Request, event: FromPath[str]) -> Callback:
     bot = caller(request).bot_id
     rows = await services(request).readers.call(outbox.list_callbacks, bot, _event(event))
@@ -46,17 +53,25 @@ async def get_callback(request: Request, event: FromPath[str]) -> Callback:
 
 @put(
     "/callback/{event:str}",
+    opt=SCOPE,
     summary="Set (or replace) the callback for an event",
     operation_class=documented(CallbackSet),
 )
 async def put_callback(request: Request, event: FromPath[str]) -> Callback:
     data = await read_body(request, CallbackSet)
     row = (caller(request).bot_id, _event(event), data.url, data.secret)
-    created = await services(request).writer.run(outbox.put_callback, row)
+    svc = services(request)
+    try:
+        await delivery.guard(svc).check_url(data.url)
+    except Refused as exc:
+        raise InvalidValue("url", str(exc)) from None
+    created = await svc.writer.run(outbox.put_callback, row)
     return Callback(event, data.url, created)
 
 
-@delete("/callback/{event:str}", status_code=204, summary="Remove the callback for an event")
+@delete(
+    "/callback/{event:str}", opt=SCOPE, status_code=204, summary="Remove the callback for an event"
+)
 async def delete_callback(request: Request, event: FromPath[str]) -> None:
     key = (caller(request).bot_id, _event(event))
     if not await services(request).writer.run(outbox.delete_callback, key):

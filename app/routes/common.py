@@ -12,7 +12,7 @@ from litestar import Request, Response
 from litestar.response import Stream
 
 from app.services import services
-from storage.boards import Cached, Stale
+from storage.boards.base import Cached, Stale
 from storage.errors import InvalidValue
 
 __all__ = ["from_board", "json_list", "page_bounds", "snowflake", "stream_json_array"]

@@ -9,7 +9,7 @@ from litestar import Request, delete, get, post
 from litestar.params import PathParameter
 
 from app.auth import caller
-from app.bodies import read_body
+from app.bodies import documented, read_body
 from app.services import services
 from schemas.settings import (
     Setting,
@@ -20,9 +20,9 @@ from schemas.settings import (
     SubSettingList,
     SubSettingOut,
 )
-from storage import settings as store
 from storage.errors import PayloadTooLarge
-from storage.settings import SettingKey, StoreSetting
+from storage.queries import settings as store
+from storage.queries.settings import SettingKey, StoreSetting
 
 __all__ = ["BODY_LIMIT", "ROUTES"]
 
@@ -64,6 +64,7 @@ async def get_setting(request: Request, type: Segment, id: Segment) -> SettingOu
     opt=SCOPE,
     status_code=200,
     summary="Create or overwrite a setting (any JSON, at most 10 KB)",
+    operation_class=documented(Any),
 )
 async def put_setting(request: Request, type: Segment, id: Segment) -> SettingOut:
     key = SettingKey(caller(request).bot_id, type, id)
@@ -118,6 +119,7 @@ async def get_subsetting(
     opt=SCOPE,
     status_code=200,
     summary="Create or overwrite a sub-setting (any JSON, at most 10 KB)",
+    operation_class=documented(Any),
 )
 async def put_subsetting(
     request: Request, type: Segment, id: Segment, subtype: Segment, subid: Segment

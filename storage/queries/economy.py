@@ -7,15 +7,15 @@ Buying, using, giving, selling, granting, revoking and claiming are ledger comma
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, Literal
 
 import msgspec
 
 from schemas.economy import InventoryLine, Item, ItemIn, Reward, RewardIn
+from storage.engine.base import Conn
+from storage.engine.writer import WriteContext
 from storage.ids import pad, unpad, vp_id
-from storage.profiles import decode_map, encoded_data
-from storage.writer import WriteContext
+from storage.queries.profiles import decode_map, encoded_data
 
 __all__ = [
     "Key",
@@ -82,7 +82,7 @@ def _item(row: Any) -> Item:
     )
 
 
-def list_items(conn: sqlite3.Connection, guild_id: int, bot_id: str | None) -> list[Item]:
+def list_items(conn: Conn, guild_id: int, bot_id: str | None) -> list[Item]:
     """The bot's items in the guild (every bot's with None), by bot then item id."""
     if bot_id is None:
         rows = conn.execute(
@@ -96,7 +96,7 @@ def list_items(conn: sqlite3.Connection, guild_id: int, bot_id: str | None) -> l
     return [_item(r) for r in rows]
 
 
-def get_item(conn: sqlite3.Connection, key: Key) -> Item | None:
+def get_item(conn: Conn, key: Key) -> Item | None:
     row = conn.execute(f"{_ITEM} WHERE {_ITEM_KEY}", key.params()).fetchone()
     return None if row is None else _item(row)
 
@@ -152,7 +152,7 @@ def delete_item(ctx: WriteContext, key: Key) -> Literal["deleted", "missing", "h
 # -- inventories ---------------------------------------------------------------------
 
 
-def inventory(conn: sqlite3.Connection, guild_id: int, user_id: int) -> list[InventoryLine] | None:
+def inventory(conn: Conn, guild_id: int, user_id: int) -> list[InventoryLine] | None:
     """Every bot's items the member holds, by bot then item; None without a profile."""
     found = conn.execute(
         "SELECT id FROM accounts WHERE vp_id = ? AND open = 1", (vp_id(guild_id, user_id),)
@@ -195,7 +195,7 @@ def _reward(row: Any) -> Reward:
     return Reward(unpad(guild), unpad(bot), reward_id, *rest)
 
 
-def list_rewards(conn: sqlite3.Connection, guild_id: int, bot_id: str) -> list[Reward]:
+def list_rewards(conn: Conn, guild_id: int, bot_id: str) -> list[Reward]:
     rows = conn.execute(
         f"{_REWARD} WHERE guild_id = ? AND bot_id = ? ORDER BY reward_id",
         (pad(guild_id), pad(bot_id)),
@@ -203,7 +203,7 @@ def list_rewards(conn: sqlite3.Connection, guild_id: int, bot_id: str) -> list[R
     return [_reward(r) for r in rows]
 
 
-def get_reward(conn: sqlite3.Connection, key: Key) -> Reward | None:
+def get_reward(conn: Conn, key: Key) -> Reward | None:
     row = conn.execute(f"{_REWARD} WHERE {_REWARD_KEY}", key.params()).fetchone()
     return None if row is None else _reward(row)
 
@@ -240,9 +240,7 @@ def delete_reward(ctx: WriteContext, key: Key) -> bool:
     return bool(ctx.conn.execute(f"DELETE FROM rewards WHERE {_REWARD_KEY}", key.params()).rowcount)
 
 
-def claim_view(
-    conn: sqlite3.Connection, key: Key, user_id: int
-) -> tuple[Reward, tuple[int, int] | None] | None:
+def claim_view(conn: Conn, key: Key, user_id: int) -> tuple[Reward, tuple[int, int] | None] | None:
     """The reward and the member's last claim (epoch ms, streak); None: no reward."""
     found = get_reward(conn, key)
     if found is None:

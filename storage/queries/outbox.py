@@ -9,23 +9,24 @@ pending rows through the readers and only writes small status updates.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
 
-from storage.writer import WriteContext
+from storage.engine.base import Conn
+from storage.engine.writer import WriteContext
 
 __all__ = [
     "EVENTS",
     "Outbox",
     "delete_callback",
+    "due",
     "emit",
     "emit_transaction",
     "list_callbacks",
     "mark",
-    "pending",
+    "next_due",
     "put_callback",
     "wakers",
 ]
@@ -131,7 +132,7 @@ def delete_callback(ctx: WriteContext, key: tuple[str, str]) -> bool:
 
 
 def list_callbacks(
-    conn: sqlite3.Connection, bot_id: str, event: str | None = None
+    conn: Conn, bot_id: str, event: str | None = None
 ) -> list[tuple[str, str, float]]:
     """(event, url, created_at) of the bot's callbacks, by event."""
     sql = "SELECT event, url, created_at FROM callbacks WHERE bot_id = ?"
@@ -145,18 +146,31 @@ def list_callbacks(
 # -- delivery ---------------------------------------------------------------------------
 
 
-def pending(conn: sqlite3.Connection, now: float, limit: int) -> list[tuple]:
-    """Due rows with where to send them: (id, attempts, body, url, secret)."""
+def due(conn: Conn, now: float, per_callback: int) -> list[tuple]:
+    """The oldest `per_callback` due events of each callback, oldest first overall:
+    (id, attempts, body, bot_id, event, url, secret). Taking a few per callback
+    (not the oldest N overall) lets a backlog behind one stuck receiver leave the
+    others' events visible."""
     return conn.execute(
-        "SELECT o.id, o.attempts, o.body, c.url, c.secret FROM outbox o"
-        " JOIN callbacks c ON c.bot_id = o.bot_id AND c.event = o.event"
-        " WHERE o.done_at IS NULL AND o.next_at <= ? ORDER BY o.next_at, o.id LIMIT ?",
-        (now, limit),
+        "SELECT o.id, o.attempts, o.body, c.bot_id, c.event, c.url, c.secret"
+        " FROM callbacks c JOIN outbox o ON o.id IN ("
+        "  SELECT id FROM outbox WHERE bot_id = c.bot_id AND event = c.event"
+        "  AND done_at IS NULL AND next_at <= ? ORDER BY next_at, id LIMIT ?)"
+        " ORDER BY o.next_at, o.id",
+        (now, per_callback),
     ).fetchall()
 
 
-def next_due(conn: sqlite3.Connection) -> float | None:
-    row = conn.execute("SELECT min(next_at) FROM outbox WHERE done_at IS NULL").fetchone()
+def pending_count(conn: Conn) -> int:
+    """Events not yet delivered nor given up."""
+    return int(conn.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0])
+
+
+def next_due(conn: Conn, after: float) -> float | None:
+    """When the next event not yet due (next_at > `after`) becomes due."""
+    row = conn.execute(
+        "SELECT min(next_at) FROM outbox WHERE done_at IS NULL AND next_at > ?", (after,)
+    ).fetchone()
     return None if row is None else row[0]
 
 
