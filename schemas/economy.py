@@ -27,7 +27,7 @@ __all__ = [
     "Sale",
 ]
 
-KEY_PATTERN = r"^[a-z0-9_-]{1,64}$"
+KEY_PATTERN = r"^[a-z0-9_-]{1,64}(?!\n)$"  # no trailing newline ("$" alone allows one)
 """An item or reward id: 1-64 of lowercase letters, digits, `_` and `-`."""
 MAX_COOLDOWN = 3650 * 86400  # ten years
 

@@ -74,7 +74,7 @@ async def use(
     request: Request, guild_id: FromPath[str], user_id: FromPath[str], item_id: FromPath[str]
 ) -> InventoryLine:
     ids = _ids(request, guild_id, user_id, item_id)
-    body = await read_body(request, QuantityIn, required=False)
+    body = await read_body(request, QuantityIn | None, required=False)
     return await _change(request, ids, "use", body)
 
 
@@ -90,7 +90,7 @@ async def grant(
     request: Request, guild_id: FromPath[str], user_id: FromPath[str], item_id: FromPath[str]
 ) -> InventoryLine:
     ids = _ids(request, guild_id, user_id, item_id)
-    body = await read_body(request, QuantityIn, required=False)
+    body = await read_body(request, QuantityIn | None, required=False)
     return await _change(request, ids, "grant", body)
 
 
@@ -106,7 +106,7 @@ async def revoke(
     request: Request, guild_id: FromPath[str], user_id: FromPath[str], item_id: FromPath[str]
 ) -> InventoryLine:
     ids = _ids(request, guild_id, user_id, item_id)
-    body = await read_body(request, QuantityIn, required=False)
+    body = await read_body(request, QuantityIn | None, required=False)
     return await _change(request, ids, "revoke", body)
 
 
@@ -139,7 +139,7 @@ async def sell(
     request: Request, guild_id: FromPath[str], user_id: FromPath[str], item_id: FromPath[str]
 ) -> Sale:
     bot, guild, user, item = _ids(request, guild_id, user_id, item_id)
-    body = await read_body(request, QuantityIn, required=False)
+    body = await read_body(request, QuantityIn | None, required=False)
     command = SellItems(bot, guild, item, user, _quantity(body))
     return await services(request).writer.run(apply, command)  # type: ignore[no-any-return]
 

@@ -27,13 +27,13 @@ from storage.queries.economy import Key, PutItem
 __all__ = ["ROUTES", "SCOPE", "economy_key", "respond"]
 
 SCOPE = {"scope": "economy"}
-_KEY = re.compile(KEY_PATTERN.removeprefix("^").removesuffix("$"))
+_KEY = re.compile(KEY_PATTERN)
 _encode = msgspec.json.encode
 
 
 def economy_key(field: str, raw: str) -> str:
     """An item or reward id from a path: 1-64 of `[a-z0-9_-]`."""
-    if not _KEY.fullmatch(raw):
+    if not _KEY.match(raw):
         raise InvalidValue(field, f"{raw!r} must be 1-64 of a-z, 0-9, _ and -")
     return raw
 
