@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import sys
 from collections.abc import Callable
 from contextlib import closing
@@ -19,6 +18,7 @@ from typing import Any, TypeVar
 
 from app import cli_ops, cli_verify
 from app.config import Settings
+from schemas.base import is_snowflake
 from storage.engine import open_engine
 from storage.engine.migrations import apply_migrations
 from storage.queries import keys
@@ -115,9 +115,6 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-_SNOWFLAKE = re.compile(r"[0-9]{1,20}")
-
-
 def keys_create(args: argparse.Namespace) -> int:
     scopes = tuple(args.scope or keys.DEFAULT_SCOPES)
     if args.admin:
@@ -127,8 +124,7 @@ def keys_create(args: argparse.Namespace) -> int:
         _err(f"unknown scope {unknown[0]!r}; scopes are: {', '.join(keys.SCOPES)}")
         return 2
     bot = args.bot_id
-    # ASCII digits only: str.isdigit() would also take "１２" or "²".
-    if not _SNOWFLAKE.fullmatch(bot) or int(bot) >= 2**64:
+    if not is_snowflake(bot):
         _err(f"--bot-id {bot!r} is not a snowflake (1-20 digits, below 2^64)")
         return 2
     if not 1 <= len(args.name) <= 100:

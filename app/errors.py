@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from ledger import reputation
 from ledger.reputation import ReputationRefused
-from storage.errors import DomainError
+from storage.errors import DomainError, InvalidValue, in_bulk
 
 __all__ = ["EXCEPTION_HANDLERS", "body_for", "error_response"]
 
@@ -103,17 +103,11 @@ def _validation(request: Request, exc: ValidationException) -> Response:
     else:
         return _malformed(request, str(exc.detail))
     first = errors[0]
-    summary = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    refusal = InvalidValue(first["field"], first["message"])
+    refusal.extra["errors"] = errors
     index = re.match(r"^\[(\d+)\]", first["field"])
-    body = {
-        "status": 422,
-        "code": "validation_error",
-        "message": f"item {index[1]}: {summary}" if index else summary,
-        "errors": errors,
-    }
-    if index:
-        body["index"] = int(index[1])
-    return error_response(request, body)
+    named = in_bulk(refusal, int(index[1])) if index else refusal
+    return error_response(request, named.body())
 
 
 def _malformed(request: Request, detail: str) -> Response:

@@ -3,7 +3,6 @@ from an in-memory board."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -12,32 +11,35 @@ from litestar import Request, Response
 from litestar.response import Stream
 
 from app.services import services
+from schemas.base import is_snowflake
 from storage.boards.base import Cached, Stale
 from storage.errors import InvalidValue
 
 __all__ = ["from_board", "json_list", "page_bounds", "snowflake", "stream_json_array"]
 
 T = TypeVar("T")
-_DIGITS = re.compile(r"[0-9]{1,20}")  # used with fullmatch: no trailing newline
 _encode = msgspec.json.encode
 
 
 def snowflake(field: str, raw: str) -> int:
     """A Discord id from a path or query string: 1-20 digits, below 2^64 (SPEC §4)."""
-    if not _DIGITS.fullmatch(raw) or int(raw) >= 2**64:
+    if not is_snowflake(raw):
         raise InvalidValue(field, f"{raw!r} is not a snowflake (1-20 digits, below 2^64)")
     return int(raw)
 
 
-async def from_board(request: Request, board: Cached | None, fn: Any, *args: Any) -> Any:
+async def from_board(
+    request: Request, board: Cached | None, fn: Any, *args: Any, bulk: bool = False
+) -> Any:
     """`fn(conn, *args)` on a reader, reading `board`; or None when SQL must answer
     instead: no board yet, or one that went stale (dropped here; the registry
-    builds it again)."""
+    builds it again). `bulk`: a stream's chunk (ReaderPool.call_bulk)."""
     if board is None:
         return None
     svc = services(request)
     try:
-        return await svc.readers.call(fn, *args)
+        read = svc.readers.call_bulk if bulk else svc.readers.call
+        return await read(fn, *args)
     except Stale as exc:
         svc.boards.drop(board, exc)
         return None

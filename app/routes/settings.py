@@ -11,6 +11,7 @@ from litestar.params import PathParameter
 from app.auth import caller
 from app.bodies import documented, read_body
 from app.services import services
+from schemas.base import DATA_LIMIT
 from schemas.settings import (
     Setting,
     SettingDeleted,
@@ -27,7 +28,7 @@ from storage.queries.settings import SettingKey, StoreSetting
 __all__ = ["BODY_LIMIT", "ROUTES"]
 
 SCOPE = {"scope": "settings"}
-BODY_LIMIT = 10 * 1024
+BODY_LIMIT = DATA_LIMIT
 """Largest setting body, in bytes (the reference: "smaller than 10 kilobytes")."""
 
 # Path segments name documents; a bound keeps keys (and the index) small.

@@ -8,6 +8,7 @@ import time
 
 import msgspec
 
+from schemas.base import DEFAULT_SCOPES, SCOPES
 from storage.engine.base import Conn
 from storage.engine.writer import WriteContext
 from storage.errors import NotFound
@@ -31,18 +32,6 @@ __all__ = [
     "rotate_task",
 ]
 
-SCOPES = (
-    "profiles:read",
-    "profiles:write",
-    "ledger:read",
-    "ledger:write",
-    "reputation",
-    "settings",
-    "callbacks",
-    "economy",
-    "admin",
-)
-DEFAULT_SCOPES = SCOPES[:-1]
 _PREFIX = "vps_"
 
 

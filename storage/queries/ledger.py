@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from schemas.transactions import KINDS, Balances, Party, Transaction
 from storage.engine.base import Conn
 from storage.ids import pad, unpad
+from storage.queries.windows import first_id_from, ledger_head
 
 __all__ = ["CHUNK", "Filters", "chunk_before", "count", "entries", "entry", "to_transaction"]
 
@@ -90,21 +91,6 @@ def _named_by(conn: Conn, value: str) -> list[int]:
     )
 
 
-def _first_after(conn: Conn, ms: int) -> int:
-    """The first entry id whose time is > `ms`: a binary search over the primary key
-    (times never go backwards along ids), so time needs no index of its own."""
-    top = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
-    lo, hi = 1, top + 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        ts = conn.execute("SELECT ts FROM ledger WHERE id = ?", (mid,)).fetchone()
-        if ts is not None and ts[0] > ms:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
-
-
 @dataclass
 class _Plan:
     """What a filter set becomes: an id range, account sets, and the SQL of the ids."""
@@ -120,12 +106,13 @@ class _Plan:
 
 
 def _plan(conn: Conn, f: Filters) -> _Plan:
-    top = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
-    lo, hi = 1, top + 1
+    lo, hi = 1, ledger_head(conn)
+    # Entries after `after` and before `before` (exclusive): by ms, `ts > after` is
+    # `ts >= after + 1` (times never go backwards along ids: a binary search).
     if f.after is not None:
-        lo = _first_after(conn, math.floor(f.after * 1000))
+        lo = first_id_from(conn, math.floor(f.after * 1000) + 1, hi)
     if f.before is not None:
-        hi = _first_after(conn, math.ceil(f.before * 1000) - 1)
+        hi = first_id_from(conn, math.ceil(f.before * 1000), hi)
     either = []
     if f.vp_id is not None:
         either.append(_ids(conn, "SELECT id FROM accounts WHERE vp_id = ?", (f.vp_id,)))

@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from schemas.base import DATA_LIMIT
 from schemas.profiles import Pray, Profile, Text
 from storage.engine.base import Conn
 from storage.errors import InvalidValue, PayloadTooLarge
@@ -77,7 +78,6 @@ def to_profile(row: tuple | object) -> Profile:
 
 # -- the profile columns of a member account, as the ledger's profile commands write them --
 
-DATA_LIMIT = 10 * 1024
 DATA_DEPTH = 64
 
 

@@ -11,6 +11,7 @@ import sqlite3
 
 from storage.engine.base import Conn
 from storage.ids import pad
+from storage.queries.windows import ledger_head
 
 __all__ = ["stats"]
 
@@ -44,7 +45,7 @@ def stats(conn: Conn, guild_id: int | None) -> dict[str, int]:
         out["users"] = conn.execute(
             "SELECT count(DISTINCT user_id) FROM accounts INDEXED BY open_users WHERE open = 1"
         ).fetchone()[0]
-        out["transactions"] = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
+        out["transactions"] = ledger_head(conn) - 1
     else:
         out["users"] = out["profiles"]
         out["transactions"] = _guild_entries(conn, pad(guild_id))
