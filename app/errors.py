@@ -141,8 +141,10 @@ def _domain(request: Request, exc: DomainError) -> Response:
             "message": exc.message,
             "user": msgspec.to_builtins(exc.user),
         }
-    replayed = getattr(exc, "replayed", False)  # a kept Idempotency-Key outcome
-    return error_response(request, body, {"Idempotent-Replayed": "true"} if replayed else None)
+    headers = dict(getattr(exc, "headers", None) or {})  # e.g. a cooldown's Retry-After
+    if getattr(exc, "replayed", False):  # a kept Idempotency-Key outcome
+        headers["Idempotent-Replayed"] = "true"
+    return error_response(request, body, headers or None)
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:

@@ -14,7 +14,19 @@ from app.auth import PUBLIC_PATHS, KeyAuthMiddleware, require_scope
 from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
 from app.lifespan import lifespan
-from app.routes import bench, callbacks, keys, lookup, meta, profiles, reputation, transactions
+from app.routes import (
+    bench,
+    callbacks,
+    inventory,
+    keys,
+    lookup,
+    meta,
+    profiles,
+    reputation,
+    rewards,
+    shop,
+    transactions,
+)
 from app.routes import settings as settings_store
 from app.routes import stats as stats_routes
 from app.routes import tops as tops_routes
@@ -33,6 +45,9 @@ ROUTE_MODULES = [
     reputation,
     settings_store,
     callbacks,
+    shop,
+    inventory,
+    rewards,
     metrics,
 ]
 

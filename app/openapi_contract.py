@@ -17,6 +17,8 @@ from typing import Any
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 
 from schemas.base import MAX_COUNTER, SNOWFLAKE_PATTERN
+from schemas.economy import KEY_PATTERN
+from schemas.transactions import KINDS
 from storage.queries.outbox import EVENTS
 from storage.queries.tops import METRICS
 from storage.queries.windows import TIMEFRAMES
@@ -49,6 +51,9 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "since": EPOCH,
     "until": EPOCH,
     "event": {"type": "string", "enum": list(EVENTS)},
+    "item_id": {"type": "string", "pattern": KEY_PATTERN},
+    "reward_id": {"type": "string", "pattern": KEY_PATTERN},
+    "kind": {"type": "string", "enum": list(KINDS.values())},  # GET /transaction
 }
 # Where one name means different things on different routes.
 BY_PATH: dict[tuple[str, str], dict[str, Any]] = {

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger import profiles, reputation, reputation_settings, transfers
+from ledger import inventory, profiles, reputation, reputation_settings, rewards, shop, transfers
 from ledger.commands import (
     AdjustReputation,
+    BuyItem,
+    ChangeItems,
+    ClaimReward,
     Command,
     CreateProfile,
     DeleteProfile,
     EditProfiles,
+    GiveItems,
     GiveReputation,
     PostTransfers,
     ResetRepSettings,
     ResetReputation,
     RevertEntry,
+    SellItems,
     UpdateRepSettings,
 )
 from ledger.state import LedgerState
@@ -53,4 +58,14 @@ def apply(ctx: WriteContext, command: Command) -> Any:
                 return reputation_settings.update(state, command)
             case ResetRepSettings():
                 return reputation_settings.reset(state, command)
+            case BuyItem():
+                return shop.buy(state, command)
+            case SellItems():
+                return inventory.sell(state, command)
+            case GiveItems():
+                return inventory.give(state, command)
+            case ChangeItems():
+                return inventory.change(state, command)
+            case ClaimReward():
+                return rewards.claim(state, command)
     raise TypeError(f"not a ledger command: {command!r}")

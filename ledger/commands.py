@@ -1,7 +1,7 @@
 """Ledger commands: one tagged union of plain data, handed to the writer and applied
 by `ledger.apply` (the only code that changes voicepoints and reputation)."""
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -9,15 +9,20 @@ from schemas.profiles import ProfileCreate
 
 __all__ = [
     "AdjustReputation",
+    "BuyItem",
+    "ChangeItems",
+    "ClaimReward",
     "Command",
     "CreateProfile",
     "DeleteProfile",
     "EditProfiles",
+    "GiveItems",
     "GiveReputation",
     "PostTransfers",
     "ResetRepSettings",
     "ResetReputation",
     "RevertEntry",
+    "SellItems",
     "Transfer",
     "UpdateRepSettings",
 ]
@@ -101,6 +106,54 @@ class ResetRepSettings(msgspec.Struct, tag=True, frozen=True):
     bot_id: str
 
 
+# -- the economy (SPEC §13): items are the calling bot's, members are in `guild_id` --
+
+
+class BuyItem(msgspec.Struct, tag=True, frozen=True):
+    bot_id: str
+    guild_id: int
+    item_id: str
+    user_id: int
+    quantity: int
+    idempotency_key: str | None = None
+    body_hash: bytes | None = None
+
+
+class SellItems(msgspec.Struct, tag=True, frozen=True):
+    bot_id: str
+    guild_id: int
+    item_id: str
+    user_id: int
+    quantity: int
+
+
+class GiveItems(msgspec.Struct, tag=True, frozen=True):
+    bot_id: str
+    guild_id: int
+    item_id: str
+    user_id: int
+    to_user_id: int
+    quantity: int
+
+
+class ChangeItems(msgspec.Struct, tag=True, frozen=True):
+    """`use` or `revoke` (take items away) or `grant` (give new ones); no money moves."""
+
+    bot_id: str
+    guild_id: int
+    item_id: str
+    user_id: int
+    quantity: int
+    action: Literal["use", "grant", "revoke"]
+
+
+class ClaimReward(msgspec.Struct, tag=True, frozen=True):
+    bot_id: str
+    guild_id: int
+    reward_id: str
+    user_id: int
+
+
 Command = (
     PostTransfers
     | RevertEntry
@@ -112,4 +165,9 @@ Command = (
     | ResetReputation
     | UpdateRepSettings
     | ResetRepSettings
+    | BuyItem
+    | SellItems
+    | GiveItems
+    | ChangeItems
+    | ClaimReward
 )

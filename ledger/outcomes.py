@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import msgspec
 
+from schemas.economy import Purchase
 from schemas.profiles import Profile
 from schemas.reputation import RepUser
 from schemas.transactions import Transaction
@@ -17,11 +18,11 @@ _encode = msgspec.json.encode
 
 
 class Posted(NamedTuple):
-    """What a transfer command did. `body` is the JSON of the answer when it was
-    rendered here (kept for an Idempotency-Key, or replayed); `refusal` is a first
+    """What a transfer or purchase command did. `body` is the JSON of the answer when
+    it was rendered here (kept for an Idempotency-Key, or replayed); `refusal` is a first
     outcome that was a refusal, kept for the key and answered as such."""
 
-    value: Transaction | list[Transaction] | None
+    value: Transaction | list[Transaction] | Purchase | None
     body: bytes | None = None
     refusal: DomainError | None = None
     replayed: bool = False

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET
 
-from ledger import postings
+from ledger import inventory, postings
 from ledger.accounts import Account
 from ledger.commands import CreateProfile, DeleteProfile, EditProfiles
 from ledger.errors import MissingScope
@@ -125,6 +125,7 @@ def delete(state: LedgerState, cmd: DeleteProfile) -> None:
         )
     rows.close(state.conn, account.id, state.ctx.clock.now())
     state.opened(account.id, False)
+    inventory.clear(state, account)  # its items go as its balance did
     gone = {"id": account.vp_id, "guild_id": str(cmd.guild_id), "user_id": str(cmd.user_id)}
     outbox.emit(state.ctx, cmd.bot_id, "profile.delete", gone)
 

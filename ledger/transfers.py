@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger import idempotency, postings
+from ledger import idempotency, postings, shop
 from ledger.accounts import Account
 from ledger.commands import PostTransfers, RevertEntry, Transfer
 from ledger.errors import (
@@ -84,7 +84,7 @@ def revert(state: LedgerState, command: RevertEntry) -> Transaction:
     if row is None:
         raise TransactionNotFound(command.entry_id)
     kind, src_id, dst_id, amount = row[1], row[3], row[4], row[5]
-    if kind not in (postings.TRANSFER, postings.RESET):
+    if kind not in (postings.TRANSFER, postings.RESET, postings.PURCHASE):
         raise NotRevertible(f"a {KINDS[kind]} entry cannot be reverted")
     by = state.reverted_by(command.entry_id)
     if by is not None:
@@ -93,6 +93,8 @@ def revert(state: LedgerState, command: RevertEntry) -> Transaction:
     back_from, back_to = state.account_by_id(dst_id), state.account_by_id(src_id)
     if back_from.is_treasury and back_from.id != bot.id:
         raise Impostor()
+    # A purchase's revert also takes the items back (and returns them to the stock).
+    items = shop.returned_items(state, command.entry_id) if kind == postings.PURCHASE else None
     tx = postings.post(
         state,
         postings.REVERT,
@@ -103,5 +105,7 @@ def revert(state: LedgerState, command: RevertEntry) -> Transaction:
         bot,
         reverts=command.entry_id,
     )
+    if items is not None:
+        shop.take_back(state, items, tx)
     outbox.emit_transaction(state.ctx, tx)
     return tx

@@ -2,7 +2,8 @@
 
 One pass over the ledger in id order (ledger/replay.py), then every account's
 cached balance is compared with the replay and the sum of all balances must be 0;
-reputation is replayed too (ledger/reputation.py).
+reputation is replayed too (ledger/reputation.py), and the economy's item log,
+inventories and claims (ledger/economy_verify.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ledger import reputation, store
+from ledger import economy_verify, reputation, store
 from ledger.chain import GENESIS
 from ledger.replay import Entry, Replay
 from storage.engine.base import Conn
@@ -52,6 +53,7 @@ def verify(
     conn.execute("BEGIN")  # one snapshot for the whole replay
     try:
         replay = Replay()
+        economy = economy_verify.Entries()
         vps: dict[int, str] = {}
         cached: dict[int, int] = {}
         for aid, vp, bot, balance in store.accounts(conn):
@@ -76,6 +78,7 @@ def verify(
             )
             for text in replay.entry(entry):
                 problem(text)
+            economy.see(eid, kind, src, dst, amount, reverts)
             report.head = (eid, entry.hash)
             if progress and replay.entries % 100_000 == 0:
                 progress(replay.entries)
@@ -89,6 +92,8 @@ def verify(
         if total != 0:
             problem(f"the balances sum to {total}, not 0")
         for text in reputation.verify(conn):
+            problem(text)
+        for text in economy_verify.verify(conn, economy, lambda a: vps.get(a, f"#{a}")):
             problem(text)
         for entry_id, anchored in anchors:
             found = GENESIS if entry_id == 0 else store.entry_hash(conn, entry_id)

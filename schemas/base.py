@@ -38,6 +38,7 @@ Scope = Literal[
     "reputation",
     "settings",
     "callbacks",
+    "economy",
     "admin",
 ]
 SCOPES: tuple[str, ...] = get_args(Scope)

@@ -398,9 +398,10 @@ def test_the_migration_gives_callbacks_to_keys_with_every_other_scope(tmp_path: 
     assert apply_migrations(conn) == ["0007_callbacks_scope"]
     after = dict(conn.execute("SELECT name, scopes FROM api_keys").fetchall())
     conn.close()
+    later = {"economy"}  # given by migration 0009, which this test does not run again
     assert after == {
-        "default": " ".join(keys.DEFAULT_SCOPES),
-        "admin": " ".join(keys.SCOPES),
+        "default": " ".join(s for s in keys.DEFAULT_SCOPES if s not in later),
+        "admin": " ".join(s for s in keys.SCOPES if s not in later),
         "narrow": "profiles:read ledger:read",
         "none": "",
         "admin only": "admin",

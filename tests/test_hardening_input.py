@@ -38,8 +38,30 @@ BODY_ENDPOINTS = [
     ("POST", "/settings/{type}/{id}", b'{"prefix": "' + BAD + b'"}'),
     ("POST", "/settings/{type}/{id}/{subtype}/{subid}", b'["' + BAD + b'"]'),
     ("PUT", "/callback/{event}", b'{"url": "http://example.com/' + BAD + b'", "secret": "s"}'),
+    ("PUT", "/shop/{guild_id}/items/{item_id}", b'{"name": "' + BAD + b'", "price": 1}'),
+    ("POST", "/shop/{guild_id}/items/{item_id}/buy", b'{"user_id": "' + BAD + b'"}'),
+    *(
+        ("POST", f"/profile/{{guild_id}}/{{user_id}}/inventory/{{item_id}}/{action}", body)
+        for action, body in [
+            ("use", b'{"' + BAD + b'": 1}'),
+            ("grant", b'{"' + BAD + b'": 1}'),
+            ("revoke", b'{"' + BAD + b'": 1}'),
+            ("sell", b'{"' + BAD + b'": 1}'),
+            ("give", b'{"to_user_id": "' + BAD + b'"}'),
+        ]
+    ),
+    ("PUT", "/rewards/{guild_id}/{reward_id}", b'{"amount": 1, "period": "' + BAD + b'"}'),
+    ("POST", "/rewards/{guild_id}/{reward_id}/claim", b'{"user_id": "' + BAD + b'"}'),
 ]
-_VALUES = {"bot_id": BOT, "event": "transaction", "type": "t", "id": "i", "subtype": "s"}
+_VALUES = {
+    "bot_id": BOT,
+    "event": "transaction",
+    "type": "t",
+    "id": "i",
+    "subtype": "s",
+    "item_id": "vip",
+    "reward_id": "daily",
+}
 _IDS = dict.fromkeys(("guild_id", "user_id", "target_user_id", "subid"), "12")
 
 

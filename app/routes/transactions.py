@@ -20,7 +20,7 @@ from ledger.accounts import treasury_vp
 from ledger.commands import PostTransfers, RevertEntry, Transfer
 from ledger.errors import TransactionNotFound
 from ledger.outcomes import Posted
-from schemas.transactions import Member, Transaction, TransferIn
+from schemas.transactions import KINDS, Member, Transaction, TransferIn
 from storage.errors import InvalidValue
 from storage.ids import vp_id
 from storage.queries import ledger as ledger_reads
@@ -89,7 +89,13 @@ async def transfer(
 _SIDE = r"^([0-9]{1,20}|[0-9a-f]{64})$"
 
 
-@get("/transaction", opt=READ, summary="Ledger entries, newest first, with filters")
+@get(
+    "/transaction",
+    opt=READ,
+    summary="Ledger entries, newest first, with filters",
+    description="`kind` keeps one kind of entry: transfer, reset, close, revert, import,"
+    " purchase, refund, reward, season.",
+)
 async def list_transactions(
     request: Request,
     limit: FromQuery[int] = 50,
@@ -102,6 +108,7 @@ async def list_transactions(
     to: Annotated[str | None, Parameter(pattern=_SIDE)] = None,
     after: FromQuery[float | None] = None,
     before: FromQuery[float | None] = None,
+    kind: FromQuery[str | None] = None,
 ) -> Response[list[Transaction]]:  # documents the body; a Stream when limit <= 0
     filters = ledger_reads.Filters(
         user_id=None if user_id is None else snowflake("user_id", user_id),
@@ -112,6 +119,7 @@ async def list_transactions(
         dst=to,
         after=_finite("after", after),
         before=_finite("before", before),
+        kind=None if kind is None else _kind(kind),
     )
     svc = services(request)
     readers, size = svc.readers, svc.settings.stream_chunk
@@ -125,6 +133,15 @@ async def list_transactions(
         return stream_json_array(next_chunk, total)  # type: ignore[return-value]
     items, total = await readers.call(ledger_reads.entries, filters, *bounds)
     return json_list(items, total)
+
+
+_KIND_NUMBERS = {name: number for number, name in KINDS.items()}
+
+
+def _kind(name: str) -> int:
+    if name not in _KIND_NUMBERS:
+        raise InvalidValue("kind", f"{name!r} is not one of: {', '.join(_KIND_NUMBERS)}")
+    return _KIND_NUMBERS[name]
 
 
 def _finite(field: str, value: float | None) -> float | None:

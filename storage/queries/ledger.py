@@ -71,6 +71,7 @@ class Filters:
     dst: str | None = None
     after: float | None = None  # epoch seconds, exclusive
     before: float | None = None
+    kind: int | None = None  # schemas/transactions.py KINDS
 
 
 def _ids(conn: Conn, sql: str, params: tuple) -> list[int]:
@@ -100,6 +101,7 @@ class _Plan:
     src: list[int] | None
     dst: list[int] | None
     reason: str | None
+    kind: int | None = None
     empty: bool = False
 
 
@@ -120,7 +122,7 @@ def _plan(conn: Conn, f: Filters) -> _Plan:
         either.append(_ids(conn, "SELECT id FROM accounts WHERE guild_id = ?", (pad(f.guild_id),)))
     src = None if f.src is None else _named_by(conn, f.src)
     dst = None if f.dst is None else _named_by(conn, f.dst)
-    plan = _Plan(lo, hi, either, src, dst, f.reason or None)
+    plan = _Plan(lo, hi, either, src, dst, f.reason or None, f.kind)
     sets = [*either, *(s for s in (src, dst) if s is not None)]
     plan.empty = lo >= hi or any(not s for s in sets)
     return plan
@@ -150,6 +152,9 @@ def _id_sql(p: _Plan, below: int | None = None) -> tuple[str, list]:
         columns = ("src", "dst")
     for group in others:
         checks.append(f"(src IN ({_in(group)}) OR dst IN ({_in(group)}))")
+    if p.kind is not None:
+        checks.append("kind = ?")
+        params.append(p.kind)
     if p.reason is not None:
         checks.append("instr(lower(reason), lower(?)) > 0")
         params.append(p.reason)
@@ -170,7 +175,7 @@ def count(conn: Conn, f: Filters) -> int:
     p = _plan(conn, f)
     if p.empty:
         return 0
-    if not p.either and p.src is None and p.dst is None and p.reason is None:
+    if not p.either and p.src is None and p.dst is None and p.reason is None and p.kind is None:
         return p.hi - p.lo  # ids have no gaps
     sql, params = _id_sql(p)
     return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])

@@ -31,7 +31,15 @@ __all__ = [
     "wakers",
 ]
 
-EVENTS = ("transaction", "profile.create", "profile.reset", "profile.delete", "reputation")
+EVENTS = (
+    "transaction",
+    "profile.create",
+    "profile.reset",
+    "profile.delete",
+    "reputation",
+    "purchase",
+    "reward",
+)
 _encode = msgspec.json.encode
 
 # Called (from the writer thread) after a commit that wrote outbox rows, so the

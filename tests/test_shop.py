@@ -1,0 +1,346 @@
+"""The shop (SPEC §13): items per bot and guild, buying as one ledger step, refusals
+that change nothing, Idempotency-Key, reverts of purchases, the economy scope."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+
+from app.config import Settings
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.queries import keys
+from tests.conftest import BOT, OTHER_BOT
+
+G = 7
+ROOT = Path(__file__).parent.parent
+VIP = {"name": "VIP", "price": 30, "sell_price": 10, "stock": 5, "data": {"role": "42"}}
+
+
+@pytest.fixture
+def settings(db_path: Path) -> Settings:
+    """The callback receivers here are local (not public) addresses."""
+    return Settings(db=db_path, key_cache_seconds=0.0, boards="sync", allow_hosts=("127.0.0.1",))
+
+
+def _state(db: sqlite3.Connection) -> tuple:
+    """Everything a purchase may change, read through an independent connection."""
+    return (
+        db.execute("SELECT count(*) FROM ledger").fetchone()[0],
+        db.execute("SELECT vp_id, balance FROM accounts ORDER BY id").fetchall(),
+        db.execute("SELECT * FROM item_log ORDER BY id").fetchall(),
+        db.execute("SELECT * FROM inventory ORDER BY 1, 2, 3").fetchall(),
+        db.execute("SELECT item_id, stock FROM shop_items ORDER BY 1").fetchall(),
+    )
+
+
+@pytest.fixture
+def shop(client: TestClient, auth: dict) -> dict:
+    """Item `vip` (stock 5) and member 1 with 100 voicepoints."""
+    assert client.put(f"/shop/{G}/items/vip", json=VIP, headers=auth).status_code == 201
+    assert (
+        client.post(f"/profile/{G}/1", json={"voicepoints": 100}, headers=auth).status_code == 201
+    )
+    return auth
+
+
+def _buy(client: TestClient, auth: dict, body: dict, item: str = "vip", **headers: str):  # type: ignore[no-untyped-def]
+    return client.post(f"/shop/{G}/items/{item}/buy", json=body, headers={**auth, **headers})
+
+
+# -- items ------------------------------------------------------------------------------
+
+
+def test_put_creates_then_replaces_the_whole_item(client: TestClient, auth: dict) -> None:
+    made = client.put(f"/shop/{G}/items/vip", json=VIP, headers=auth)
+    assert made.status_code == 201
+    assert made.json() | {"created_at": 0, "updated_at": 0} == {
+        "guild_id": str(G),
+        "bot_id": BOT,
+        "item_id": "vip",
+        "name": "VIP",
+        "price": 30,
+        "sell_price": 10,
+        "stock": 5,
+        "per_user_limit": None,
+        "data": {"role": "42"},
+        "enabled": True,
+        "created_at": 0,
+        "updated_at": 0,
+    }
+    again = client.put(f"/shop/{G}/items/vip", json={"name": "V", "price": 1}, headers=auth)
+    assert again.status_code == 200
+    assert (again.json()["sell_price"], again.json()["stock"], again.json()["data"]) == (
+        None,
+        None,
+        None,
+    )
+    assert again.json()["created_at"] == made.json()["created_at"]
+    assert client.get(f"/shop/{G}/items/vip", headers=auth).json() == again.json()
+
+
+@pytest.mark.parametrize(
+    ("item_id", "body", "status", "field"),
+    [
+        ("VIP", {"name": "x", "price": 1}, 422, "item_id"),
+        ("a" * 65, {"name": "x", "price": 1}, 422, "item_id"),
+        ("vip", {"name": "x", "price": -1}, 422, "price"),
+        ("vip", {"name": "x", "price": "1"}, 422, "price"),
+        ("vip", {"name": "", "price": 1}, 422, "name"),
+        ("vip", {"name": "x", "price": 1, "stock": -1}, 422, "stock"),
+        ("vip", {"name": "x", "price": 1, "per_user_limit": 0}, 422, "per_user_limit"),
+        ("vip", {"name": "x", "price": 1, "colour": "red"}, 422, "colour"),
+        ("vip", {"name": "x", "price": 1, "data": {"x": "y" * 11000}}, 413, "data"),
+    ],
+)
+def test_bad_items_are_refused(
+    client: TestClient, auth: dict, item_id: str, body: dict, status: int, field: str
+) -> None:
+    r = client.put(f"/shop/{G}/items/{item_id}", json=body, headers=auth)
+    assert r.status_code == status, r.text
+    assert field in r.text
+    assert client.get(f"/shop/{G}/items", headers=auth).json() == []
+
+
+def test_each_bot_sees_its_items_and_all_shows_every_bot(
+    client: TestClient, auth: dict, make_key
+) -> None:
+    other = make_key(OTHER_BOT)
+    client.put(f"/shop/{G}/items/vip", json=VIP, headers=auth)
+    client.put(f"/shop/{G}/items/vip", json={**VIP, "price": 99}, headers=other)
+    client.put(f"/shop/{G}/items/boost", json=VIP, headers=other)
+    client.put(f"/shop/{G + 1}/items/elsewhere", json=VIP, headers=auth)
+    mine = client.get(f"/shop/{G}/items", headers=auth).json()
+    assert [(i["bot_id"], i["item_id"], i["price"]) for i in mine] == [(BOT, "vip", 30)]
+    every = client.get(f"/shop/{G}/items?all=true", headers=auth).json()
+    assert [(i["bot_id"], i["item_id"]) for i in every] == [
+        (BOT, "vip"),
+        (OTHER_BOT, "boost"),
+        (OTHER_BOT, "vip"),
+    ]
+    assert client.get(f"/shop/{G}/items/boost", headers=auth).status_code == 404
+
+
+def test_delete_an_item_only_when_nobody_holds_it(
+    client: TestClient, shop: dict, db: sqlite3.Connection
+) -> None:
+    assert _buy(client, shop, {"user_id": 1}).status_code == 201
+    held = client.delete(f"/shop/{G}/items/vip", headers=shop)
+    assert (held.status_code, held.json()["code"]) == (409, "item_held")
+    revoke = f"/profile/{G}/1/inventory/vip/revoke"
+    assert client.post(revoke, headers=shop).status_code == 200
+    assert client.delete(f"/shop/{G}/items/vip", headers=shop).status_code == 204
+    assert client.delete(f"/shop/{G}/items/vip", headers=shop).status_code == 404
+    assert db.execute("SELECT count(*) FROM shop_items").fetchone()[0] == 0
+
+
+# -- buying -----------------------------------------------------------------------------
+
+
+def test_a_purchase_moves_money_stock_and_inventory_in_one_step(
+    client: TestClient, shop: dict, db: sqlite3.Connection
+) -> None:
+    r = _buy(client, shop, {"user_id": "1", "quantity": 2})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    tx = body["transaction"]
+    assert (tx["kind"], tx["amount"], tx["from"]["user_id"], tx["to"]["bot_id"]) == (
+        "purchase",
+        60,
+        "1",
+        BOT,
+    )
+    assert tx["balances"] == {"from": 40, "to": -40}
+    assert body["item"] == {
+        "guild_id": str(G),
+        "user_id": "1",
+        "bot_id": BOT,
+        "item_id": "vip",
+        "quantity": 2,
+        "name": "VIP",
+        "data": {"role": "42"},
+    }
+    assert body["stock"] == 3
+    assert client.get(f"/profile/{G}/1", headers=shop).json()["voicepoints"] == 40
+    assert client.get(f"/shop/{G}/items/vip", headers=shop).json()["stock"] == 3
+    assert client.get(f"/profile/{G}/1/inventory", headers=shop).json() == [body["item"]]
+    assert db.execute("SELECT kind, quantity, held, entry FROM item_log").fetchall() == [
+        (1, 2, 2, tx["id"])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("item", "body", "status", "code"),
+    [
+        ({"price": 30}, {"user_id": 1, "quantity": 4}, 409, "insufficient_funds"),
+        ({"price": 1, "stock": 2}, {"user_id": 1, "quantity": 3}, 409, "out_of_stock"),
+        ({"price": 1, "stock": 0}, {"user_id": 1}, 409, "out_of_stock"),
+        ({"price": 1, "per_user_limit": 2}, {"user_id": 1, "quantity": 3}, 409, "limit_reached"),
+        ({"price": 1, "enabled": False}, {"user_id": 1}, 409, "item_disabled"),
+        ({"price": 1}, {"user_id": 2}, 404, "profile_not_found"),
+        ({"price": 1}, {"user_id": 1, "quantity": 0}, 422, "validation_error"),
+        ({"price": 1}, {"quantity": 1}, 422, "validation_error"),
+    ],
+)
+def test_a_refused_purchase_changes_nothing(
+    client: TestClient,
+    shop: dict,
+    db: sqlite3.Connection,
+    item: dict,
+    body: dict,
+    status: int,
+    code: str,
+) -> None:
+    client.put(f"/shop/{G}/items/thing", json={"name": "thing", **item}, headers=shop)
+    before = _state(db)
+    r = _buy(client, shop, body, item="thing")
+    assert (r.status_code, r.json()["code"]) == (status, code), r.text
+    assert _state(db) == before
+
+
+def test_unknown_item_is_404_and_another_bots_item_is_unknown(
+    client: TestClient, shop: dict, make_key
+) -> None:
+    r = _buy(client, shop, {"user_id": 1}, item="nothing")
+    assert (r.status_code, r.json()["code"]) == (404, "item_not_found")
+    other = make_key(OTHER_BOT)
+    assert _buy(client, other, {"user_id": 1}).json()["code"] == "item_not_found"
+
+
+def test_the_per_user_limit_counts_what_was_bought_not_what_is_held(
+    client: TestClient, shop: dict
+) -> None:
+    client.put(
+        f"/shop/{G}/items/ticket", json={"name": "t", "price": 1, "per_user_limit": 2}, headers=shop
+    )
+    assert _buy(client, shop, {"user_id": 1, "quantity": 2}, item="ticket").status_code == 201
+    assert (
+        client.post(
+            f"/profile/{G}/1/inventory/ticket/use", json={"quantity": 2}, headers=shop
+        ).status_code
+        == 200
+    )
+    again = _buy(client, shop, {"user_id": 1}, item="ticket")
+    assert (again.status_code, again.json()["limit"], again.json()["bought"]) == (409, 2, 2)
+    client.post(f"/profile/{G}/2", json={"voicepoints": 5}, headers=shop)
+    assert _buy(client, shop, {"user_id": 2, "quantity": 2}, item="ticket").status_code == 201
+
+
+def test_a_free_item_is_bought_without_an_entry(
+    client: TestClient, shop: dict, db: sqlite3.Connection
+) -> None:
+    client.put(f"/shop/{G}/items/badge", json={"name": "b", "price": 0}, headers=shop)
+    entries = db.execute("SELECT count(*) FROM ledger").fetchone()[0]
+    r = _buy(client, shop, {"user_id": 1, "quantity": 3}, item="badge")
+    assert (r.status_code, r.json()["transaction"], r.json()["item"]["quantity"]) == (201, None, 3)
+    assert db.execute("SELECT count(*) FROM ledger").fetchone()[0] == entries
+
+
+def test_an_idempotency_key_buys_once_and_replays_the_first_answer(
+    client: TestClient, shop: dict, db: sqlite3.Connection
+) -> None:
+    first = _buy(client, shop, {"user_id": 1}, **{"Idempotency-Key": "order-1"})
+    assert first.status_code == 201
+    again = _buy(client, shop, {"user_id": "1", "quantity": 1}, **{"Idempotency-Key": "order-1"})
+    assert (again.status_code, again.content) == (201, first.content)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = _buy(client, shop, {"user_id": 1, "quantity": 2}, **{"Idempotency-Key": "order-1"})
+    assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
+    assert db.execute("SELECT count(*) FROM item_log").fetchone()[0] == 1
+    # A refusal is a first outcome too: it is replayed even once the money is there.
+    refused = _buy(client, shop, {"user_id": 1, "quantity": 4}, **{"Idempotency-Key": "order-2"})
+    assert refused.json()["code"] == "insufficient_funds"
+    client.post(
+        "/transaction",
+        json={"from": "self", "to": {"guild_id": G, "user_id": 1}, "amount": 500},
+        headers=shop,
+    )
+    retried = _buy(client, shop, {"user_id": 1, "quantity": 4}, **{"Idempotency-Key": "order-2"})
+    assert (retried.status_code, retried.content) == (409, refused.content)
+
+
+# -- reverts ----------------------------------------------------------------------------
+
+
+def test_reverting_a_purchase_returns_money_items_and_stock(
+    client: TestClient, shop: dict, db: sqlite3.Connection
+) -> None:
+    tx = _buy(client, shop, {"user_id": 1, "quantity": 2}).json()["transaction"]
+    r = client.post(f"/transaction/{tx['id']}/revert", headers=shop)
+    assert r.status_code == 201, r.text
+    assert (r.json()["kind"], r.json()["amount"], r.json()["reverts"]) == ("revert", 60, tx["id"])
+    assert client.get(f"/profile/{G}/1", headers=shop).json()["voicepoints"] == 100
+    assert client.get(f"/profile/{G}/1/inventory", headers=shop).json() == []
+    assert client.get(f"/shop/{G}/items/vip", headers=shop).json()["stock"] == 5
+    # what was bought no longer counts against the per-user limit
+    assert db.execute("SELECT quantity, bought FROM inventory").fetchall() == [(0, 0)]
+
+
+def test_a_purchase_whose_items_were_used_cannot_be_reverted(
+    client: TestClient, shop: dict, db: sqlite3.Connection
+) -> None:
+    tx = _buy(client, shop, {"user_id": 1, "quantity": 2}).json()["transaction"]
+    assert client.post(f"/profile/{G}/1/inventory/vip/use", headers=shop).status_code == 200
+    before = _state(db)
+    r = client.post(f"/transaction/{tx['id']}/revert", headers=shop)
+    assert (r.status_code, r.json()["code"], r.json()["held"]) == (409, "not_revertible", 1)
+    assert _state(db) == before
+
+
+def test_only_the_shops_bot_reverts_its_purchases(client: TestClient, shop: dict, make_key) -> None:
+    tx = _buy(client, shop, {"user_id": 1}).json()["transaction"]
+    other = make_key(OTHER_BOT)
+    assert client.post(f"/transaction/{tx['id']}/revert", headers=other).status_code == 403
+
+
+# -- scope, events, the ledger's reads ---------------------------------------------------
+
+
+def test_the_economy_scope_is_needed(client: TestClient, make_key) -> None:
+    without = make_key(scopes=tuple(s for s in keys.DEFAULT_SCOPES if s != "economy"))
+    r = client.get(f"/shop/{G}/items", headers=without)
+    assert (r.status_code, r.json()["message"]) == (403, "missing scope economy")
+    assert "economy" in client.get("/auth/me", headers=make_key()).json()["scopes"]
+
+
+def test_the_migration_gives_economy_to_keys_with_every_other_scope(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "old.db")
+    conn.execute("CREATE TABLE migrations (id INTEGER PRIMARY KEY, name TEXT, applied_at REAL)")
+    for path in sorted((ROOT / "storage/engine/sql/sqlite").glob("000[1-6]_*.sql")):
+        conn.executescript(f"BEGIN;\n{path.read_text()}\nCOMMIT;")
+        conn.execute("INSERT INTO migrations VALUES (?, 'x', 0)", (int(path.name[:4]),))
+    every = "profiles:read profiles:write ledger:read ledger:write reputation settings"
+    for name, scopes in [("bot", every), ("admin", every + " admin"), ("reader", "profiles:read")]:
+        conn.execute(
+            "INSERT INTO api_keys (name, bot_id, hash, scopes, created_at) VALUES (?, '1', ?, ?, 0)",
+            (name, name.encode(), scopes),
+        )
+    apply_migrations(conn)
+    got = dict(conn.execute("SELECT name, scopes FROM api_keys"))
+    assert got == {
+        "bot": every + " callbacks economy",  # 0007 gave callbacks, 0009 economy
+        "admin": every + " callbacks economy admin",
+        "reader": "profiles:read",
+    }
+
+
+def test_a_purchase_is_a_callback_event_and_filterable_by_kind(
+    client: TestClient, shop: dict, db: sqlite3.Connection
+) -> None:
+    hook = {"url": "http://127.0.0.1:9/hook", "secret": "s"}
+    assert client.put("/callback/purchase", json=hook, headers=shop).status_code == 200
+    bought = _buy(client, shop, {"user_id": 1})
+    (body,) = [
+        json.loads(r[0]) for r in db.execute("SELECT body FROM outbox WHERE event = 'purchase'")
+    ]
+    assert (body["event"], body["data"]) == ("purchase", bought.json())
+    purchases = client.get("/transaction?kind=purchase", headers=shop)
+    assert [t["id"] for t in purchases.json()] == [bought.json()["transaction"]["id"]]
+    assert purchases.headers["X-Total-Count"] == "1"
+    assert client.get("/transaction?kind=reset", headers=shop).json()[0]["kind"] == "reset"
+    bad = client.get("/transaction?kind=gift", headers=shop)
+    assert bad.status_code == 422 and "purchase" in bad.json()["message"]
