@@ -28,8 +28,24 @@ def _addresses(raw: str) -> tuple[str, ...]:
     return found
 
 
+def _positive(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(raw)
+    return value
+
+
+def _base_url(raw: str) -> str:
+    """`http(s)://host[:port][/prefix]`, kept without a trailing slash."""
+    if not raw.startswith(("http://", "https://")) or "?" in raw or "#" in raw:
+        raise ValueError(raw)
+    return raw.rstrip("/")
+
+
 # Named for the message of a bad value: "... is not a valid <name>".
 _seconds.__name__ = "number of seconds (above 0)"
+_positive.__name__ = "whole number above 0"
+_base_url.__name__ = "http(s) base URL"
 _addresses.__name__ = "comma-separated list of addresses or networks"
 
 
@@ -81,8 +97,28 @@ class Settings:
     """Hosts the server may connect to although their addresses are not public
     (callbacks, app/netguard.py): host names, IP addresses and CIDR networks, from
     the comma-separated VOICEPROFILE_ALLOW_HOSTS. Empty: only public addresses."""
+    media: Path | None = None
+    """Folder of the image store's files (stored once by content hash). None: a
+    `media` folder next to the database (`media_dir`)."""
+    public_url: str = ""
+    """The server's public base URL (`https://vp.example.org`), used in the image
+    URLs it hands out. Empty: the base URL of each request (its Host header)."""
+    image_max_bytes: int = 8 * 1024 * 1024
+    """Largest image accepted by upload or fetched from a URL, in bytes."""
+    image_max_pixels: int = 40_000_000
+    """Largest image accepted, in pixels (width x height), sides at most 16384."""
+    fetch_timeout: float = 10.0
+    """Seconds one fetch of a client's URL may take in all (redirects included)."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins a browser may call the API from (`https://dash.example.org`, or `*`),
+    from the comma-separated VOICEPROFILE_CORS_ORIGINS. Empty: no CORS headers."""
     extra: dict[str, str] = field(default_factory=dict)
     """Other VOICEPROFILE_* variables, for areas that read their own options."""
+
+    @property
+    def media_dir(self) -> Path:
+        """Where image files live: `media`, or `media/` beside the database."""
+        return self.media if self.media is not None else self.db.parent / "media"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -105,6 +141,11 @@ class Settings:
             "send_timeout": _seconds,
             "drain_timeout": _seconds,
             "trusted_proxies": _addresses,
+            "media": Path,
+            "public_url": _base_url,
+            "image_max_bytes": _positive,
+            "image_max_pixels": _positive,
+            "fetch_timeout": _seconds,
         }
         for name, cast in casts.items():
             raw = env.get(f"VOICEPROFILE_{name.upper()}")
@@ -117,6 +158,7 @@ class Settings:
                         f" {getattr(cast, '__name__', 'value')}"
                     ) from None
         values["allow_hosts"] = _comma_list(env.get("VOICEPROFILE_ALLOW_HOSTS", ""))
+        values["cors_origins"] = _comma_list(env.get("VOICEPROFILE_CORS_ORIGINS", ""))
         if values.get("boards", "background") not in MODES:
             raise SystemExit(f"VOICEPROFILE_BOARDS must be one of {', '.join(MODES)}")
         values["extra"] = {

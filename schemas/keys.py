@@ -17,6 +17,7 @@ Scope = Literal[
     "reputation",
     "settings",
     "callbacks",
+    "images",
     "admin",
 ]
 

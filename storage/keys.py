@@ -34,6 +34,7 @@ SCOPES = (
     "reputation",
     "settings",
     "callbacks",
+    "images",
     "admin",
 )
 DEFAULT_SCOPES = SCOPES[:-1]

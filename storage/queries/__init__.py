@@ -1,0 +1,1 @@
+"""SQL of reads and non-ledger writes, one module per API area."""
