@@ -37,17 +37,22 @@ _AT = re.compile(r"^(?P<msg>.*?)(?: - at (?P<key>`key` in )?`\$(?P<path>[^`]*)`)
 _NAMED = re.compile(r"^Object (?:contains unknown|missing required) field `(?P<name>[^`]+)`$")
 _POST_INIT = re.compile(r"^(?P<name>[a-z_]+): (?P<msg>.+)$", re.S)
 
-# Areas that keep their reference API's numeric `code` (SPEC §8, §9).
-NUMERIC_CODE_PREFIXES = ("/reputation", "/settings")
+# The weeb.sh areas (SPEC §8, §9, §14) answer in their reference's terms: `code` is
+# the HTTP status, and a request that does not validate is 400 (the reference has no
+# 422), with the original's `in` and per-error `dataPath` beside our fields.
+REFERENCE_AREAS = re.compile(r"^/(reputation|settings|images|auto-image)(/|$)")
+
+
+def in_reference_area(request: Request | None) -> bool:
+    return request is not None and REFERENCE_AREAS.match(request.url.path) is not None
 
 
 def error_response(request: Request | None, body: dict, headers: dict | None = None) -> Response:
-    if (
-        request is not None
-        and request.url.path.startswith(NUMERIC_CODE_PREFIXES)
-        and isinstance(body.get("code"), str)
-    ):
-        body = {**body, "code": body["status"]}
+    if in_reference_area(request):
+        if body["status"] == 422:
+            body = {**body, "status": 400}
+        if isinstance(body.get("code"), str):
+            body = {**body, "code": body["status"]}
     return Response(
         content=body, status_code=body["status"], headers=headers, media_type="application/json"
     )
@@ -84,13 +89,14 @@ def _validation(request: Request, exc: ValidationException) -> Response:
         error = _body_error(str(cause), litestar=isinstance(exc.extra, list))
         if error is None:
             return _malformed(request, "a JSON body is required")
-        errors = [error]
+        errors, where = [error], _source(exc)
     elif isinstance(exc.extra, list) and exc.extra:
         errors = [
             {"field": str(e.get("key", "")), "message": str(e.get("message", ""))}
             for e in exc.extra
             if isinstance(e, dict)
         ]
+        where = _source(exc)
         if any("JSON is malformed" in e["message"] for e in errors):
             return _malformed(request, errors[0]["message"])
         if any(not e["field"] and "field `data`" in e["message"] for e in errors):
@@ -108,7 +114,19 @@ def _validation(request: Request, exc: ValidationException) -> Response:
     }
     if index:
         body["index"] = int(index[1])
+    if in_reference_area(request):
+        body["in"] = where
+        for error in errors:
+            error["dataPath"] = f".{where}.{error['field']}" if error["field"] else f".{where}"
     return error_response(request, body)
+
+
+def _source(exc: ValidationException) -> str:
+    """Where the invalid value was: `body` (read_body), or what Litestar says."""
+    if not isinstance(exc.extra, list):
+        return "body"
+    found = [e.get("source") for e in exc.extra if isinstance(e, dict) and e.get("source")]
+    return str(getattr(found[0], "value", found[0])) if found else "body"
 
 
 def _malformed(request: Request, detail: str) -> Response:
@@ -140,6 +158,7 @@ def _domain(request: Request, exc: DomainError) -> Response:
             "date": reputation.iso(exc.at),
             "code": exc.number,
             "message": exc.message,
+            **exc.limits,
             "user": msgspec.to_builtins(exc.user),
         }
     replayed = getattr(exc, "replayed", False)  # a kept Idempotency-Key outcome

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
-from app import metrics, ops
+from app import imagekit, metrics, ops
 from app.auth import PUBLIC_PATHS, KeyAuthMiddleware, require_scope
 from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
-from app.routes import callbacks, keys, lookup, meta, profiles, reputation, transactions
+from app.routes import (
+    autoimage,
+    callbacks,
+    image_upload,
+    images,
+    keys,
+    lookup,
+    meta,
+    profiles,
+    reputation,
+    transactions,
+    weeb,
+)
 from app.routes import settings as settings_store
 from app.routes import stats as stats_routes
 from app.routes import tops as tops_routes
@@ -29,17 +42,45 @@ ROUTE_MODULES = [
     profiles,
     transactions,
     stats_routes,
+    weeb,  # the public roots of /images, /auto-image, /reputation, /settings
     reputation,
     settings_store,
+    images,
+    autoimage,
     callbacks,
     metrics,
 ]
+
+# What a browser page may send and read across origins (VOICEPROFILE_CORS_ORIGINS).
+_CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"]
+_CORS_EXPOSE = [
+    "X-Total-Count",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "ETag",
+]
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=_CORS_HEADERS,
+        expose_headers=_CORS_EXPOSE,
+        max_age=600,
+    )
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
     """The application; `clock` is the one clock every part asks the time (tests set it)."""
     settings = settings or Settings.from_env()
     handlers = [h for module in ROUTE_MODULES for h in module.ROUTES]
+    handlers += image_upload.routes(settings)  # its body limit is the image limit
     app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
@@ -47,6 +88,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         middleware=[DefineMiddleware(KeyAuthMiddleware, exclude=sorted(PUBLIC_PATHS))],
         guards=[require_scope],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        cors_config=_cors(settings),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Voice Profile Server",
@@ -56,4 +98,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         debug=False,
     )
-    return ops.install(app, settings)  # metrics, rate limits, callback delivery
+    app = ops.install(app, settings)  # metrics, rate limits, callback delivery
+    imagekit.install(app, settings)  # after delivery: it shares its network guard
+    return app

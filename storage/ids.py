@@ -10,7 +10,6 @@ import hashlib
 __all__ = ["pad", "treasury_id", "unpad", "vp_id"]
 
 
-
 def pad(snowflake: int | str) -> str:
     return f"{int(snowflake):020d}"
 
