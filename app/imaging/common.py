@@ -31,8 +31,12 @@ __all__ = [
 ]
 
 Rgb = tuple[int, int, int]
-FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpeg", "image/jpeg"),
-           "GIF": ("gif", "image/gif"), "WEBP": ("webp", "image/webp")}  # fmt: skip
+FORMATS = {
+    "PNG": ("png", "image/png"),
+    "JPEG": ("jpeg", "image/jpeg"),
+    "GIF": ("gif", "image/gif"),
+    "WEBP": ("webp", "image/webp"),
+}
 MAX_SIDE = 16384
 
 

@@ -25,8 +25,13 @@ def draw(
     d.rectangle((0, 70 * k, w - 1, 110 * k), fill=_BAND)
     for i in range(3):  # the boxes the widgets fill, empty or not
         top = (140 + i * 100) * k
-        d.rounded_rectangle((330 * k, top, 770 * k, top + 80 * k), 14 * k, fill=_BOX,
-                            outline=(190, 200, 220, 255), width=2 * k)  # fmt: skip
+        d.rounded_rectangle(
+            (330 * k, top, 770 * k, top + 80 * k),
+            14 * k,
+            fill=_BOX,
+            outline=(190, 200, 220, 255),
+            width=2 * k,
+        )
     d.rounded_rectangle((40 * k, 140 * k, 290 * k, 390 * k), 20 * k, fill=_BOX)
     card = canvas.resize(SIZE, Image.Resampling.LANCZOS)
     card.alpha_composite(rounded(avatar, 230, 18), (50, 150))

@@ -54,10 +54,13 @@ def _colour(raw: str | None, default: Rgb) -> Rgb:
 
 
 async def _avatars(request: Request, urls: list[str], message: str) -> list[Image.Image]:
+    """Every image, fetched at once; the first failure cancels the others."""
     try:
-        return list(await asyncio.gather(*(kit(request).avatar(u) for u in urls)))
-    except (FetchFailed, NotAnImage) as exc:
-        raise Refused(message, reason=str(exc)) from None
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(kit(request).avatar(url)) for url in urls]
+    except* (FetchFailed, NotAnImage) as failed:
+        raise Refused(message, reason=str(failed.exceptions[0])) from None
+    return [task.result() for task in tasks]
 
 
 @get("/auto-image/generate", opt=SCOPE, summary="awooo (face, hair), eyes or won, as PNG")
