@@ -28,8 +28,8 @@ from app.services import services
 from schemas.images import ImageOut, UploadIn
 from storage.errors import DomainError, InvalidValue, PayloadTooLarge
 from storage.media import digest
-from storage.queries import images as store
-from storage.queries.images import MAX_TAGS, NewImage
+from storage.queries import image_writes as writes
+from storage.queries.image_writes import MAX_TAGS, NewImage
 
 __all__ = ["NoBoundary", "routes"]
 
@@ -116,7 +116,7 @@ async def _upload(request: Request) -> ImageOut:
         data=data,
         media=image_kit.media,
     )
-    record = await services(request).writer.run(store.insert_image, new)
+    record = await services(request).writer.run(writes.insert_image, new)
     return ImageOut(200, picture(record, image_kit.base_url(request)))
 
 

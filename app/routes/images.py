@@ -34,8 +34,10 @@ from schemas.images import (
 )
 from storage.errors import DomainError, InvalidValue, NotFound
 from storage.media import EXTENSIONS, MediaStore
+from storage.queries import image_writes as writes
 from storage.queries import images as store
-from storage.queries.images import ChangeTags, DeleteImage, Filters, ImageRecord
+from storage.queries.image_writes import ChangeTags, DeleteImage
+from storage.queries.images import Filters, ImageRecord
 
 __all__ = ["ROUTES", "picture", "tag_list"]
 
@@ -162,7 +164,7 @@ def _is_admin(request: Request) -> bool:
 async def delete_image(request: Request, image_id: FromPath[str]) -> ImageDeleted:
     media = kit(request).media
     command = DeleteImage(image_id, caller(request).bot_id, _is_admin(request), media)
-    gone = await services(request).writer.run(store.delete_image, command)
+    gone = await services(request).writer.run(writes.delete_image, command)
     return ImageDeleted(200, "Image deleted", await _render(request, gone))
 
 
@@ -185,7 +187,7 @@ async def _change(request: Request, image_id: str, add: bool, query: str | None)
     who = caller(request).bot_id
     names = await _tag_names(request, query)
     command = ChangeTags(image_id, who, _is_admin(request), names, add)
-    image, changed, skipped = await services(request).writer.run(store.change_tags, command)
+    image, changed, skipped = await services(request).writer.run(writes.change_tags, command)
     shown = await _render(request, image)
     if add:
         return TagsChanged(200, shown, added=changed, skipped=skipped)
