@@ -17,6 +17,8 @@ from PIL import Image
 
 from app.config import Settings
 from storage import keys
+from storage.db import connect
+from storage.migrations import apply_migrations
 from tests.conftest import BOT, OTHER_BOT, free_port
 from tests.image_server import ImageServer, Route, picture
 
@@ -512,3 +514,40 @@ def test_urls_use_the_public_url_when_set(
     with TestClient(__import__("app.main").main.create_app(settings)) as client:
         image = uploaded(client, make_key())
     assert image["url"].startswith("https://img.example.org/media/")
+
+
+def test_new_keys_get_the_images_scope(client: TestClient, keys_of: dict) -> None:
+    created = client.post("/keys", json={"name": "b", "bot_id": BOT}, headers=keys_of["admin"])
+    assert "images" in created.json()["scopes"] and "admin" not in created.json()["scopes"]
+
+
+def test_the_migration_gives_images_to_keys_holding_the_old_default(tmp_path: Path) -> None:
+    """Keys made before the scope: those with each of the six original non-admin
+    scopes get it; narrowed ones do not start to upload."""
+    conn = connect(tmp_path / "old.db")
+    apply_migrations(conn)
+    old = "profiles:read profiles:write ledger:read ledger:write reputation settings"
+    before = {
+        "default": old + " callbacks",
+        "no callbacks": old,
+        "admin": old + " callbacks admin",
+        "narrow": "profiles:read settings",
+        "admin only": "admin",
+    }
+    for name, scopes in before.items():
+        conn.execute(
+            "INSERT INTO api_keys (name, bot_id, hash, scopes, created_at) VALUES (?, ?, ?, ?, 0)",
+            (name, "1", name.encode(), scopes),
+        )
+    conn.executescript("DROP TABLE image_tags; DROP TABLE images;")
+    conn.execute("DELETE FROM migrations WHERE id = 11")
+    assert apply_migrations(conn) == ["0011_images"]
+    after = dict(conn.execute("SELECT name, scopes FROM api_keys").fetchall())
+    conn.close()
+    assert after == {
+        "default": old + " callbacks images",
+        "no callbacks": old + " images",
+        "admin": old + " callbacks images admin",
+        "narrow": "profiles:read settings",
+        "admin only": "admin",
+    }
