@@ -3,11 +3,10 @@
 from litestar import Litestar
 
 from app.config import Settings
-from app.deadlines import listen_for_signals
 from app.main import create_app
 
 
 def from_env() -> Litestar:
     app = create_app(Settings.from_env())
-    listen_for_signals(app)  # a server process: SIGTERM starts the drain deadline
+    app.state.signals = True  # a server process: SIGTERM starts the drain deadline
     return app

@@ -9,8 +9,8 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from storage import keys
-from storage.keys import KeyInfo
+from storage.queries import keys
+from storage.queries.keys import KeyInfo
 
 __all__ = ["PUBLIC_PATHS", "KeyAuthMiddleware", "caller", "key_digest", "require_scope"]
 

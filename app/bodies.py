@@ -73,15 +73,21 @@ async def read_body(request: Request, type_: Any, *, required: bool = True) -> A
         raise ClientException("JSON is nested too deeply to read") from exc
 
 
-def documented(type_: Any, *, required: bool = True) -> type[Operation]:
+def documented(
+    type_: Any, *, required: bool = True, refused: tuple[str, ...] = ()
+) -> type[Operation]:
     """An OpenAPI operation class that documents `type_` as the JSON request body:
-    handlers read their bodies themselves, so Litestar cannot see them."""
+    handlers read their bodies themselves, so Litestar cannot see them. `refused`
+    fields are decoded only to be refused with a helpful message (a PATCH's
+    `voicepoints`): the document leaves them out, as any unknown field."""
     (schema,), components = msgspec.json.schema_components([type_], ref_template="{name}")
 
     def inline(node: Any) -> Any:
         if isinstance(node, dict):
             if "$ref" in node:
                 return inline(components[node["$ref"]])
+            if refused and isinstance(node.get("properties"), dict):
+                node = {**node, "properties": _without(node["properties"], refused)}
             return {key: inline(value) for key, value in node.items()}
         if isinstance(node, list):
             return [inline(value) for value in node]
@@ -91,7 +97,13 @@ def documented(type_: Any, *, required: bool = True) -> type[Operation]:
 
     @dataclass
     class DocumentedBody(Operation):
+        documents_body = True  # app/openapi_errors.py adds the 415 of a non-JSON body
+
         def __post_init__(self) -> None:
             self.request_body = body  # type: ignore[assignment]  # rendered as it is
 
     return DocumentedBody
+
+
+def _without(properties: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {key: value for key, value in properties.items() if key not in names}

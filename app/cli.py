@@ -10,19 +10,22 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import sys
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from typing import Any, TypeVar
 
 from app import cli_ops, cli_verify
 from app.config import Settings
-from storage import keys
-from storage.db import connect
-from storage.migrations import apply_migrations
+from schemas.base import is_snowflake
+from storage.engine import open_engine
+from storage.engine.migrations import apply_migrations
+from storage.queries import keys
 
 __all__ = ["main"]
+
+T = TypeVar("T")
 
 
 def _err(*parts: object) -> None:
@@ -37,30 +40,31 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    settings = _settings(args)
-    conn = connect(settings.db)
-    apply_migrations(conn)
-    return settings, conn
+class _Database:
+    """The database a subcommand works on, migrated, for short write transactions
+    beside a running server (the engine lets each wait its turn)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine = open_engine(settings.db)
+        self.conn = self.engine.connect()
+        apply_migrations(self.conn)
+
+    def write(self, fn: Callable[..., T], *args: Any) -> T:
+        with self.engine.writing(self.conn):
+            return fn(self.conn, *args)
+
+    def close(self) -> None:
+        self.conn.close()
 
 
-def _write(conn, fn, *args):  # type: ignore[no-untyped-def]
-    """One short write transaction from the CLI (the server may be running: WAL and
-    the busy timeout let this wait its turn behind the server's writer)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        result = fn(conn, *args)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return result
+def _open(args: argparse.Namespace) -> _Database:
+    return _Database(_settings(args))
 
 
-def _first_start_key(conn) -> None:  # type: ignore[no-untyped-def]
-    if keys.count_keys(conn):
+def _first_start_key(db: _Database) -> None:
+    if keys.count_keys(db.conn):
         return
-    _info, secret = _write(conn, keys.create_key, "admin", 0, keys.SCOPES)
+    _info, secret = db.write(keys.create_key, "admin", 0, keys.SCOPES)
     bar = "=" * 72
     print(
         f"{bar}\n  First start: created an admin key. It is shown only this once:\n\n"
@@ -75,11 +79,9 @@ _KILL_MARGIN = 5
 
 
 def serve(args: argparse.Namespace) -> int:
-    settings, conn = _open(args)
-    try:
-        _first_start_key(conn)
-    finally:
-        conn.close()
+    settings = _settings(args)
+    with closing(_Database(settings)) as db:
+        _first_start_key(db)
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces, Loops, TaskImpl
     from granian.http import HTTP1Settings
@@ -113,9 +115,6 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-_SNOWFLAKE = re.compile(r"[0-9]{1,20}")
-
-
 def keys_create(args: argparse.Namespace) -> int:
     scopes = tuple(args.scope or keys.DEFAULT_SCOPES)
     if args.admin:
@@ -125,16 +124,14 @@ def keys_create(args: argparse.Namespace) -> int:
         _err(f"unknown scope {unknown[0]!r}; scopes are: {', '.join(keys.SCOPES)}")
         return 2
     bot = args.bot_id
-    # ASCII digits only: str.isdigit() would also take "１２" or "²".
-    if not _SNOWFLAKE.fullmatch(bot) or int(bot) >= 2**64:
+    if not is_snowflake(bot):
         _err(f"--bot-id {bot!r} is not a snowflake (1-20 digits, below 2^64)")
         return 2
     if not 1 <= len(args.name) <= 100:
         _err("--name must be 1 to 100 characters")
         return 2
-    _, conn = _open(args)
-    with closing(conn):
-        info, secret = _write(conn, keys.create_key, args.name, bot, scopes)
+    with closing(_open(args)) as db:
+        info, secret = db.write(keys.create_key, args.name, bot, scopes)
     _err(
         f"created key {info.id} {info.name!r} for bot {info.bot_id} with scopes: "
         f"{' '.join(info.scopes) or '(none)'}"
@@ -144,9 +141,8 @@ def keys_create(args: argparse.Namespace) -> int:
 
 
 def keys_list(args: argparse.Namespace) -> int:
-    _, conn = _open(args)
-    with closing(conn):
-        listed = keys.list_keys(conn)
+    with closing(_open(args)) as db:
+        listed = keys.list_keys(db.conn)
     print("id\tname\tbot_id\tscopes\tstate")
     for k in listed:
         state = "revoked" if k.revoked_at else "active"
@@ -156,14 +152,12 @@ def keys_list(args: argparse.Namespace) -> int:
 
 
 def keys_revoke(args: argparse.Namespace) -> int:
-    _, conn = _open(args)
-    try:
-        info = _write(conn, keys.revoke_key, args.id)
-    except keys.KeyNotFound as exc:
-        _err(exc.message)
-        return 1
-    finally:
-        conn.close()
+    with closing(_open(args)) as db:
+        try:
+            info = db.write(keys.revoke_key, args.id)
+        except keys.KeyNotFound as exc:
+            _err(exc.message)
+            return 1
     _err(f"revoked key {info.id} {info.name!r}")
     return 0
 
@@ -211,18 +205,11 @@ def _parser() -> argparse.ArgumentParser:
     cli_verify.configure(p)
     p.set_defaults(run=cli_verify.ledger_verify)
 
-    for name, (help_text, fn, configure) in EXTRA_COMMANDS.items():
+    for name, (help_text, fn, configure) in cli_ops.COMMANDS.items():  # backup, export, import
         p = with_db(sub.add_parser(name, help=help_text))
         configure(p)
         p.set_defaults(run=fn)
     return parser
-
-
-# Commands other areas add: name -> (help, run, configure parser).
-EXTRA_COMMANDS: dict[
-    str, tuple[str, Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None]]
-] = {}
-EXTRA_COMMANDS.update(cli_ops.COMMANDS)  # backup, export, import
 
 
 def main(argv: list[str] | None = None) -> int:

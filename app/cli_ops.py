@@ -19,7 +19,6 @@ import contextlib
 import errno
 import json
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -30,15 +29,15 @@ from app.config import Settings
 from app.progress import Progress
 from ledger import restore
 from storage import export as export_lines
-from storage.db import connect
+from storage.engine import Connection, Engine, open_engine
+from storage.engine.migrations import apply_migrations
 from storage.export import BadLine
-from storage.migrations import apply_migrations
 
 __all__ = ["COMMANDS"]
 
 
-def _db_path(args: argparse.Namespace) -> Path:
-    return Path(Settings.from_env(db=args.db).db)
+def _engine(args: argparse.Namespace) -> Engine:
+    return open_engine(Settings.from_env(db=args.db).db)
 
 
 def _summary(**fields: Any) -> None:
@@ -64,7 +63,7 @@ def _discard(partial: Path) -> None:
             Path(f"{partial}{suffix}").unlink(missing_ok=True)
 
 
-def _reason(exc: OSError | sqlite3.Error) -> str:
+def _reason(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror if exc.filename is None else f"{exc.strerror}: {exc.filename}"
     return str(exc)
@@ -77,42 +76,13 @@ def _writable_target(target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
 
 
-def _copy(source_path: Path, partial: Path) -> tuple[str, int]:
-    """The database copied into `partial`; returns (quick_check, pages)."""
-    source = sqlite3.connect(source_path, isolation_level=None)
-    dest = sqlite3.connect(partial, isolation_level=None)
-    try:
-        source.execute("PRAGMA busy_timeout = 10000")
-        # One read snapshot for the whole copy: the steps below never see a later
-        # commit (so they never restart), and WAL lets the server keep writing.
-        source.execute("BEGIN")
-        source.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        total = source.execute("PRAGMA page_count").fetchone()[0]
-        bar = Progress("backup", total, "pages")
-
-        def step(_status: int, remaining: int, pages: int) -> None:
-            bar.advance(pages - remaining - bar.done)
-
-        try:
-            source.backup(dest, pages=256, progress=step)
-        finally:
-            bar.close()
-        source.execute("COMMIT")
-        check = dest.execute("PRAGMA quick_check").fetchone()[0]
-        dest.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
-    finally:
-        dest.close()
-        source.close()
-    return check, total
-
-
 def backup(args: argparse.Namespace) -> int:
-    source_path = _db_path(args)
-    if not source_path.exists():
-        _err(f"no database at {source_path}")
+    engine = _engine(args)
+    if not engine.exists():
+        _err(f"no database at {engine.location}")
         return 1
     target = Path(args.path)
-    if target.resolve() == source_path.resolve():
+    if target.resolve() == Path(engine.location).resolve():
         _err("the backup must go to another file than the database")
         return 2
     partial = _partial(target)
@@ -120,13 +90,18 @@ def backup(args: argparse.Namespace) -> int:
     try:
         _writable_target(target)
         _discard(partial)
-        check, total = _copy(source_path, partial)
-        if check != "ok":
-            _discard(partial)
-            _err(f"the copy failed its integrity check: {check}")
-            return 1
+        bar = Progress("backup", 0, "pages")
+
+        def step(done: int, total: int) -> None:
+            bar.total = total
+            bar.advance(done - bar.done)
+
+        try:
+            total = engine.backup(partial, step)
+        finally:
+            bar.close()
         os.replace(partial, target)
-    except (OSError, sqlite3.Error) as exc:  # a directory, a full disk, an I/O error
+    except (OSError, *engine.errors) as exc:  # a directory, a full disk, an I/O error
         _discard(partial)
         _err(f"backup failed: {_reason(exc)}; nothing was written to {target}")
         return 1
@@ -144,10 +119,9 @@ def backup(args: argparse.Namespace) -> int:
 # -- export ---------------------------------------------------------------------------------
 
 
-def _export_into(conn: sqlite3.Connection, partial: Path) -> dict[str, int]:
+def _export_into(engine: Engine, conn: Connection, partial: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
-    conn.execute("BEGIN")  # one snapshot: the export is consistent while serving
-    try:
+    with engine.reading(conn):  # one snapshot: the export is consistent while serving
         total = export_lines.count_lines(conn)
         bar = Progress("export", total, "lines")
         with partial.open("wb") as out:
@@ -159,8 +133,6 @@ def _export_into(conn: sqlite3.Connection, partial: Path) -> dict[str, int]:
             out.flush()
             os.fsync(out.fileno())
         bar.close()
-    finally:
-        conn.execute("COMMIT")
     return counts
 
 
@@ -170,14 +142,15 @@ def export(args: argparse.Namespace) -> int:
     partial = _partial(target)
     try:
         _writable_target(target)
-        conn = connect(_db_path(args))
+        engine = _engine(args)
+        conn = engine.connect()
         try:
             apply_migrations(conn)
-            counts = _export_into(conn, partial)
+            counts = _export_into(engine, conn, partial)
         finally:
             conn.close()
         os.replace(partial, target)
-    except (OSError, sqlite3.Error) as exc:  # a directory, a full disk, an I/O error
+    except (OSError, *_engine(args).errors) as exc:  # a directory, a full disk, an I/O error
         _discard(partial)
         _err(f"export failed: {_reason(exc)}; nothing was written to {target}")
         return 1
@@ -199,7 +172,8 @@ def import_(args: argparse.Namespace) -> int:
     if not source.is_file():
         _err(f"no file at {source}")
         return 2
-    conn = connect(_db_path(args))
+    engine = _engine(args)
+    conn = engine.connect()
     try:
         apply_migrations(conn)
         if not export_lines.is_empty(conn):
@@ -207,21 +181,17 @@ def import_(args: argparse.Namespace) -> int:
             return 1
         importer = restore.Importer(conn)
         bar = Progress("import", source.stat().st_size, "bytes")
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("PRAGMA defer_foreign_keys = ON")  # other tables may refer forward
         try:
-            restore.read(source, importer, bar.advance)
-            importer.finish()
-            conn.execute("COMMIT")
+            with engine.writing(conn):
+                engine.defer_foreign_keys(conn)  # other tables may refer forward
+                restore.read(source, importer, bar.advance)
+                importer.finish()
         except BadLine as exc:
-            conn.execute("ROLLBACK")
             bar.close()
             _err(f"{source}: {exc}; nothing was imported")
             _summary(command="import", ok=False, line=exc.number, error=str(exc))
             return 1
-        except (sqlite3.Error, OSError) as exc:  # a constraint checked at COMMIT, a read
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+        except (OSError, *engine.errors) as exc:  # a constraint checked at COMMIT, a read
             bar.close()
             _err(f"{source}: {_reason(exc)}; nothing was imported")
             _summary(command="import", ok=False, line=None, error=_reason(exc))

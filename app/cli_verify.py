@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import argparse
 import re
-import sqlite3
 import sys
-from pathlib import Path
-from urllib.parse import quote
 
 from app.config import Settings
 from app.progress import Progress
-from ledger.chain import GENESIS
+from ledger import store
 from ledger.verify import verify
-from storage.migrations import pending
+from storage.engine import Connection, Engine, open_engine
+from storage.engine.migrations import pending
 
 __all__ = ["configure", "ledger_verify"]
 
@@ -36,31 +34,24 @@ class Unverifiable(Exception):
     """The file cannot be verified at all (exit 2, one line on stderr)."""
 
 
-def _check_schema(conn: sqlite3.Connection, path: Path) -> None:
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    if not {"migrations", "ledger", "accounts"} <= tables:
-        raise Unverifiable(f"{path} is not a voiceprofile database")
-    missing = pending(conn)
-    if missing:
-        raise Unverifiable(
-            f"{path}: its schema is older than this version (not applied:"
-            f" {', '.join(missing)}); verify does not migrate, so verify it with the"
-            " version that wrote it, or a migrated copy"
-        )
-
-
-def _open_readonly(path: Path) -> sqlite3.Connection:
-    if not path.is_file():
-        raise Unverifiable(f"no database at {path}")
-    conn = sqlite3.connect(
-        f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, isolation_level=None
-    )
+def _open(engine: Engine) -> Connection:
+    """The file read-only, refused unless it is a voiceprofile database of this version."""
+    if not engine.exists():
+        raise Unverifiable(f"no database at {engine.location}")
+    conn = engine.open_readonly()
     try:
-        conn.execute("PRAGMA busy_timeout = 10000")  # the server may be committing
-        _check_schema(conn, path)
-    except sqlite3.Error as exc:  # not a database at all, say
+        if not {"migrations", "ledger", "accounts"} <= set(engine.tables(conn)):
+            raise Unverifiable(f"{engine.location} is not a voiceprofile database")
+        missing = pending(conn)
+        if missing:
+            raise Unverifiable(
+                f"{engine.location}: its schema is older than this version (not applied:"
+                f" {', '.join(missing)}); verify does not migrate, so verify it with the"
+                " version that wrote it, or a migrated copy"
+            )
+    except engine.errors as exc:  # not a database at all, say
         conn.close()
-        raise Unverifiable(f"{path}: {exc}") from None
+        raise Unverifiable(f"{engine.location}: {exc}") from None
     except Unverifiable:
         conn.close()
         raise
@@ -77,36 +68,14 @@ def _anchors(values: list[str]) -> list[tuple[int, bytes]]:
     return found
 
 
-def _check_anchor(conn: sqlite3.Connection, entry_id: int, expected: bytes) -> str | None:
-    row = conn.execute("SELECT hash FROM ledger WHERE id = ?", (entry_id,)).fetchone()
-    if entry_id == 0:  # the head of an empty ledger
-        row = (GENESIS,)
-    if row is None:
-        return f"anchor: entry {entry_id} is gone (the ledger is shorter than when anchored)"
-    if bytes(row[0]) != expected:
-        return (
-            f"anchor: entry {entry_id} has hash {bytes(row[0]).hex()}, the anchor says"
-            f" {expected.hex()}: the ledger was rewritten up to there"
-        )
-    return None
-
-
-def _run(path: Path, anchors: list[tuple[int, bytes]]) -> int:
-    conn = _open_readonly(path)
+def _run(engine: Engine, anchors: list[tuple[int, bytes]]) -> int:
+    conn = _open(engine)
     try:
-        total = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
+        total = (store.head(conn) or (0,))[0]
         bar = Progress("ledger verify", total, unit="entries")  # drawn only on a terminal
-        report = verify(conn, progress=lambda checked: bar.advance(checked - bar.done))
+        report = verify(conn, lambda checked: bar.advance(checked - bar.done), anchors=anchors)
         bar.advance(report.entries - bar.done)
         bar.close()
-        for entry_id, expected in anchors:
-            if (problem := _check_anchor(conn, entry_id, expected)) is not None:
-                report.problems.append(problem)
-        # When the report is clean, ids run 1..entries: this is the last entry replayed.
-        head = conn.execute(
-            "SELECT id, hash FROM ledger WHERE id <= ? ORDER BY id DESC LIMIT 1",
-            (report.entries,),
-        ).fetchone()
     finally:
         conn.close()
     for text in report.problems:
@@ -116,20 +85,20 @@ def _run(path: Path, anchors: list[tuple[int, bytes]]) -> int:
         f" accounts, {len(report.problems)} problem(s)"
     )
     if report.ok:
-        entry_id, digest = head if head else (0, GENESIS)
-        print(f"head: entry {entry_id} hash {bytes(digest).hex()}")
+        entry_id, digest = report.head
+        print(f"head: entry {entry_id} hash {digest.hex()}")
     return 0 if report.ok else 1
 
 
 def ledger_verify(args: argparse.Namespace) -> int:
-    path = Path(Settings.from_env(db=args.db).db)
+    engine = open_engine(Settings.from_env(db=args.db).db)
     try:
-        return _run(path, _anchors(args.anchor or []))
+        return _run(engine, _anchors(args.anchor or []))
     except Unverifiable as exc:
         print(exc, file=sys.stderr)
         return 2
-    except sqlite3.Error as exc:  # a read failed midway (I/O error, corrupt page)
-        print(f"{path}: {exc}", file=sys.stderr)
+    except engine.errors as exc:  # a read failed midway (I/O error, corrupt page)
+        print(f"{engine.location}: {exc}", file=sys.stderr)
         return 2
 
 

@@ -1,56 +1,40 @@
-"""The server's settings: one frozen object, read from the environment once."""
+"""The server's settings: one frozen object, every option a typed, documented field.
+
+`Settings.from_env()` reads each field from its VOICEPROFILE_<NAME> variable once
+(options given to the CLI win); `__post_init__` checks every value, so a bad one
+stops the start with a message naming the variable, whoever built the object.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+import math
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+import re
+import types
+import typing
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from storage.board_registry import MODES
+__all__ = ["BOARD_MODES", "Settings", "parse_rate"]
 
-__all__ = ["Settings"]
-
-
-def _seconds(raw: str) -> float:
-    value = float(raw)
-    if not 0 < value < float("inf"):
-        raise ValueError(raw)
-    return value
+BOARD_MODES = ("background", "sync", "off")
+_PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
+_PERIODS |= {"h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+_MAY_BE_ZERO = ("port", "key_cache_seconds", "prune_every", "board_retry_seconds")
+_RATE = re.compile(r"^\s*(\d+)\s*(?:/\s*([a-z]+))?\s*$")
 
 
-def _addresses(raw: str) -> tuple[str, ...]:
-    """Comma-separated addresses or networks, each checked now rather than per request."""
-    found = tuple(part.strip() for part in raw.split(",") if part.strip())
-    for part in found:
-        ipaddress.ip_network(part, strict=False)
-    return found
-
-
-def _positive(raw: str) -> int:
-    value = int(raw)
-    if value <= 0:
-        raise ValueError(raw)
-    return value
-
-
-def _base_url(raw: str) -> str:
-    """`http(s)://host[:port][/prefix]`, kept without a trailing slash."""
-    if not raw.startswith(("http://", "https://")) or "?" in raw or "#" in raw:
-        raise ValueError(raw)
-    return raw.rstrip("/")
-
-
-# Named for the message of a bad value: "... is not a valid <name>".
-_seconds.__name__ = "number of seconds (above 0)"
-_positive.__name__ = "whole number above 0"
-_base_url.__name__ = "http(s) base URL"
-_addresses.__name__ = "comma-separated list of addresses or networks"
-
-
-def _comma_list(raw: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
+def parse_rate(text: str) -> tuple[int, int] | None:
+    """(limit, period seconds) of a rate such as `6000/min`; None for no limit."""
+    if text.strip().lower() in ("0", "off", "none", ""):
+        return None
+    match = _RATE.match(text.lower())
+    if not match or (match[2] or "min") not in _PERIODS or int(match[1]) <= 0:
+        raise ValueError("expected COUNT/PERIOD such as 6000/min, 100/s, 50000/hour, or 0 for none")
+    return int(match[1]), _PERIODS[match[2] or "min"]
 
 
 @dataclass(frozen=True)
@@ -65,15 +49,30 @@ class Settings:
     """Read-only connections in the pool."""
     batch_max: int = 1024
     """Most write tasks the writer commits in one transaction."""
+    cache_mib: int = 64
+    """The writer connection's page cache: appends land on each account's pages of the
+    ledger's side indexes, which outgrow SQLite's 2 MB default at 10M entries."""
     key_cache_seconds: float = 5.0
     """How long a verified key is trusted without asking the database again. Keys
     revoked through the API stop at once; through the CLI within this time."""
     max_body_bytes: int = 1024 * 1024
     """Largest request body accepted (413 above)."""
+    rate_limit: str = "6000/min"
+    """Requests per key (or per client address without a valid key): COUNT/PERIOD
+    (`100/s`, `50000/hour`), or `0` for no limit."""
+    rate_limit_tracked: int = 100_000
+    """Budgets (and keys seen valid) the limiter keeps in memory; the least recently
+    used go first, which costs an idle client nothing but a fresh budget."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (`10.0.0.0/8`) of reverse proxies whose X-Forwarded-For
+    names the client, for rate limits on requests without a valid key."""
     boards: str = "background"
-    """In-memory leaderboards for `points` and rolling windows (storage/boards.py):
-    `background` builds one on first use while SQL answers, `sync` builds before
-    answering, `off` always answers with SQL."""
+    """In-memory leaderboards (storage/boards.py): `background` builds one on first use
+    while SQL answers, `sync` builds before answering, `off` always answers with SQL."""
+    board_idle_seconds: float = 1800.0
+    """A board unused this long is dropped (its memory goes to the tops in use)."""
+    board_retry_seconds: float = 60.0
+    """A board that failed is not built again for this long (SQL answers meanwhile)."""
     idempotency_keep_seconds: float = 48 * 3600
     """How long an Idempotency-Key's first outcome is kept (the spec asks ≥ 24 h)."""
     feed_keep_seconds: float = 3 * 3600
@@ -90,81 +89,102 @@ class Settings:
     drain_timeout: float = 5.0
     """On SIGTERM, seconds running requests get to finish before they are cut; then
     what is queued is committed and the process exits (`serve` only)."""
-    trusted_proxies: tuple[str, ...] = ()
-    """Addresses or networks (`10.0.0.0/8`) of reverse proxies whose X-Forwarded-For
-    names the client, for rate limits on requests without a valid key."""
     allow_hosts: tuple[str, ...] = ()
     """Hosts the server may connect to although their addresses are not public
-    (callbacks, app/netguard.py): host names, IP addresses and CIDR networks, from
-    the comma-separated VOICEPROFILE_ALLOW_HOSTS. Empty: only public addresses."""
-    media: Path | None = None
-    """Folder of the image store's files (stored once by content hash). None: a
-    `media` folder next to the database (`media_dir`)."""
+    (callbacks, app/netguard.py): host names, IP addresses and CIDR networks.
+    Empty: only public addresses."""
+    callback_retry_base: float = 1.0
+    """Seconds before a callback event's first retry; doubles per attempt."""
+    callback_retry_max: float = 3600.0
+    """Longest wait between two attempts of one event."""
+    callback_max_attempts: int = 20
+    """Attempts before an event is given up (20: about 8 h)."""
+    callback_timeout: float = 10.0
+    """Seconds one delivery attempt may take in all (connect, send, answer)."""
+    callback_poll: float = 2.0
+    """Seconds between looks for due retries when nothing woke the deliverer."""
+    media: str = ""
+    """Folder of the image store's files (each stored once, named by its SHA-256).
+    Empty: `media/` beside the database (`media_dir`)."""
     public_url: str = ""
     """The server's public base URL (`https://vp.example.org`), used in the image
     URLs it hands out. Empty: the base URL of each request (its Host header)."""
     image_max_bytes: int = 8 * 1024 * 1024
-    """Largest image accepted by upload or fetched from a URL, in bytes."""
+    """Largest image accepted by an upload or fetched from a URL, in bytes."""
     image_max_pixels: int = 40_000_000
-    """Largest image accepted, in pixels (width x height), sides at most 16384."""
+    """Largest image accepted, in pixels (width x height); 16384 on a side at most."""
     fetch_timeout: float = 10.0
-    """Seconds one fetch of a client's URL may take in all (redirects included)."""
+    """Seconds one fetch of a client's URL (an upload by `url`, an avatar) may take in
+    all, redirects included."""
     cors_origins: tuple[str, ...] = ()
-    """Origins a browser may call the API from (`https://dash.example.org`, or `*`),
-    from the comma-separated VOICEPROFILE_CORS_ORIGINS. Empty: no CORS headers."""
-    extra: dict[str, str] = field(default_factory=dict)
-    """Other VOICEPROFILE_* variables, for areas that read their own options."""
+    """Origins a browser page may call the API from (`https://dash.example.org`, or
+    `*`). Empty: no CORS headers, browsers refuse cross-origin calls."""
+    bench: bool = False
+    """Serve POST /bench/noop (auth and body read, no ledger): the HTTP baseline of
+    benchmarks/bench_http.py. Never on in production."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                low = 0 if f.name in _MAY_BE_ZERO else 1e-9
+                if not (math.isfinite(value) and value >= low):
+                    raise ValueError(f"{_var(f.name)}={value!r}: must be a positive number")
+        if self.boards not in BOARD_MODES:
+            raise ValueError(f"{_var('boards')} must be one of {', '.join(BOARD_MODES)}")
+        try:
+            parse_rate(self.rate_limit)
+        except ValueError as exc:
+            raise ValueError(f"{_var('rate_limit')}={self.rate_limit!r}: {exc}") from None
+        if self.public_url and (
+            not self.public_url.startswith(("http://", "https://"))
+            or any(c in self.public_url for c in "?# ")
+            or self.public_url.endswith("/")
+        ):
+            raise ValueError(
+                f"{_var('public_url')}={self.public_url!r}: an http(s) base URL without"
+                " a query or a trailing slash, e.g. https://vp.example.org"
+            )
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{_var('trusted_proxies')}: {proxy!r} is no address") from None
 
     @property
     def media_dir(self) -> Path:
-        """Where image files live: `media`, or `media/` beside the database."""
-        return self.media if self.media is not None else self.db.parent / "media"
+        """Where the image files live: `media`, or `media/` beside the database."""
+        return Path(self.media) if self.media else self.db.parent / "media"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Each field from VOICEPROFILE_<NAME> if set; `overrides` (CLI options) win."""
         env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        casts: dict[str, Callable[[str], object]] = {
-            "db": Path,
-            "host": str,
-            "port": int,
-            "readers": int,
-            "batch_max": int,
-            "key_cache_seconds": float,
-            "max_body_bytes": int,
-            "boards": str,
-            "idempotency_keep_seconds": _seconds,
-            "feed_keep_seconds": _seconds,
-            "prune_every": _seconds,
-            "idle_timeout": _seconds,
-            "body_timeout": _seconds,
-            "send_timeout": _seconds,
-            "drain_timeout": _seconds,
-            "trusted_proxies": _addresses,
-            "media": Path,
-            "public_url": _base_url,
-            "image_max_bytes": _positive,
-            "image_max_pixels": _positive,
-            "fetch_timeout": _seconds,
-        }
-        for name, cast in casts.items():
-            raw = env.get(f"VOICEPROFILE_{name.upper()}")
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(_var(f.name))
             if raw is not None and raw != "":
                 try:
-                    values[name] = cast(raw)
+                    values[f.name] = _cast(hints[f.name], raw)
                 except ValueError:
-                    raise SystemExit(
-                        f"VOICEPROFILE_{name.upper()}={raw!r} is not a valid"
-                        f" {getattr(cast, '__name__', 'value')}"
-                    ) from None
-        values["allow_hosts"] = _comma_list(env.get("VOICEPROFILE_ALLOW_HOSTS", ""))
-        values["cors_origins"] = _comma_list(env.get("VOICEPROFILE_CORS_ORIGINS", ""))
-        if values.get("boards", "background") not in MODES:
-            raise SystemExit(f"VOICEPROFILE_BOARDS must be one of {', '.join(MODES)}")
-        values["extra"] = {
-            k[len("VOICEPROFILE_") :].lower(): v
-            for k, v in env.items()
-            if k.startswith("VOICEPROFILE_")
-        }
+                    raise SystemExit(f"{_var(f.name)}={raw!r} is not a valid value") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(cls(), **values)  # type: ignore[arg-type]
+        try:
+            return cls(**values)
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
+
+
+def _var(name: str) -> str:
+    return f"VOICEPROFILE_{name.upper()}"
+
+
+def _cast(kind: Any, raw: str) -> Any:
+    if kind is bool:
+        if raw.strip().lower() not in ("1", "0", "true", "false", "yes", "no"):
+            raise ValueError(raw)
+        return raw.strip().lower() in ("1", "true", "yes")
+    if typing.get_origin(kind) is tuple or isinstance(kind, types.GenericAlias):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return kind(raw)

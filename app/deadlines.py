@@ -39,6 +39,7 @@ import msgspec
 from litestar import Litestar
 
 from app.config import Settings
+from app.errors import body_for
 from app.services import close_services
 from storage.errors import DomainError
 
@@ -167,7 +168,7 @@ class Deadlines:
             await self.app(scope, receive, send)
             return
         if self._cut:
-            await _shutting_down(send)
+            await _shutting_down(scope, send)
             return
         task = asyncio.current_task()
         assert task is not None
@@ -225,7 +226,7 @@ class Deadlines:
             if started:
                 log.warning("%s %s cut by the shutdown's drain deadline", *_what(scope))
             else:
-                await _shutting_down(send)
+                await _shutting_down(scope, send)
         except Exception:
             if not stalled:  # whatever Litestar made of the _Cut (its own error, once started)
                 raise
@@ -241,9 +242,12 @@ def _what(scope: dict) -> tuple[str, str]:
     return scope.get("method", ""), scope.get("path", "")
 
 
-async def _shutting_down(send: Any) -> None:
+async def _shutting_down(scope: dict, send: Any) -> None:
     body = msgspec.json.encode(
-        {"status": 503, "code": "shutting_down", "message": "the server is shutting down"}
+        body_for(
+            scope.get("path", ""),
+            {"status": 503, "code": "shutting_down", "message": "the server is shutting down"},
+        )
     )
     await send(
         {
@@ -260,28 +264,25 @@ async def _shutting_down(send: Any) -> None:
 
 
 def listen_for_signals(app: Litestar) -> None:
-    """Start the drain on SIGTERM/SIGINT, in a server process (granian's worker).
+    """Start the drain on SIGTERM/SIGINT, in a server process (granian's worker);
+    called at lifespan start (app/services.py).
 
     granian's worker stops on these signals through handlers its event loop set
     before the app's lifespan starts, and tells the app only once every connection
-    ended. A Python-level handler is chained in front of the loop's at lifespan
-    start: the loop still hears the signal (through the signal wake-up fd, and the
-    previous handler is called too), and the drain starts at once."""
+    ended. A Python-level handler is chained in front of the loop's: the loop still
+    hears the signal (through the signal wake-up fd, and the previous handler is
+    called too), and the drain starts at once."""
+    deadlines: Deadlines | None = app.state.get("deadlines")
+    if deadlines is None or threading.current_thread() is not threading.main_thread():
+        return
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(sig)
 
-    async def install(_services: Any) -> None:
-        deadlines: Deadlines | None = app.state.get("deadlines")
-        if deadlines is None or threading.current_thread() is not threading.main_thread():
-            return
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous = signal.getsignal(sig)
+        def chained(signum: int, frame: Any, previous: Any = previous) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: too late
+                loop.call_soon_threadsafe(deadlines.drain)
+            if callable(previous):
+                previous(signum, frame)
 
-            def chained(signum: int, frame: Any, previous: Any = previous) -> None:
-                with contextlib.suppress(RuntimeError):  # the loop is closed: too late
-                    loop.call_soon_threadsafe(deadlines.drain)
-                if callable(previous):
-                    previous(signum, frame)
-
-            signal.signal(sig, chained)
-
-    app.state.setdefault("on_services", []).append(install)
+        signal.signal(sig, chained)

@@ -13,13 +13,8 @@ has one deadline for everything (resolving, connecting, sending, the answer), an
 at most READ_LIMIT bytes of the answer are read before the connection is closed.
 Connections go only where app/netguard.py allows, checked at each connection.
 
-Options (VOICEPROFILE_* variables, read through Settings.extra):
-  CALLBACK_RETRY_BASE   first retry delay in seconds (1); doubles per attempt
-  CALLBACK_RETRY_MAX    longest delay between attempts in seconds (3600)
-  CALLBACK_MAX_ATTEMPTS attempts before an event is given up (20: about 8 h)
-  CALLBACK_TIMEOUT      seconds an attempt may take in all (10)
-  CALLBACK_POLL         seconds between looks when nothing woke the worker (2)
-and Settings.allow_hosts (VOICEPROFILE_ALLOW_HOSTS) for the network guard.
+Options: the `callback_*` fields of Settings (app/config.py), and `allow_hosts`
+(VOICEPROFILE_ALLOW_HOSTS) for the network guard.
 """
 
 from __future__ import annotations
@@ -38,9 +33,9 @@ import httpx
 
 from app.config import Settings
 from app.netguard import Guard, Policy, Refused
-from storage import outbox
+from storage.queries import outbox
 
-__all__ = ["Deliverer", "DeliveryOptions", "guard", "sign", "start", "stop"]
+__all__ = ["Deliverer", "DeliveryOptions", "guard", "sign", "start"]
 
 log = logging.getLogger("voiceprofile.callbacks")
 PER_CALLBACK = 8  # attempts in flight for one (bot, event) callback
@@ -67,27 +62,18 @@ class DeliveryOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryOptions:
-        extra, values = settings.extra, dict[str, Any]()
-        for name, cast in (
-            ("retry_base", float),
-            ("retry_max", float),
-            ("max_attempts", int),
-            ("timeout", float),
-            ("poll", float),
-        ):
-            raw = extra.get(f"callback_{name}")
-            if raw:
-                try:
-                    values[name] = cast(raw)
-                except ValueError:
-                    raise SystemExit(
-                        f"VOICEPROFILE_CALLBACK_{name.upper()}={raw!r} is not a valid number"
-                    ) from None
         try:
-            values["allow"] = Policy.parse(settings.allow_hosts)
+            allow = Policy.parse(settings.allow_hosts)
         except ValueError as exc:
             raise SystemExit(f"VOICEPROFILE_ALLOW_HOSTS: {exc}") from None
-        return cls(**values)
+        return cls(
+            settings.callback_retry_base,
+            settings.callback_retry_max,
+            settings.callback_max_attempts,
+            settings.callback_timeout,
+            settings.callback_poll,
+            allow,
+        )
 
     def delay(self, attempts: int) -> float:
         return float(min(self.retry_max, self.retry_base * 2 ** max(attempts - 1, 0)))
@@ -250,16 +236,10 @@ async def _read_some(response: httpx.Response) -> None:
 
 def guard(services: Any) -> Guard:
     """The server's network guard (the policy of VOICEPROFILE_ALLOW_HOSTS)."""
-    return services.extras["deliverer"].guard  # type: ignore[no-any-return]
+    return services.deliverer.guard  # type: ignore[no-any-return]
 
 
-async def start(services: Any) -> None:
+def start(services: Any) -> Deliverer:
     deliverer = Deliverer(services, DeliveryOptions.from_settings(services.settings))
-    services.extras["deliverer"] = deliverer
     deliverer.start()
-
-
-async def stop(services: Any) -> None:
-    deliverer = services.extras.pop("deliverer", None)
-    if deliverer is not None:
-        await deliverer.stop()
+    return deliverer

@@ -11,9 +11,9 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from ledger import reputation
 from ledger.reputation import ReputationRefused
-from storage.errors import DomainError
+from storage.errors import DomainError, InvalidValue, in_bulk
 
-__all__ = ["EXCEPTION_HANDLERS", "error_response"]
+__all__ = ["EXCEPTION_HANDLERS", "body_for", "error_response"]
 
 log = logging.getLogger("voiceprofile.errors")
 
@@ -39,20 +39,26 @@ _POST_INIT = re.compile(r"^(?P<name>[a-z_]+): (?P<msg>.+)$", re.S)
 
 # The weeb.sh areas (SPEC §8, §9, §14) answer in their reference's terms: `code` is
 # the HTTP status, and a request that does not validate is 400 (the reference has no
-# 422), with the original's `in` and per-error `dataPath` beside our fields.
+# 422), with the original's `in` and a `dataPath` per error beside our fields.
 REFERENCE_AREAS = re.compile(r"^/(reputation|settings|images|auto-image)(/|$)")
 
 
-def in_reference_area(request: Request | None) -> bool:
-    return request is not None and REFERENCE_AREAS.match(request.url.path) is not None
+def body_for(path: str, body: dict) -> dict:
+    """The spec's error body as the area at `path` shows it (see REFERENCE_AREAS).
+    Every error body the server sends passes here, the ones built outside Litestar
+    (429, 408, 503) too."""
+    if REFERENCE_AREAS.match(path) is None:
+        return body
+    if body["status"] == 422:
+        body = {**body, "status": 400}
+    if isinstance(body.get("code"), str):
+        body = {**body, "code": body["status"]}
+    return body
 
 
 def error_response(request: Request | None, body: dict, headers: dict | None = None) -> Response:
-    if in_reference_area(request):
-        if body["status"] == 422:
-            body = {**body, "status": 400}
-        if isinstance(body.get("code"), str):
-            body = {**body, "code": body["status"]}
+    if request is not None:
+        body = body_for(request.url.path, body)
     return Response(
         content=body, status_code=body["status"], headers=headers, media_type="application/json"
     )
@@ -89,14 +95,13 @@ def _validation(request: Request, exc: ValidationException) -> Response:
         error = _body_error(str(cause), litestar=isinstance(exc.extra, list))
         if error is None:
             return _malformed(request, "a JSON body is required")
-        errors, where = [error], _source(exc)
+        errors = [error]
     elif isinstance(exc.extra, list) and exc.extra:
         errors = [
             {"field": str(e.get("key", "")), "message": str(e.get("message", ""))}
             for e in exc.extra
             if isinstance(e, dict)
         ]
-        where = _source(exc)
         if any("JSON is malformed" in e["message"] for e in errors):
             return _malformed(request, errors[0]["message"])
         if any(not e["field"] and "field `data`" in e["message"] for e in errors):
@@ -104,25 +109,20 @@ def _validation(request: Request, exc: ValidationException) -> Response:
     else:
         return _malformed(request, str(exc.detail))
     first = errors[0]
-    summary = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    if REFERENCE_AREAS.match(request.url.path):
+        where = _source(exc)
+        for found in errors:
+            found["dataPath"] = f".{where}.{found['field']}" if found["field"] else f".{where}"
+    refusal = InvalidValue(first["field"], first["message"])
+    refusal.extra["errors"] = errors
+    if REFERENCE_AREAS.match(request.url.path):
+        refusal.extra["in"] = where
     index = re.match(r"^\[(\d+)\]", first["field"])
-    body = {
-        "status": 422,
-        "code": "validation_error",
-        "message": f"item {index[1]}: {summary}" if index else summary,
-        "errors": errors,
-    }
-    if index:
-        body["index"] = int(index[1])
-    if in_reference_area(request):
-        body["in"] = where
-        for error in errors:
-            error["dataPath"] = f".{where}.{error['field']}" if error["field"] else f".{where}"
-    return error_response(request, body)
+    return error_response(request, (in_bulk(refusal, int(index[1])) if index else refusal).body())
 
 
 def _source(exc: ValidationException) -> str:
-    """Where the invalid value was: `body` (read_body), or what Litestar says."""
+    """Where the invalid value was: `body` (app/bodies.py), or what Litestar says."""
     if not isinstance(exc.extra, list):
         return "body"
     found = [e.get("source") for e in exc.extra if isinstance(e, dict) and e.get("source")]

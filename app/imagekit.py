@@ -8,7 +8,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Request
 from PIL import Image
 
 from app import delivery
@@ -17,7 +17,7 @@ from app.fetch import Fetcher, LruCache
 from app.imaging.common import Decoded, decode
 from storage.media import MediaStore
 
-__all__ = ["AVATAR_SIDE", "ImageKit", "install", "kit"]
+__all__ = ["AVATAR_SIDE", "ImageKit", "kit", "start"]
 
 AVATAR_SIDE = 256
 """Avatars are kept (and drawn from) at most this large: no output needs more."""
@@ -42,6 +42,9 @@ class ImageKit:
         data = await self.fetcher.fetch(url)
         return data, await asyncio.to_thread(self.decode, data)
 
+    async def close(self) -> None:
+        await self.fetcher.close()
+
     async def avatar(self, url: str) -> Image.Image:
         """The image at `url`, at most AVATAR_SIDE on a side, cached for a while:
         bots draw the same users again and again."""
@@ -59,25 +62,15 @@ def _small(image: Image.Image) -> Image.Image:
     return small
 
 
-def install(app: Litestar, settings: Settings) -> None:
-    async def start(services: Any) -> None:
-        fetcher = Fetcher(
-            delivery.guard(services), settings.image_max_bytes, settings.fetch_timeout
-        )
-        # 64 avatars of at most 256x256 RGBA: 16 MB at most.
-        avatars = LruCache(64, 600.0, services.clock)
-        services.extras["images"] = ImageKit(
-            settings, MediaStore(settings.media_dir), fetcher, avatars
-        )
-
-    async def stop(services: Any) -> None:
-        found = services.extras.pop("images", None)
-        if found is not None:
-            await found.fetcher.close()
-
-    app.state.setdefault("on_services", []).append(start)
-    app.state.setdefault("on_services_stop", []).append(stop)
+def start(services: Any) -> ImageKit:
+    settings: Settings = services.settings
+    fetcher = Fetcher(delivery.guard(services), settings.image_max_bytes, settings.fetch_timeout)
+    # 64 avatars of at most 256x256 RGBA: 16 MB at most.
+    avatars = LruCache(64, 600.0, services.clock)
+    return ImageKit(settings, MediaStore(settings.media_dir), fetcher, avatars)
 
 
 def kit(request: Request) -> ImageKit:
-    return request.app.state.services.extras["images"]  # type: ignore[no-any-return]
+    found = request.app.state.services.images
+    assert found is not None
+    return found  # type: ignore[no-any-return]

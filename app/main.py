@@ -9,17 +9,21 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
-from app import imagekit, metrics, ops
+from app import metrics, ops
+from app.allow import with_options
 from app.auth import PUBLIC_PATHS, KeyAuthMiddleware, require_scope
 from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
+from app.lifespan import lifespan
 from app.routes import (
     autoimage,
+    bench,
     callbacks,
     image_upload,
     images,
     keys,
     lookup,
+    media,
     meta,
     profiles,
     reputation,
@@ -29,7 +33,6 @@ from app.routes import (
 from app.routes import settings as settings_store
 from app.routes import stats as stats_routes
 from app.routes import tops as tops_routes
-from app.services import lifespan
 from storage.clock import Clock, SystemClock
 
 __all__ = ["create_app"]
@@ -46,6 +49,7 @@ ROUTE_MODULES = [
     reputation,
     settings_store,
     images,
+    media,
     autoimage,
     callbacks,
     metrics,
@@ -79,8 +83,10 @@ def _cors(settings: Settings) -> CORSConfig | None:
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
     """The application; `clock` is the one clock every part asks the time (tests set it)."""
     settings = settings or Settings.from_env()
-    handlers = [h for module in ROUTE_MODULES for h in module.ROUTES]
+    modules = [*ROUTE_MODULES, bench] if settings.bench else ROUTE_MODULES
+    handlers = [h for module in modules for h in module.ROUTES]
     handlers += image_upload.routes(settings)  # its body limit is the image limit
+    handlers = with_options(handlers)
     app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
@@ -98,6 +104,4 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         debug=False,
     )
-    app = ops.install(app, settings)  # metrics, rate limits, callback delivery
-    imagekit.install(app, settings)  # after delivery: it shares its network guard
-    return app
+    return ops.install(app, settings)  # metrics, rate limits, callback delivery

@@ -36,9 +36,11 @@ from prometheus_client import (
     generate_latest,
 )
 
-from app.services import Services, services
+from app.services import services
+from storage.engine.writer import Writer
+from storage.queries import outbox
 
-__all__ = ["ROUTES", "MetricsRecorder", "start"]
+__all__ = ["ROUTES", "MetricsRecorder", "observe_batches"]
 
 disable_created_metrics()  # the *_created series only add noise here
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -135,14 +137,10 @@ def _observe_batch(size: int, seconds: float) -> None:
     COMMIT_SECONDS.observe(seconds)
 
 
-async def start(svc: Services) -> None:
-    """Listen to the writer's batches (an on_services hook)."""
-    if _observe_batch not in svc.writer.stats.observers:
-        svc.writer.stats.observers.append(_observe_batch)
-
-
-def _pending(conn: Any) -> int:
-    return conn.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]  # type: ignore[no-any-return]
+def observe_batches(writer: Writer) -> None:
+    """Listen to the writer's batches."""
+    if _observe_batch not in writer.stats.observers:
+        writer.stats.observers.append(_observe_batch)
 
 
 @get(
@@ -156,7 +154,7 @@ async def metrics(request: Request) -> Response[bytes]:
     QUEUE_DEPTH.set(svc.writer.queue_depth)
     FAILED_BATCHES.set(svc.writer.stats.failed_batches)
     WRITER_FAILING.set(svc.writer.stats.last_error is not None)
-    CALLBACKS_PENDING.set(await svc.readers.call(_pending))
+    CALLBACKS_PENDING.set(await svc.readers.call(outbox.pending_count))
     BOARD_SIZE.clear()  # dropped boards disappear from the scrape
     for name, size in svc.boards.sizes().items():
         BOARD_SIZE.labels(name).set(size)

@@ -1,7 +1,6 @@
 """Operations wired around the application: request metrics and rate limits wrap
 the whole ASGI app (so every response is counted and carries the rate-limit
-headers, 401 and 404 included), callback delivery and batch metrics start with
-the services."""
+headers, 401 and 404 included); deadlines on bodies, slow readers and the drain."""
 
 from __future__ import annotations
 
@@ -22,6 +21,4 @@ def install(app: Litestar, settings: Settings) -> Litestar:
     app.asgi_handler = wrapped  # type: ignore[assignment]
     document_errors(app)
     delivery.DeliveryOptions.from_settings(settings)  # a bad option stops the start here
-    app.state.setdefault("on_services", []).extend([metrics.start, delivery.start])
-    app.state.setdefault("on_services_stop", []).append(delivery.stop)
     return app

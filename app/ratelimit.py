@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import re
 import time
 from collections import OrderedDict
 from typing import Any
@@ -39,39 +38,11 @@ from typing import Any
 import msgspec
 
 from app.auth import key_digest
-from app.config import Settings
-from storage.keys import KeyInfo
+from app.config import Settings, parse_rate
+from app.errors import body_for
+from storage.queries.keys import KeyInfo
 
-__all__ = ["DEFAULT", "MAX_TRACKED", "RateLimiter", "parse_rate"]
-
-DEFAULT = "6000/min"
-MAX_TRACKED = 100_000  # budgets kept, and keys remembered as valid
-_PERIODS = {
-    "s": 1,
-    "sec": 1,
-    "second": 1,
-    "m": 60,
-    "min": 60,
-    "minute": 60,
-    "h": 3600,
-    "hour": 3600,
-    "d": 86400,
-    "day": 86400,
-}
-_RATE = re.compile(r"^\s*(\d+)\s*(?:/\s*([a-z]+))?\s*$")
-
-
-def parse_rate(text: str) -> tuple[int, int] | None:
-    """(limit, period seconds), or None for no limit."""
-    if text.strip().lower() in ("0", "off", "none", ""):
-        return None
-    match = _RATE.match(text.lower())
-    if not match or (match[2] or "min") not in _PERIODS or int(match[1]) <= 0:
-        raise SystemExit(
-            f"VOICEPROFILE_RATE_LIMIT={text!r}: expected COUNT/PERIOD such as 6000/min,"
-            " 100/s, 50000/hour, or 0 for no limit"
-        )
-    return int(match[1]), _PERIODS[match[2] or "min"]
+__all__ = ["RateLimiter"]
 
 
 class RateLimiter:
@@ -82,7 +53,7 @@ class RateLimiter:
         period: int,
         *,
         trusted_proxies: tuple[str, ...] = (),
-        max_tracked: int = MAX_TRACKED,
+        max_tracked: int = 100_000,
     ) -> None:
         self.app = app
         self.limit = limit
@@ -97,10 +68,15 @@ class RateLimiter:
 
     @classmethod
     def wrap(cls, app: Any, settings: Settings) -> Any:
-        rate = parse_rate(settings.extra.get("rate_limit", DEFAULT))
+        rate = parse_rate(settings.rate_limit)
         if rate is None:
             return app
-        return cls(app, *rate, trusted_proxies=settings.trusted_proxies, max_tracked=MAX_TRACKED)
+        return cls(
+            app,
+            *rate,
+            trusted_proxies=settings.trusted_proxies,
+            max_tracked=settings.rate_limit_tracked,
+        )
 
     @property
     def tracked(self) -> int:
@@ -161,7 +137,7 @@ class RateLimiter:
             used, reset = self._charge(key_id if key_id is not None else self._address(scope), now)
             headers = self._headers(used, reset)
             if used > self.limit:
-                await _refuse(send, headers, reset, self.limit, self.period)
+                await _refuse(scope, send, headers, reset, self.limit, self.period)
                 return
 
             async def send_with_headers(message: dict) -> None:
@@ -194,7 +170,7 @@ class RateLimiter:
                     if used > self.limit:  # nothing was done for an invalid key
                         refused = True
                         await _refuse(
-                            send, self._headers(used, reset), reset, self.limit, self.period
+                            scope, send, self._headers(used, reset), reset, self.limit, self.period
                         )
                         return
                 message["headers"] = [*message.get("headers", ()), *self._headers(used, reset)]
@@ -231,14 +207,20 @@ def _forwarded_for(scope: dict, proxies: list[Any]) -> str | None:
     return None
 
 
-async def _refuse(send: Any, headers: list, reset: int, limit: int, period: int) -> None:
+async def _refuse(
+    scope: dict, send: Any, headers: list, reset: int, limit: int, period: int
+) -> None:
     body = msgspec.json.encode(
-        {
-            "status": 429,
-            "code": "rate_limited",
-            "message": f"rate limit of {limit} requests per {period} s reached; retry in {reset} s",
-            "retry_after": reset,
-        }
+        body_for(
+            scope.get("path", ""),
+            {
+                "status": 429,
+                "code": "rate_limited",
+                "message": f"rate limit of {limit} requests per {period} s reached;"
+                f" retry in {reset} s",
+                "retry_after": reset,
+            },
+        )
     )
     await send(
         {

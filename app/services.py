@@ -1,29 +1,26 @@
-"""What handlers use: the writer, the reader pool and the key cache, opened and
-closed with the application."""
+"""What handlers use: the writer, the reader pool, the key cache, the boards and
+the clock, opened by app/lifespan.py and closed here."""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from litestar import Litestar, Request
 
 from app.config import Settings
-from ledger.idempotency import PruneKeys
-from storage import keys
-from storage.board_registry import Boards
+from storage.boards.registry import Boards
 from storage.clock import Clock, SystemClock
-from storage.db import connect
-from storage.feeds import PruneFeeds
-from storage.migrations import apply_migrations
+from storage.engine.writer import Writer
+from storage.queries import keys
 from storage.readers import ReaderPool
-from storage.writer import Writer
 
-__all__ = ["Services", "close_services", "lifespan", "services"]
+if TYPE_CHECKING:
+    from app.delivery import Deliverer
+    from app.imagekit import ImageKit
+
+__all__ = ["KeyCache", "Services", "close_services", "services"]
 
 
 @dataclass
@@ -35,13 +32,14 @@ class KeyCache:
     read and `put` is refused if the key was forgotten since."""
 
     ttl: float
+    clock: Clock = field(default_factory=SystemClock)
     _entries: dict[bytes, tuple[keys.KeyInfo, float]] = field(default_factory=dict)
     _forgets: int = 0
     _forgotten_at: dict[int, int] = field(default_factory=dict)
 
     def get(self, digest: bytes) -> keys.KeyInfo | None:
         hit = self._entries.get(digest)
-        if hit is None or hit[1] < time.monotonic():
+        if hit is None or hit[1] < self.clock.monotonic():
             return None
         return hit[0]
 
@@ -51,7 +49,7 @@ class KeyCache:
     def put(self, digest: bytes, info: keys.KeyInfo, ticket: int | None = None) -> None:
         if ticket is not None and self._forgotten_at.get(info.id, -1) >= ticket:
             return  # revoked or rotated while this lookup was in flight
-        self._entries[digest] = (info, time.monotonic() + self.ttl)
+        self._entries[digest] = (info, self.clock.monotonic() + self.ttl)
 
     def forget(self, key_id: int) -> None:
         self._forgotten_at[key_id] = self._forgets
@@ -69,39 +67,9 @@ class Services:
     keys: KeyCache
     boards: Boards
     clock: Clock
-    extras: dict[str, Any] = field(default_factory=dict)
+    deliverer: Deliverer | None = None
+    images: ImageKit | None = None
     closing: asyncio.Future[None] | None = None
-
-
-def prepare_database(settings: Settings) -> None:
-    conn = connect(settings.db)
-    try:
-        apply_migrations(conn)
-    finally:
-        conn.close()
-
-
-@asynccontextmanager
-async def lifespan(app: Litestar) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    prepare_database(settings)
-    clock: Clock = app.state.get("clock") or SystemClock()
-    writer = Writer(settings.db, batch_max=settings.batch_max, clock=clock, config=settings)
-    writer.add_chore(PruneKeys(settings.idempotency_keep_seconds, settings.prune_every))
-    writer.add_chore(PruneFeeds(settings.feed_keep_seconds, settings.prune_every))
-    writer.start()
-    readers = ReaderPool(settings.db, size=settings.readers)
-    await readers.open()
-    boards = Boards(settings.db, settings.boards)
-    app.state.services = Services(
-        settings, writer, readers, KeyCache(settings.key_cache_seconds), boards, clock
-    )
-    try:
-        for start in app.state.get("on_services", []):
-            await start(app.state.services)
-        yield
-    finally:
-        await close_services(app)
 
 
 async def close_services(app: Litestar) -> None:
@@ -120,8 +88,10 @@ async def close_services(app: Litestar) -> None:
 
 
 async def _close(app: Litestar, svc: Services) -> None:
-    for stop in reversed(app.state.get("on_services_stop", [])):
-        await stop(svc)
+    if svc.deliverer is not None:
+        await svc.deliverer.stop()
+    if svc.images is not None:
+        await svc.images.close()
     await svc.writer.close()  # drains the queue and commits before closing
     await svc.readers.close()
 

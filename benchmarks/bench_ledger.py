@@ -31,10 +31,10 @@ from ledger.accounts import by_vp, ensure_treasury
 from ledger.chain import GENESIS, entry_hash
 from ledger.commands import PostTransfers, Transfer
 from ledger.transfers import apply
-from storage.db import connect
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.engine.writer import CACHE_KIB, WriteContext, Writer
 from storage.ids import vp_id
-from storage.migrations import apply_migrations
-from storage.writer import CACHE_KIB, WriteContext, Writer
 
 USERS = 1000
 LEVELS = {1: 400, 64: 8000, 1024: 30000}  # callers -> transfers measured

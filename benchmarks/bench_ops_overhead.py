@@ -21,10 +21,10 @@ from app.config import Settings
 from app.metrics import MetricsRecorder
 from app.ratelimit import RateLimiter
 from schemas.transactions import Balances, Party, Transaction
-from storage import outbox
-from storage.db import connect
-from storage.migrations import apply_migrations
-from storage.writer import WriteContext
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.engine.writer import WriteContext
+from storage.queries import outbox
 
 N = 50_000
 

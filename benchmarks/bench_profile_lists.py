@@ -1,5 +1,5 @@
 """Profile listing speed: the streamed whole list (`GET /profile?limit=0`, chunks of
-`profile_reads.CHUNK`) and a deep page, on N profiles written straight to SQLite.
+`profile_lists.CHUNK`) and a deep page, on N profiles written straight to SQLite.
 
 Read the figures as profiles per second for the stream (it should not fall as N
 grows: each chunk is an index range, not a sort of the table) and milliseconds for
@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from storage import profile_reads
-from storage.db import connect
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
 from storage.ids import pad, vp_id
-from storage.migrations import apply_migrations
+from storage.queries import profile_lists
 
 
 def populate(path: Path, n: int) -> None:
@@ -36,7 +36,7 @@ def populate(path: Path, n: int) -> None:
 def stream_all(conn: sqlite3.Connection, guild_id: int | None) -> int:
     after, total = None, 0
     while True:
-        items, after = profile_reads.chunk_after(conn, guild_id, after)
+        items, after = profile_lists.chunk_after(conn, guild_id, after)
         total += len(items)
         if after is None:
             return total
@@ -53,10 +53,10 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         print(f"stream all {n} profiles: {elapsed:.2f} s, {n / elapsed:,.0f} profiles/s")
         started = time.perf_counter()
-        profile_reads.page(conn, None, 50, n // 2)
+        profile_lists.page(conn, None, 50, n // 2)
         print(f"one page of 50 at offset {n // 2}: {(time.perf_counter() - started) * 1000:.1f} ms")
         started = time.perf_counter()
-        profile_reads.page(conn, 5, 50, 0)
+        profile_lists.page(conn, 5, 50, 0)
         print(f"first page of one guild: {(time.perf_counter() - started) * 1000:.1f} ms")
         conn.close()
 

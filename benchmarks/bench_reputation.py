@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ledger import reputation
 from ledger.reputation import GiveReputation, ReputationRefused
 from ledger.reputation_settings import UpdateSettings, update_settings
-from storage.db import connect
-from storage.migrations import apply_migrations
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.engine.writer import Writer
 from storage.readers import ReaderPool
-from storage.writer import Writer
 
 BOT = "111111111111111111"
 

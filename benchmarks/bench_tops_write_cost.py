@@ -35,8 +35,8 @@ from bench_reads import generate  # noqa: E402
 
 from ledger import postings  # noqa: E402
 from ledger.accounts import by_id  # noqa: E402
-from storage.db import connect  # noqa: E402
-from storage.writer import CACHE_KIB, WriteContext  # noqa: E402
+from storage.engine.sqlite import connect  # noqa: E402
+from storage.engine.writer import CACHE_KIB, WriteContext  # noqa: E402
 
 BALANCE_INDEXES = (
     "CREATE INDEX tops_points ON accounts (open, balance DESC, vp_id) WHERE open = 1",

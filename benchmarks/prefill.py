@@ -22,9 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ledger.chain import GENESIS, entry_hash
-from storage.db import connect
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
 from storage.ids import pad, treasury_id, vp_id
-from storage.migrations import apply_migrations
 
 __all__ = ["BOT", "GUILD", "ensure_accounts", "prefill"]
 

@@ -24,7 +24,7 @@ from ledger.commands import (
     UpdateRepSettings,
 )
 from ledger.state import LedgerState
-from storage.writer import WriteContext
+from storage.engine.writer import WriteContext
 
 __all__ = ["apply"]
 

@@ -13,7 +13,7 @@ from ledger.accounts import Account
 from ledger.errors import IdempotencyKeyReused, StoredRefusal
 from ledger.outcomes import Posted
 from ledger.state import LedgerState
-from storage.writer import WriteContext
+from storage.engine.writer import WriteContext
 
 __all__ = ["PruneKeys", "first_outcome", "keep"]
 

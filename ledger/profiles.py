@@ -22,10 +22,10 @@ from ledger.rules import moved
 from ledger.state import LedgerState
 from schemas.base import MAX_COUNTER
 from schemas.profiles import Pray, Profile, ProfileAdd, ProfileEdit, Text
-from storage import activity, outbox
-from storage import profiles as rows
 from storage.errors import DomainError, InvalidValue, ProfileNotFound, in_bulk
 from storage.ids import vp_id
+from storage.queries import activity, outbox
+from storage.queries import profiles as rows
 
 __all__ = ["create", "delete", "edit"]
 

@@ -15,7 +15,6 @@ stand exactly on a boundary. A cooldown slot used at `t` frees at
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -25,10 +24,11 @@ from ledger.reputation_settings import load as load_settings
 from ledger.state import LedgerState
 from schemas.base import MAX_COUNTER
 from schemas.reputation import RepSettings, RepUser
-from storage import outbox
 from storage.clock import millis
+from storage.engine.base import Conn
 from storage.errors import DomainError, InvalidValue
 from storage.ids import pad, unpad
+from storage.queries import outbox
 
 __all__ = [
     "DAY_MS",
@@ -99,14 +99,14 @@ class SelfReputation(ReputationRefused):
 # -- derived values -----------------------------------------------------------------
 
 
-def _reputation(conn: sqlite3.Connection, bot: str, user: str) -> int:
+def _reputation(conn: Conn, bot: str, user: str) -> int:
     row = conn.execute(
         "SELECT reputation FROM reputation_users WHERE bot_id = ? AND user_id = ?", (bot, user)
     ).fetchone()
     return 0 if row is None else int(row[0])
 
 
-def _cooldown(conn: sqlite3.Connection, bot: str, user: str, now: int, cooldown_ms: int) -> list:
+def _cooldown(conn: Conn, bot: str, user: str, now: int, cooldown_ms: int) -> list:
     """Times `user` gave reputation that still count: within the cooldown and after
     their last reset with `cooldown=true`."""
     cutoff = conn.execute(
@@ -124,7 +124,7 @@ def _cooldown(conn: sqlite3.Connection, bot: str, user: str, now: int, cooldown_
     ]
 
 
-def _received(conn: sqlite3.Connection, bot: str, user: str, now: int) -> list:
+def _received(conn: Conn, bot: str, user: str, now: int) -> list:
     """Times `user` received a give in the last 24 h (the daily cap's window)."""
     return [
         r[0]
@@ -137,7 +137,7 @@ def _received(conn: sqlite3.Connection, bot: str, user: str, now: int) -> list:
 
 
 def user_view(
-    conn: sqlite3.Connection,
+    conn: Conn,
     bot_id: str,
     user_id: str,
     now: int,
@@ -164,7 +164,7 @@ def user_view(
 
 
 def _append(
-    conn: sqlite3.Connection,
+    conn: Conn,
     bot: str,
     user: str,
     kind: int,
@@ -227,7 +227,7 @@ def adjust(state: LedgerState, command: AdjustReputation) -> RepUser:
     return user
 
 
-def _seen(conn: sqlite3.Connection, bot: str, user: str) -> bool:
+def _seen(conn: Conn, bot: str, user: str) -> bool:
     """Whether any entry touches `user`: received (their row) or given (cooldown)."""
     return (
         conn.execute(
@@ -270,7 +270,7 @@ def _emit(
     outbox.emit(state.ctx, bot_id, "reputation", data)
 
 
-def verify(conn: sqlite3.Connection) -> list[str]:
+def verify(conn: Conn) -> list[str]:
     """Replay the entries; every recorded and cached reputation must match."""
     problems: list[str] = []
     running: dict[tuple[str, str], int] = {}

@@ -6,13 +6,13 @@ each keep the other's fields instead of racing on a read-then-write.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from ledger.commands import ResetRepSettings, UpdateRepSettings
 from schemas.reputation import DEFAULT_SETTINGS, RepSettings
+from storage.engine.base import Conn
 from storage.ids import pad, unpad
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ _COLUMNS = (
 )
 
 
-def load(conn: sqlite3.Connection, bot_id: str) -> RepSettings:
+def load(conn: Conn, bot_id: str) -> RepSettings:
     """The bot's settings (defaults if never set); `accountId` is the bot id."""
     row = conn.execute(
         f"SELECT {', '.join(_COLUMNS)} FROM reputation_settings WHERE bot_id = ?", (pad(bot_id),)

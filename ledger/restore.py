@@ -19,6 +19,7 @@ from ledger import store
 from ledger.replay import Entry, Replay
 from schemas.export import EXPORT_FORMAT, VERSION, AccountLine, EntryLine, Header, Line, RowLine
 from storage import export
+from storage.engine.base import Conn
 from storage.export import ACCOUNT_COLUMNS, ENTRY_COLUMNS, BadLine
 from storage.ids import pad, treasury_id, vp_id
 
@@ -33,7 +34,7 @@ def _text(raw: msgspec.Raw) -> str | None:
 
 
 class Importer:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.conn = conn
         self.rows: dict[str, int] = {}  # vp_id -> account row
         self.replay = Replay()

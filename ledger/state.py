@@ -22,8 +22,8 @@ from ledger import store
 from ledger.accounts import Account, party, treasury_vp
 from ledger.chain import GENESIS
 from schemas.transactions import KINDS, Balances, Transaction
-from storage.outbox import Outbox
-from storage.writer import WriteContext
+from storage.engine.writer import WriteContext
+from storage.queries.outbox import Outbox
 
 __all__ = ["LedgerState"]
 

@@ -7,11 +7,11 @@ does. The statements are plain SQL both engines take (no SQLite dialect here).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ledger.accounts import Account
+from storage.engine.base import Conn
 from storage.ids import pad, unpad
 
 __all__ = [
@@ -40,56 +40,61 @@ def _account(row: tuple) -> Account:
     return Account(aid, vp, bot and unpad(bot), guild and unpad(guild), user and unpad(user))
 
 
-def account_by_vp(conn: sqlite3.Connection, vp_id: str) -> Account | None:
+def account_by_vp(conn: Conn, vp_id: str) -> Account | None:
     row = conn.execute(f"{_ACCOUNT} WHERE vp_id = ?", (vp_id,)).fetchone()
     return None if row is None else _account(row)
 
 
-def account_by_id(conn: sqlite3.Connection, account_id: int) -> Account:
+def account_by_id(conn: Conn, account_id: int) -> Account:
     return _account(conn.execute(f"{_ACCOUNT} WHERE id = ?", (account_id,)).fetchone())
 
 
-def insert_treasury(conn: sqlite3.Connection, vp_id: str, bot_id: str) -> None:
+def insert_treasury(conn: Conn, vp_id: str, bot_id: str) -> None:
     conn.execute("INSERT INTO accounts (vp_id, bot_id) VALUES (?, ?)", (vp_id, pad(bot_id)))
 
 
-def balance_and_open(conn: sqlite3.Connection, account_id: int) -> tuple[int, bool]:
+def balance_and_open(conn: Conn, account_id: int) -> tuple[int, bool]:
     balance, is_open = conn.execute(
         "SELECT balance, open FROM accounts WHERE id = ?", (account_id,)
     ).fetchone()
     return int(balance), bool(is_open)
 
 
-def set_balances(conn: sqlite3.Connection, pairs: list[tuple[int, int]]) -> None:
+def set_balances(conn: Conn, pairs: list[tuple[int, int]]) -> None:
     """(balance, account id) pairs: the projection of what was just appended."""
     conn.executemany("UPDATE accounts SET balance = ? WHERE id = ?", pairs)
 
 
-def insert_entries(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+def insert_entries(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
     conn.executemany(_INSERT, rows)
 
 
-def head(conn: sqlite3.Connection) -> tuple[int, int, bytes] | None:
+def head(conn: Conn) -> tuple[int, int, bytes] | None:
     row = conn.execute("SELECT id, ts, hash FROM ledger ORDER BY id DESC LIMIT 1").fetchone()
     return None if row is None else (int(row[0]), int(row[1]), bytes(row[2]))
 
 
-def entry(conn: sqlite3.Connection, entry_id: int) -> tuple[Any, ...] | None:
+def entry(conn: Conn, entry_id: int) -> tuple[Any, ...] | None:
     row = conn.execute(f"SELECT {ENTRY_COLUMNS} FROM ledger WHERE id = ?", (entry_id,)).fetchone()
     return None if row is None else tuple(row)
 
 
-def reverted_by(conn: sqlite3.Connection, entry_id: int) -> int | None:
+def entry_hash(conn: Conn, entry_id: int) -> bytes | None:
+    row = conn.execute("SELECT hash FROM ledger WHERE id = ?", (entry_id,)).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def reverted_by(conn: Conn, entry_id: int) -> int | None:
     row = conn.execute("SELECT id FROM ledger WHERE reverts = ?", (entry_id,)).fetchone()
     return None if row is None else int(row[0])
 
 
-def entries(conn: sqlite3.Connection) -> Iterator[tuple[Any, ...]]:
+def entries(conn: Conn) -> Iterator[tuple[Any, ...]]:
     """Every entry in id order (the replay of `ledger verify`)."""
     return iter(conn.execute(f"SELECT {ENTRY_COLUMNS} FROM ledger ORDER BY id"))
 
 
-def accounts(conn: sqlite3.Connection) -> Iterable[tuple[int, str, str | None, int]]:
+def accounts(conn: Conn) -> Iterable[tuple[int, str, str | None, int]]:
     """(row id, vp_id, bot_id or None, cached balance) of every account."""
     return conn.execute("SELECT id, vp_id, bot_id, balance FROM accounts ORDER BY id")
 
@@ -97,7 +102,7 @@ def accounts(conn: sqlite3.Connection) -> Iterable[tuple[int, str, str | None, i
 # -- idempotency keys ------------------------------------------------------------------------
 
 
-def keyed_outcome(conn: sqlite3.Connection, bot: int, key: str) -> tuple[bytes, int, bytes] | None:
+def keyed_outcome(conn: Conn, bot: int, key: str) -> tuple[bytes, int, bytes] | None:
     """(body hash, status, stored response) of a key's first outcome, if kept."""
     row = conn.execute(
         "SELECT body_hash, status, response FROM idempotency WHERE bot = ? AND key = ?",
@@ -107,7 +112,7 @@ def keyed_outcome(conn: sqlite3.Connection, bot: int, key: str) -> tuple[bytes, 
 
 
 def keep_outcome(
-    conn: sqlite3.Connection,
+    conn: Conn,
     bot: int,
     key: str,
     body_hash: bytes,
@@ -122,7 +127,7 @@ def keep_outcome(
     )
 
 
-def forget_outcomes(conn: sqlite3.Connection, older_than: float, limit: int) -> int:
+def forget_outcomes(conn: Conn, older_than: float, limit: int) -> int:
     """Delete about `limit` of the oldest outcomes kept before `older_than`: a range of
     the created_at index (a row-value IN over the primary key would scan it per bot);
     keys stored in the same microsecond as the last of them go too."""
@@ -136,7 +141,7 @@ def forget_outcomes(conn: sqlite3.Connection, older_than: float, limit: int) -> 
     )
 
 
-def entries_between(conn: sqlite3.Connection, first: int, last: int) -> list[tuple[Any, ...]]:
+def entries_between(conn: Conn, first: int, last: int) -> list[tuple[Any, ...]]:
     return [
         tuple(r)
         for r in conn.execute(
@@ -146,7 +151,7 @@ def entries_between(conn: sqlite3.Connection, first: int, last: int) -> list[tup
     ]
 
 
-def insert_row(conn: sqlite3.Connection, table: str, columns: str, values: tuple) -> None:
+def insert_row(conn: Conn, table: str, columns: str, values: tuple) -> None:
     """An account or entry exactly as an import states it (ledger/restore.py has
     checked it against the replay first)."""
     marks = ", ".join("?" * len(values))

@@ -18,8 +18,8 @@ from ledger.errors import (
 from ledger.outcomes import Posted
 from ledger.state import LedgerState
 from schemas.transactions import KINDS, Transaction
-from storage import outbox
 from storage.errors import DomainError, in_bulk
+from storage.queries import outbox
 
 __all__ = ["Posted", "post_transfers", "revert"]
 

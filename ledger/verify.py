@@ -7,12 +7,13 @@ reputation is replayed too (ledger/reputation.py).
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ledger import reputation, store
+from ledger.chain import GENESIS
 from ledger.replay import Entry, Replay
+from storage.engine.base import Conn
 
 __all__ = ["Report", "verify"]
 
@@ -22,6 +23,8 @@ class Report:
     entries: int = 0
     accounts: int = 0
     problems: list[str] = field(default_factory=list)
+    head: tuple[int, bytes] = (0, GENESIS)
+    """The last entry replayed, (id, hash): an anchor to keep outside the file."""
 
     @property
     def ok(self) -> bool:
@@ -29,9 +32,16 @@ class Report:
 
 
 def verify(
-    conn: sqlite3.Connection, progress: Callable[[int], None] | None = None, max_problems: int = 100
+    conn: Conn,
+    progress: Callable[[int], None] | None = None,
+    max_problems: int = 100,
+    anchors: Sequence[tuple[int, bytes]] = (),
 ) -> Report:
-    """Check the database `conn` reads, in one snapshot (it opens the transaction)."""
+    """Check the database `conn` reads, in one snapshot (it opens the transaction).
+
+    Each anchor (entry id, hash) kept from an earlier run must still hold: the chain
+    shows an edit, but someone with the file can rewrite an entry and recompute
+    every hash after it; a head kept elsewhere cannot be rewritten with the file."""
     report = Report()
     problems = report.problems
 
@@ -66,6 +76,7 @@ def verify(
             )
             for text in replay.entry(entry):
                 problem(text)
+            report.head = (eid, entry.hash)
             if progress and replay.entries % 100_000 == 0:
                 progress(replay.entries)
         report.entries = replay.entries
@@ -79,6 +90,17 @@ def verify(
             problem(f"the balances sum to {total}, not 0")
         for text in reputation.verify(conn):
             problem(text)
+        for entry_id, anchored in anchors:
+            found = GENESIS if entry_id == 0 else store.entry_hash(conn, entry_id)
+            if found is None:
+                problem(
+                    f"anchor: entry {entry_id} is gone (the ledger is shorter than when anchored)"
+                )
+            elif found != anchored:
+                problem(
+                    f"anchor: entry {entry_id} has hash {found.hex()}, the anchor says"
+                    f" {anchored.hex()}: the ledger was rewritten up to there"
+                )
     finally:
         conn.execute("COMMIT")
     return report

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from schemas.base import SNOWFLAKE_PATTERN
+
 __all__ = [
     "EXPORT_FORMAT",
     "INT_MAX",
@@ -27,7 +29,7 @@ VERSION = 1
 
 NULL = msgspec.Raw(b"null")
 Hex64 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
-SnowflakeText = Annotated[str, Meta(pattern=r"^[0-9]{1,20}$")]
+SnowflakeText = Annotated[str, Meta(pattern=SNOWFLAKE_PATTERN)]
 # SQLite's INTEGER is signed 64-bit: anything wider must fail on its line.
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 Int = Annotated[int, Meta(ge=INT_MIN, le=INT_MAX)]

@@ -9,6 +9,10 @@ from msgspec import UNSET, Meta, UnsetType
 from schemas.base import Request
 
 __all__ = [
+    "FILE_TYPES",
+    "FLAGS",
+    "NSFW",
+    "STATUSES",
     "ImageDeleted",
     "ImageList",
     "ImageOut",
@@ -25,6 +29,15 @@ __all__ = [
     "UploadIn",
     "WaifuInsultIn",
 ]
+
+FLAGS = ("true", "false", "1", "0")
+"""A boolean in a query string (`hidden`, `preview`)."""
+NSFW = ("false", "true", "only")
+"""`nsfw`: safe images only (the default), both, or nsfw ones only."""
+FILE_TYPES = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "gif": "gif", "webp": "webp"}
+"""`filetype` of GET /images/random -> the stored `fileType` (jpg and jpeg alike)."""
+STATUSES = ("online", "idle", "dnd", "streaming", "offline")
+"""`status` of GET /auto-image/discord-status."""
 
 Url = Annotated[str, Meta(min_length=1, max_length=2048)]
 Name = Annotated[str, Meta(min_length=1, max_length=64)]

@@ -1,25 +1,13 @@
 """API key bodies, SPEC §10."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
-from schemas.base import Request, Snowflake, check_snowflakes
+from schemas.base import Request, Scope, Snowflake, check_snowflakes
 
 __all__ = ["Key", "KeyCreate", "KeyWithSecret", "Scope"]
-
-Scope = Literal[
-    "profiles:read",
-    "profiles:write",
-    "ledger:read",
-    "ledger:write",
-    "reputation",
-    "settings",
-    "callbacks",
-    "images",
-    "admin",
-]
 
 
 class KeyCreate(Request):

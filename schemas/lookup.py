@@ -4,7 +4,7 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from schemas.base import Request, Snowflake
+from schemas.base import MAX_SNOWFLAKE, Request, Snowflake
 
 __all__ = ["LOOKUP_MAX", "Lookup"]
 
@@ -17,5 +17,5 @@ class Lookup(Request):
 
     def __post_init__(self) -> None:
         for index, value in enumerate(self.user_ids):
-            if int(value) >= 2**64:
+            if int(value) > MAX_SNOWFLAKE:
                 raise ValueError(f"user_ids[{index}] must be below 2^64")

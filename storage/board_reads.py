@@ -13,22 +13,23 @@ negative scores.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from schemas.profiles import Profile
-from storage import tops, windows
-from storage.boards import CHUNK, Board, Stale, rows_in
+from storage import tops
+from storage.boards.base import CHUNK, Board, Stale, rows_in
+from storage.boards.ranking import score_of, vp_of
+from storage.engine.base import Conn
 from storage.ids import pad
-from storage.profiles import COLUMNS, to_profile
-from storage.rankings import score_of, vp_of
+from storage.queries import windows
+from storage.queries.profiles import COLUMNS, to_profile
 from storage.tops import Scope
 
 __all__ = ["board_page", "board_rank"]
 
 
-def _profiles(conn: sqlite3.Connection, board: Board, keys: list[int]) -> list[tuple[int, Profile]]:
+def _profiles(conn: Conn, board: Board, keys: list[int]) -> list[tuple[int, Profile]]:
     vps = [f"{vp_of(k):064x}" for k in keys]
     found = {
         row[0]: to_profile(row)
@@ -51,7 +52,7 @@ def _trusted(board: Board) -> Iterator[None]:
 
 
 def _zeros(
-    conn: sqlite3.Connection, board: Board, guild_id: int | None, skip: int, take: int
+    conn: Conn, board: Board, guild_id: int | None, skip: int, take: int
 ) -> list[tuple[int, Profile]]:
     """Open profiles of the scope that are not members, by profile id, from the
     `skip`-th on: a walk of the profile-id index that steps over the members."""
@@ -81,7 +82,7 @@ def _zeros(
 
 
 def board_page(
-    conn: sqlite3.Connection, board: Board, guild_id: int | None, limit: int, offset: int
+    conn: Conn, board: Board, guild_id: int | None, limit: int, offset: int
 ) -> list[tuple[int, Profile]]:
     """Ranks offset+1 … offset+limit of the board in the scope."""
     with board.lock, _trusted(board):
@@ -115,9 +116,7 @@ def board_page(
         return out
 
 
-def board_rank(
-    conn: sqlite3.Connection, board: Board, guild_id: int, vp: str
-) -> tuple[int, int, int] | None:
+def board_rank(conn: Conn, board: Board, guild_id: int, vp: str) -> tuple[int, int, int] | None:
     """(rank, score, total) of an open profile in its guild; None if it is not one."""
     with board.lock, _trusted(board):
         board.synced(conn, windows.now())

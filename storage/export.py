@@ -8,7 +8,6 @@ the other tables' rows go in verbatim through `insert_row`.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +24,7 @@ from schemas.export import (
     Header,
     RowLine,
 )
+from storage.engine.base import Conn
 from storage.ids import unpad
 
 __all__ = [
@@ -77,7 +77,7 @@ class BadLine(Exception):
         self.number = number
 
 
-def extra_columns(conn: sqlite3.Connection, table: str, known: str) -> list[str]:
+def extra_columns(conn: Conn, table: str, known: str) -> list[str]:
     """Columns other areas' migrations added to a table the export names itself."""
     named = {c.strip() for c in known.split(",")}
     return [c for c in columns(conn, table) if c not in named]
@@ -87,7 +87,7 @@ def select(fixed: str, extra: list[str]) -> str:
     return ", ".join([fixed, *(f'"{c}"' for c in extra)])
 
 
-def other_tables(conn: sqlite3.Connection) -> list[str]:
+def other_tables(conn: Conn) -> list[str]:
     rows = conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         " ORDER BY name"
@@ -95,11 +95,11 @@ def other_tables(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in rows if r[0] not in _SKIP]
 
 
-def columns(conn: sqlite3.Connection, table: str) -> list[str]:
+def columns(conn: Conn, table: str) -> list[str]:
     return [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
 
 
-def _order(conn: sqlite3.Connection, table: str) -> str:
+def _order(conn: Conn, table: str) -> str:
     """A stable order for a table's rows: its primary key (WITHOUT ROWID tables have
     no rowid), else the rowid."""
     keys = sorted((r[5], r[1]) for r in conn.execute(f'PRAGMA table_info("{table}")') if r[5])
@@ -156,13 +156,13 @@ def value_in(n: int, value: Any) -> Any:
     return value
 
 
-def count_lines(conn: sqlite3.Connection) -> int:
+def count_lines(conn: Conn) -> int:
     """How many lines `lines(conn)` yields (for a progress bar)."""
     tables = ["accounts", "ledger", *other_tables(conn)]
     return 1 + sum(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables)
 
 
-def lines(conn: sqlite3.Connection) -> Iterator[bytes]:
+def lines(conn: Conn) -> Iterator[bytes]:
     others = other_tables(conn)
     yield _encode(Header(EXPORT_FORMAT, VERSION, ["accounts", "ledger", *others]))
     extra = extra_columns(conn, "accounts", ACCOUNT_COLUMNS)
@@ -199,7 +199,7 @@ def lines(conn: sqlite3.Connection) -> Iterator[bytes]:
             yield _encode(RowLine(table, values))
 
 
-def insert_row(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
+def insert_row(conn: Conn, table: str, values: dict[str, Any]) -> None:
     names = list(values)
     quoted = ", ".join(f'"{c}"' for c in names)
     conn.execute(
@@ -208,7 +208,7 @@ def insert_row(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> 
     )
 
 
-def is_empty(conn: sqlite3.Connection) -> bool:
+def is_empty(conn: Conn) -> bool:
     return not any(
         conn.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone()
         for t in ["accounts", "ledger", *other_tables(conn)]

@@ -9,12 +9,12 @@ changes). Nothing is sorted in Python. Treasuries and deleted profiles are not `
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, NamedTuple
 
 from schemas.profiles import Profile
+from storage.engine.base import Conn
 from storage.ids import pad
-from storage.profiles import COLUMNS, to_profile
+from storage.queries.profiles import COLUMNS, to_profile
 
 __all__ = [
     "METRICS",
@@ -72,14 +72,14 @@ def _rows(rows: list[Any], metric: Metric) -> list[tuple[int, Profile]]:
     return [(r[0], to_profile(r[n:])) for r in rows]
 
 
-def count(conn: sqlite3.Connection, scope: Scope) -> int:
+def count(conn: Conn, scope: Scope) -> int:
     return conn.execute(
         f"SELECT count(*) FROM accounts WHERE {scope.where}", scope.params
     ).fetchone()[0]
 
 
 def page(
-    conn: sqlite3.Connection, metric: Metric, scope: Scope, limit: int, offset: int
+    conn: Conn, metric: Metric, scope: Scope, limit: int, offset: int
 ) -> list[tuple[int, Profile]]:
     """`(score, profile)` of ranks offset+1 … offset+limit."""
     rows = conn.execute(
@@ -123,7 +123,7 @@ Cursor = tuple[tuple[int, ...], str]  # the last row's key values and vp_id
 
 
 def chunk_after(
-    conn: sqlite3.Connection, metric: Metric, scope: Scope, after: Cursor | None, size: int
+    conn: Conn, metric: Metric, scope: Scope, after: Cursor | None, size: int
 ) -> tuple[list[tuple[int, Profile]], Cursor | None]:
     """The next `size` rows after `after`, for streaming a whole top with flat memory.
 
@@ -158,16 +158,14 @@ def chunk_after(
     return _rows(found, metric), (tuple(last[:n]), last[n])
 
 
-def key_values(conn: sqlite3.Connection, metric: Metric, vp_id: str) -> tuple[int, ...] | None:
+def key_values(conn: Conn, metric: Metric, vp_id: str) -> tuple[int, ...] | None:
     row = conn.execute(
         f"SELECT {', '.join(metric.keys)} FROM accounts WHERE vp_id = ? AND open = 1", (vp_id,)
     ).fetchone()
     return None if row is None else tuple(row)
 
 
-def rank(
-    conn: sqlite3.Connection, metric: Metric, scope: Scope, values: tuple[int, ...], vp_id: str
-) -> int:
+def rank(conn: Conn, metric: Metric, scope: Scope, values: tuple[int, ...], vp_id: str) -> int:
     """1 + the number of profiles ahead: one index range count per key level."""
     keys = metric.keys
     ahead = 0

@@ -11,14 +11,14 @@ page needs only the aggregate and an index walk over the zeros.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, NamedTuple
 
 from schemas.profiles import Profile
+from storage.engine.base import Conn
 from storage.ids import pad
-from storage.profiles import COLUMNS, to_profile
+from storage.queries.profiles import COLUMNS, to_profile
+from storage.queries.windows import Window, hours, id_range, ledger_head
 from storage.tops import Metric, Scope, count
-from storage.windows import Window, hours, id_range, ledger_head
 
 __all__ = [
     "SEEKS_PER_PROFILE",
@@ -40,9 +40,7 @@ class Aggregate(NamedTuple):
     scope: Scope
 
 
-def aggregate(
-    conn: sqlite3.Connection, metric: Metric, guild_id: int | None, window: Window
-) -> Aggregate:
+def aggregate(conn: Conn, metric: Metric, guild_id: int | None, window: Window) -> Aggregate:
     scope = Scope.of(guild_id)
     guild = "" if guild_id is None else " AND c.guild_id = ?"
     gparams: tuple = () if guild_id is None else (pad(guild_id),)
@@ -101,7 +99,7 @@ def balance_before(bound: str) -> str:
 
 
 def _signed(
-    conn: sqlite3.Connection, agg: Aggregate, positive: bool, limit: int, offset: int
+    conn: Conn, agg: Aggregate, positive: bool, limit: int, offset: int
 ) -> list[tuple[int, Profile]]:
     sign = ">" if positive else "<"
     rows = conn.execute(
@@ -113,7 +111,7 @@ def _signed(
 
 
 def _zeros(
-    conn: sqlite3.Connection, agg: Aggregate, limit: int, offset: int, after: str | None
+    conn: Conn, agg: Aggregate, limit: int, offset: int, after: str | None
 ) -> list[tuple[int, Profile]]:
     keyset = "" if after is None else " AND vp_id > ?"
     rows = conn.execute(
@@ -130,7 +128,7 @@ def _zeros(
     return [(0, to_profile(r)) for r in rows]
 
 
-def _signed_counts(conn: sqlite3.Connection, agg: Aggregate) -> tuple[int, int]:
+def _signed_counts(conn: Conn, agg: Aggregate) -> tuple[int, int]:
     row = conn.execute(
         f"WITH {agg.cte} SELECT coalesce(sum(s > 0), 0), coalesce(sum(s < 0), 0) FROM w",
         agg.params,
@@ -139,7 +137,7 @@ def _signed_counts(conn: sqlite3.Connection, agg: Aggregate) -> tuple[int, int]:
 
 
 def window_page(
-    conn: sqlite3.Connection,
+    conn: Conn,
     metric: Metric,
     guild_id: int | None,
     window: Window,
@@ -175,7 +173,7 @@ def window_page(
 
 
 def window_rank(
-    conn: sqlite3.Connection, metric: Metric, guild_id: int | None, window: Window, vp_id: str
+    conn: Conn, metric: Metric, guild_id: int | None, window: Window, vp_id: str
 ) -> tuple[int, int, int]:
     """(rank, score, total) of one profile, with SQL counts over the aggregate."""
     agg = aggregate(conn, metric, guild_id, window)

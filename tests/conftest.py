@@ -22,10 +22,10 @@ from litestar.testing import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from storage import keys
 from storage.clock import Clock, SystemClock
-from storage.db import connect
-from storage.migrations import apply_migrations
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.queries import keys
 
 BOT = "111111111111111111"
 OTHER_BOT = "222222222222222222"

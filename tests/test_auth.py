@@ -17,9 +17,9 @@ from litestar.testing import TestClient
 from app.auth import PUBLIC_PATHS
 from app.config import Settings
 from app.main import create_app
-from storage import keys
-from storage.db import connect
-from storage.migrations import apply_migrations
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.queries import keys
 from tests.conftest import BOT
 
 

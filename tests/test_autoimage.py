@@ -238,3 +238,12 @@ def test_generation_needs_the_images_scope(client: TestClient, make_key) -> None
         response = client.request(method, path, headers=reader, json={})
         assert response.status_code == 403, path
         assert response.json() == {"status": 403, "code": 403, "message": "missing scope images"}
+
+
+def test_the_documented_statuses_are_the_drawn_ones(client: TestClient, auth: dict) -> None:
+    from app.imaging.status import COLOURS
+    from schemas.images import STATUSES
+
+    assert tuple(COLOURS) == STATUSES
+    empty = client.get("/auto-image/discord-status?status=", headers=auth)
+    assert empty.status_code == 400 and "allowedStatuses" in empty.json()

@@ -31,12 +31,13 @@ from sortedcontainers import SortedList
 
 from app.config import Settings
 from app.main import create_app
-from storage import board_registry, feeds, windows
-from storage.boards import PointsBoard
+from storage.boards import registry as board_registry
+from storage.boards.ranking import Ranking
+from storage.boards.values import PointsBoard
 from storage.clock import ManualClock
-from storage.db import connect
+from storage.engine.sqlite import connect
 from storage.ids import vp_id
-from storage.rankings import Ranking
+from storage.queries import feeds, windows
 from tests.conftest import Server
 from tests.tops_world import new_database
 
@@ -344,9 +345,11 @@ def test_unknown_boards_mode_is_refused(mode: str) -> None:
 
 def test_a_failing_board_is_not_rebuilt_on_every_read(tmp_path: Path) -> None:
     """A sync that fails drops the board and SQL answers; the board is built again
-    only after RETRY_SECONDS, not on each request."""
+    only after board_retry_seconds, not on each request."""
     path, h = new_database(tmp_path)
-    with TestClient(create_app(Settings(db=path, boards="sync"))) as client:
+    clock = ManualClock()
+    settings = Settings(db=path, boards="sync", board_retry_seconds=60)
+    with TestClient(create_app(settings, clock=clock)) as client:
         client.post("/profile/5/1", json={"voicepoints": 3}, headers=h)
         registry = client.app.state.services.boards
         assert client.get("/profile/5/top", headers=h).json()[0]["score"] == 3
@@ -357,8 +360,11 @@ def test_a_failing_board_is_not_rebuilt_on_every_read(tmp_path: Path) -> None:
             for _ in range(3):
                 assert client.get("/profile/5/top", headers=h).json()[0]["score"] == 3
         assert built == []  # dropped after the fault, not rebuilt at once
-        with mock.patch.object(board_registry, "RETRY_SECONDS", 0):
-            assert client.get("/profile/5/top", headers=h).json()[0]["score"] == 3
+        clock.advance(59)
+        assert client.get("/profile/5/top", headers=h).json()[0]["score"] == 3
+        assert built == []
+        clock.advance(2)
+        assert client.get("/profile/5/top", headers=h).json()[0]["score"] == 3
         assert built == [("points", None)]
 
 

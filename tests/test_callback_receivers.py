@@ -22,14 +22,16 @@ LOCAL = ("127.0.0.1",)
 
 
 def _app(db_path: Path, timeout: float) -> TestClient:
-    extra = {
-        "callback_retry_base": "0.05",
-        "callback_retry_max": "0.2",
-        "callback_poll": "0.1",
-        "callback_timeout": str(timeout),
-        "callback_max_attempts": "1000",
-    }
-    settings = Settings(db=db_path, key_cache_seconds=0.0, allow_hosts=LOCAL, extra=extra)
+    settings = Settings(
+        db=db_path,
+        key_cache_seconds=0.0,
+        allow_hosts=LOCAL,
+        callback_retry_base=0.05,
+        callback_retry_max=0.2,
+        callback_poll=0.1,
+        callback_timeout=timeout,
+        callback_max_attempts=1000,
+    )
     return TestClient(create_app(settings))
 
 

@@ -15,9 +15,9 @@ from litestar.testing import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from storage import keys
-from storage.db import connect
-from storage.migrations import apply_migrations
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.queries import keys
 from tests.conftest import BOT, OTHER_BOT, free_port, start_server
 from tests.receivers import Receiver
 
@@ -35,8 +35,13 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
     # Fast retries so the retry test takes a fraction of a second.
-    extra = {"callback_retry_base": "0.05", "callback_poll": "0.1"}
-    return Settings(db=db_path, key_cache_seconds=0.0, allow_hosts=LOCAL, extra=extra)
+    return Settings(
+        db=db_path,
+        key_cache_seconds=0.0,
+        allow_hosts=LOCAL,
+        callback_retry_base=0.05,
+        callback_poll=0.1,
+    )
 
 
 def _register(client: TestClient, auth: dict, event: str, url: str) -> None:
@@ -301,8 +306,14 @@ def _outbox_row(db_path: Path, seconds: float = 10) -> tuple:
 
 def test_given_up_after_the_last_attempt(db_path: Path, make_key, receiver: Receiver) -> None:
     receiver.fail = 10**6
-    extra = {"callback_retry_base": "0.01", "callback_poll": "0.05", "callback_max_attempts": "3"}
-    with TestClient(create_app(Settings(db=db_path, allow_hosts=LOCAL, extra=extra))) as client:
+    settings = Settings(
+        db=db_path,
+        allow_hosts=LOCAL,
+        callback_retry_base=0.01,
+        callback_poll=0.05,
+        callback_max_attempts=3,
+    )
+    with TestClient(create_app(settings)) as client:
         auth = make_key()
         _register(client, auth, "profile.create", receiver.url)
         _profile(client, auth, 2)
@@ -323,9 +334,11 @@ def test_deleting_the_callback_drops_its_pending_events(
 
 @pytest.mark.parametrize("name", ["retry_base", "retry_max", "max_attempts", "timeout", "poll"])
 def test_a_bad_delivery_option_stops_the_start(db_path: Path, name: str) -> None:
-    settings = Settings(db=db_path, extra={f"callback_{name}": "soon"})
-    with pytest.raises(SystemExit, match=f"VOICEPROFILE_CALLBACK_{name.upper()}"):
-        create_app(settings)
+    for bad in ("soon", "-1"):
+        with pytest.raises(SystemExit, match=f"VOICEPROFILE_CALLBACK_{name.upper()}"):
+            Settings.from_env(
+                {"VOICEPROFILE_DB": str(db_path), f"VOICEPROFILE_CALLBACK_{name.upper()}": bad}
+            )
 
 
 # -- the `callbacks` scope ----------------------------------------------------------------

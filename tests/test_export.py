@@ -155,8 +155,8 @@ def test_columns_other_areas_add_travel_too(
 ) -> None:
     """A later migration may add columns to accounts or ledger: they are exported in
     `extra` and imported into a database that has them."""
-    from storage.db import connect
-    from storage.migrations import apply_migrations
+    from storage.engine.migrations import apply_migrations
+    from storage.engine.sqlite import connect
 
     def add_columns(path: Path) -> None:
         conn = connect(path)

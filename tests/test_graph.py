@@ -12,9 +12,9 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from storage import graph
 from storage.clock import ManualClock
 from storage.ids import vp_id
+from storage.queries import graph
 from tests.tops_world import (
     GUILDS,
     build,

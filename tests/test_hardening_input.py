@@ -8,7 +8,7 @@ import inspect
 import pytest
 from litestar.testing import TestClient
 
-from storage.keys import SCOPES
+from storage.queries.keys import SCOPES
 from tests.conftest import BOT
 
 # Every endpoint that reads a body, with a body that carries a byte that is not
@@ -28,7 +28,7 @@ BODY_ENDPOINTS = [
         b'{"from": "self", "to": "self", "amount": 1, "reason": "' + BAD + b'"}',
     ),
     ("POST", "/reputation/settings", b'{"accountId": "' + BAD + b'"}'),
-    ("POST", "/reputation/{bot_id}/{target_user_id}", b'{"source_user": "' + BAD + b'"}'),
+    ("POST", "/reputation/{bot_id}/{user_id}", b'{"source_user": "' + BAD + b'"}'),
     (
         "POST",
         "/reputation/{bot_id}/{target_user_id}/increase",

@@ -16,9 +16,9 @@ from litestar.testing import TestClient
 from PIL import Image
 
 from app.config import Settings
-from storage import keys
-from storage.db import connect
-from storage.migrations import apply_migrations
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.queries import keys
 from tests.conftest import BOT, OTHER_BOT, free_port
 from tests.image_server import ImageServer, Route, picture
 

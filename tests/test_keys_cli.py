@@ -15,7 +15,7 @@ from litestar.testing import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from storage import keys
+from storage.queries import keys
 
 ROOT = Path(__file__).parent.parent
 KEY = re.compile(r"vps_[A-Za-z0-9_-]{43}")

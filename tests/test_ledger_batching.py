@@ -24,11 +24,11 @@ from ledger.commands import CreateProfile, DeleteProfile, PostTransfers, RevertE
 from ledger.outcomes import Posted
 from ledger.verify import verify
 from schemas.profiles import ProfileCreate
-from storage.db import connect
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.engine.writer import Writer
 from storage.errors import DomainError
 from storage.ids import treasury_id, vp_id
-from storage.migrations import apply_migrations
-from storage.writer import Writer
 
 BOTS = ["7", "8"]
 USERS = [1, 2, 3]

@@ -23,10 +23,10 @@ from litestar.testing import TestClient
 from app.config import Settings
 from app.main import create_app
 from ledger.verify import verify
-from storage import keys
-from storage.db import connect
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
 from storage.ids import treasury_id, vp_id
-from storage.migrations import apply_migrations
+from storage.queries import keys
 
 G = 77
 USERS = [1, 2, 3, 4]

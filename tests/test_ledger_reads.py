@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.prefill import prefill
-from storage import ledger_reads
 from storage.ids import treasury_id, vp_id
+from storage.queries import ledger as ledger_reads
 
 
 @pytest.fixture(scope="module")

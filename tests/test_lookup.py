@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from litestar.testing import TestClient
 
-from storage import keys
+from storage.queries import keys
 
 
 @pytest.fixture

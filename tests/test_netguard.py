@@ -101,8 +101,14 @@ def test_allow_hosts_comes_from_the_environment(db_path: Path) -> None:
 
 
 def _app(db_path: Path, allow: tuple[str, ...]) -> TestClient:
-    extra = {"callback_retry_base": "0.01", "callback_poll": "0.05", "callback_max_attempts": "2"}
-    return TestClient(create_app(Settings(db=db_path, allow_hosts=allow, extra=extra)))
+    settings = Settings(
+        db=db_path,
+        allow_hosts=allow,
+        callback_retry_base=0.01,
+        callback_poll=0.05,
+        callback_max_attempts=2,
+    )
+    return TestClient(create_app(settings))
 
 
 def _finished_row(db_path: Path, seconds: float = 20) -> tuple | None:
@@ -132,7 +138,7 @@ def _set(client: TestClient, auth: dict, url: str) -> None:
 
 
 def _guard(client: TestClient) -> Guard:
-    return client.app.state.services.extras["deliverer"].guard  # type: ignore[no-any-return]
+    return client.app.state.services.deliverer.guard  # type: ignore[no-any-return]
 
 
 def test_a_host_allowed_when_set_but_not_at_delivery_is_not_reached(

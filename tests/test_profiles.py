@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from storage import profile_reads
+from storage.queries import profile_lists
 from tests.conftest import BOT
 from tests.profile_support import (
     PROFILE_KEYS,
@@ -257,7 +257,7 @@ def test_tree_view_nests_guild_then_user_and_ignores_paging(
 def test_streamed_views_are_valid_json_at_every_chunk_boundary(
     client: TestClient, auth: dict, monkeypatch: pytest.MonkeyPatch, chunk: int, count: int
 ) -> None:
-    monkeypatch.setattr(profile_reads, "CHUNK", chunk)
+    monkeypatch.setattr(profile_lists, "CHUNK", chunk)
     members = [(1 + i % 2, 100 + i) for i in range(count)]
     if members:
         _populate(client, auth, members)
@@ -509,9 +509,9 @@ def test_list_queries_walk_the_index_instead_of_sorting(
     _populate(client, auth, MEMBERS)
     seen: list[str] = []
     db.set_trace_callback(seen.append)
-    profile_reads.page(db, guild, 2, 1)
-    _, after = profile_reads.chunk_after(db, guild, None)
-    profile_reads.chunk_after(db, guild, after)
+    profile_lists.page(db, guild, 2, 1)
+    _, after = profile_lists.chunk_after(db, guild, None)
+    profile_lists.chunk_after(db, guild, after)
     db.set_trace_callback(None)
     selects = [q for q in seen if q.lstrip().upper().startswith("SELECT")]
     assert len(selects) >= 4
@@ -535,7 +535,7 @@ def test_a_create_the_ledger_refuses_leaves_no_profile(
 def test_pages_larger_than_a_chunk_are_streamed_with_the_same_content(
     client: TestClient, auth: dict, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
-    monkeypatch.setattr(profile_reads, "CHUNK", chunk)
+    monkeypatch.setattr(profile_lists, "CHUNK", chunk)
     _populate(client, auth, MEMBERS)
     for path, members in (
         ("/profile", ORDERED),

@@ -217,10 +217,10 @@ async def test_bulks_sharing_one_group_commit_stay_atomic(db_path: Any) -> None:
     from ledger import apply
     from ledger.commands import EditProfiles
     from schemas.profiles import ProfileAdd
-    from storage.db import connect
+    from storage.engine.migrations import apply_migrations
+    from storage.engine.sqlite import connect
+    from storage.engine.writer import Writer
     from storage.errors import InvalidValue
-    from storage.migrations import apply_migrations
-    from storage.writer import Writer
 
     conn = connect(db_path)
     apply_migrations(conn)

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from app.config import Settings
+from app.config import Settings, parse_rate
 from app.main import create_app
-from app.ratelimit import parse_rate
 from tests.conftest import OTHER_BOT
 
 # A day-long window: the test never straddles a window boundary in practice.
@@ -18,7 +17,7 @@ LIMIT = 5
 
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
-    return Settings(db=db_path, key_cache_seconds=0.0, extra={"rate_limit": f"{LIMIT}/day"})
+    return Settings(db=db_path, key_cache_seconds=0.0, rate_limit=f"{LIMIT}/day")
 
 
 def test_headers_count_down_then_429(client: TestClient, auth: dict) -> None:
@@ -34,6 +33,19 @@ def test_headers_count_down_then_429(client: TestClient, auth: dict) -> None:
     assert (body["status"], body["code"]) == (429, "rate_limited")
     assert int(r.headers["Retry-After"]) == int(r.headers["X-RateLimit-Reset"]) >= 1
     assert r.headers["X-RateLimit-Remaining"] == "0"
+
+
+@pytest.mark.parametrize("path", ["/reputation/settings", "/settings/guild/1"])
+def test_the_reference_areas_answer_429_with_their_numeric_code(
+    client: TestClient, auth: dict, path: str
+) -> None:
+    """Reputation and settings keep their reference API's numeric `code` on every
+    error (SPEC §8, §9), the 429 built outside the app included."""
+    for _ in range(LIMIT):
+        client.get(path, headers=auth)
+    r = client.get(path, headers=auth)
+    assert r.status_code == 429
+    assert (r.json()["status"], r.json()["code"]) == (429, 429)
 
 
 def test_each_key_has_its_own_budget(client: TestClient, auth: dict, make_key) -> None:
@@ -69,7 +81,7 @@ def test_every_response_carries_the_headers(
 
 
 def test_off_means_no_limit_and_no_headers(db_path: Path) -> None:
-    settings = Settings(db=db_path, extra={"rate_limit": "0"})
+    settings = Settings(db=db_path, rate_limit="0")
     with TestClient(create_app(settings)) as client:
         for _ in range(3):
             r = client.get("/health")
@@ -96,4 +108,4 @@ def test_parse_rate(text: str, expected: tuple[int, int] | None) -> None:
 @pytest.mark.parametrize("text", ["fast", "10/fortnight", "-5/min", "1.5/s"])
 def test_bad_rate_stops_the_start(text: str) -> None:
     with pytest.raises(SystemExit, match="VOICEPROFILE_RATE_LIMIT"):
-        parse_rate(text)
+        Settings.from_env({"VOICEPROFILE_RATE_LIMIT": text})

@@ -5,6 +5,7 @@ and the limiter's memory stays bounded whatever values clients send."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +14,16 @@ from litestar.testing import TestClient
 
 from app.auth import key_digest
 from app.config import Settings
+from app.main import create_app
 from app.ratelimit import RateLimiter
-from storage.keys import KeyInfo
+from storage.queries.keys import KeyInfo
 
 LIMIT = 5  # per day: no test straddles a window boundary in practice
 
 
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
-    return Settings(db=db_path, key_cache_seconds=0.0, extra={"rate_limit": f"{LIMIT}/day"})
+    return Settings(db=db_path, key_cache_seconds=0.0, rate_limit=f"{LIMIT}/day")
 
 
 def made_up(i: int) -> dict[str, str]:
@@ -40,13 +42,11 @@ def test_made_up_keys_from_one_address_share_its_budget(client: TestClient) -> N
 
 
 def test_a_new_valid_key_after_a_flood_has_its_own_budget(
-    client: TestClient, make_key: Any, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, make_key: Any
 ) -> None:
-    import app.ratelimit
-
     # A small table, so a flood of distinct values overflows it.
-    monkeypatch.setattr(app.ratelimit, "MAX_TRACKED", 3)
-    with TestClient(app.main.create_app(client.app.state.settings)) as fresh:
+    small = dataclasses.replace(client.app.state.settings, rate_limit_tracked=3)
+    with TestClient(create_app(small)) as fresh:
         for i in range(100):
             fresh.get("/auth/me", headers=made_up(i))
         assert fresh.get("/auth/me", headers=made_up(1000)).status_code == 429

@@ -18,9 +18,9 @@ from ledger import apply
 from ledger.commands import GiveReputation, UpdateRepSettings
 from ledger.outcomes import Gave
 from ledger.reputation import ReputationRefused
-from storage.db import connect
-from storage.migrations import apply_migrations
-from storage.writer import Writer
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.engine.writer import Writer
 from tests.conftest import BOT, Server
 
 

@@ -25,9 +25,9 @@ from ledger.commands import (
 )
 from ledger.reputation import ReputationRefused
 from storage.clock import ManualClock
-from storage.db import connect
-from storage.migrations import apply_migrations
-from storage.writer import WriteContext
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.engine.writer import WriteContext
 from tests.conftest import BOT
 
 USERS = ["1", "2", "3", "4"]

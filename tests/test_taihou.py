@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from storage import keys
-from storage.db import connect
-from storage.migrations import apply_migrations
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.queries import keys
 from tests.conftest import BOT, free_port, start_server
 from tests.image_server import ImageServer, Route, picture
 

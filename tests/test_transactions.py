@@ -429,7 +429,7 @@ def test_limit_zero_or_less_returns_everything(
 def test_streamed_list_crosses_chunks(
     funded: TestClient, auth: dict, history: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage import ledger_reads
+    from storage.queries import ledger as ledger_reads
 
     monkeypatch.setattr(ledger_reads, "CHUNK", 2)  # 6 entries: several chunks
     everything, _ = listed(funded, auth, limit=50)

@@ -15,9 +15,9 @@ from litestar.testing import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from storage import keys
-from storage.db import connect
-from storage.migrations import apply_migrations
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.queries import keys
 
 BOT = "111111111111111111"
 METRICS = ["points", "levels", "time", "text-level", "text-message", "pray-streak"]

@@ -19,14 +19,16 @@ from PIL import Image, ImageColor
 from app.bodies import documented, read_body
 from app.fetch import FetchFailed
 from app.imagekit import kit
-from app.imaging import SIMPLE_TYPES, awooo, insult, license, ship, status
+from app.imaging import SIMPLE_TYPES, awooo, insult, license, ship
+from app.imaging import status as badge
 from app.imaging.common import NotAnImage, Rgb, default_avatar, png
-from schemas.images import LicenseIn, LoveShipIn, WaifuInsultIn
+from schemas.images import STATUSES, LicenseIn, LoveShipIn, WaifuInsultIn
 from storage.errors import DomainError
 
 __all__ = ["ROUTES"]
 
 SCOPE = {"scope": "images"}
+PNG = "image/png"
 
 
 class Refused(DomainError):
@@ -63,7 +65,12 @@ async def _avatars(request: Request, urls: list[str], message: str) -> list[Imag
     return [task.result() for task in tasks]
 
 
-@get("/auto-image/generate", opt=SCOPE, summary="awooo (face, hair), eyes or won, as PNG")
+@get(
+    "/auto-image/generate",
+    opt=SCOPE,
+    media_type=PNG,
+    summary="awooo (face, hair), eyes or won, as PNG",
+)
 async def generate(
     request: Request,
     type: FromQuery[str | None] = None,
@@ -92,28 +99,31 @@ def _avatar_url(raw: str) -> str:
     return raw
 
 
-@get("/auto-image/discord-status", opt=SCOPE, summary="An avatar with a status badge, as PNG")
+@get(
+    "/auto-image/discord-status",
+    opt=SCOPE,
+    media_type=PNG,
+    summary="An avatar with a status badge, as PNG",
+)
 async def discord_status(
     request: Request, status: FromQuery[str | None] = None, avatar: FromQuery[str | None] = None
 ) -> Response[bytes]:
-    wanted = status or "online"
-    if wanted not in _STATUSES:
-        allowed = list(_STATUSES)
+    wanted = "online" if status is None else status
+    if wanted not in STATUSES:
+        allowed = list(STATUSES)
         raise Refused("Invalid status, use one of the allowed statuses", allowedStatuses=allowed)
     if avatar:
         (picture,) = await _avatars(request, [_avatar_url(avatar)], "This url is not allowed.")
     else:
         picture = default_avatar()
-    return await _drawn(_STATUSES[wanted], wanted, picture)
-
-
-_STATUSES = dict.fromkeys(status.COLOURS, status.draw)
+    return await _drawn(badge.draw, wanted, picture)
 
 
 @post(
     "/auto-image/license",
     opt=SCOPE,
     status_code=200,
+    media_type=PNG,
     summary="A license card (title, avatar, up to 3 badges and 3 widgets), as PNG",
     operation_class=documented(LicenseIn),
 )
@@ -127,6 +137,7 @@ async def license_card(request: Request) -> Response[bytes]:
     "/auto-image/waifu-insult",
     opt=SCOPE,
     status_code=200,
+    media_type=PNG,
     summary="An insult to the avatar's waifu, as PNG",
     operation_class=documented(WaifuInsultIn),
 )
@@ -140,6 +151,7 @@ async def waifu_insult(request: Request) -> Response[bytes]:
     "/auto-image/love-ship",
     opt=SCOPE,
     status_code=200,
+    media_type=PNG,
     summary="Two avatars and a heart, as PNG",
     operation_class=documented(LoveShipIn),
 )

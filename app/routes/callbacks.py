@@ -18,8 +18,8 @@ from app.bodies import documented, read_body
 from app.netguard import Refused
 from app.services import services
 from schemas.callbacks import Callback, CallbackSet
-from storage import outbox
 from storage.errors import InvalidValue, NotFound
+from storage.queries import outbox
 
 __all__ = ["ROUTES"]
 

@@ -3,7 +3,6 @@ from an in-memory board."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -12,19 +11,19 @@ from litestar import Request, Response
 from litestar.response import Stream
 
 from app.services import services
-from storage.boards import Cached, Stale
+from schemas.base import is_snowflake
+from storage.boards.base import Cached, Stale
 from storage.errors import InvalidValue
 
 __all__ = ["from_board", "json_list", "page_bounds", "snowflake", "stream_json_array"]
 
 T = TypeVar("T")
-_DIGITS = re.compile(r"[0-9]{1,20}")  # used with fullmatch: no trailing newline
 _encode = msgspec.json.encode
 
 
 def snowflake(field: str, raw: str) -> int:
     """A Discord id from a path or query string: 1-20 digits, below 2^64 (SPEC §4)."""
-    if not _DIGITS.fullmatch(raw) or int(raw) >= 2**64:
+    if not is_snowflake(raw):
         raise InvalidValue(field, f"{raw!r} is not a snowflake (1-20 digits, below 2^64)")
     return int(raw)
 

@@ -18,7 +18,7 @@ from litestar.datastructures import UploadFile
 from litestar.exceptions import ValidationException
 
 from app.auth import caller
-from app.bodies import read_body
+from app.bodies import documented, read_body
 from app.config import Settings
 from app.fetch import FetchFailed
 from app.imagekit import kit
@@ -126,6 +126,7 @@ def routes(settings: Settings) -> list[Any]:
         opt=SCOPE,
         status_code=200,
         summary="Upload an image: a multipart file, or a url the server fetches",
+        operation_class=documented(UploadIn),
         request_max_body_size=settings.image_max_bytes + _FORM_SLACK,
     )
     async def upload(request: Request) -> ImageOut:

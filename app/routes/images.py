@@ -2,7 +2,7 @@
 
 Reading (types, tags, random, info) needs any valid key, as weeb.sh's default
 `image_data` permission; changing and listing need the `images` scope, and another
-account's images `admin`. Uploads are in app/routes/image_upload.py.
+account's images `admin`. Uploads are in app/routes/image_upload.py, the files in app/routes/media.py.
 """
 
 from __future__ import annotations
@@ -10,17 +10,18 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from litestar import Request, Response, delete, get, post
-from litestar.datastructures import ETag
+from litestar import Request, delete, get, post
 from litestar.params import FromPath, FromQuery
-from litestar.response import File
 
 from app.auth import caller
-from app.bodies import read_body
+from app.bodies import documented, read_body
 from app.imagekit import kit
 from app.routes.common import page_bounds, snowflake
 from app.services import services
 from schemas.images import (
+    FILE_TYPES,
+    FLAGS,
+    NSFW,
     ImageDeleted,
     ImageList,
     ImageTag,
@@ -33,7 +34,6 @@ from schemas.images import (
     TypeList,
 )
 from storage.errors import DomainError, InvalidValue, NotFound
-from storage.media import EXTENSIONS, MediaStore
 from storage.queries import image_writes as writes
 from storage.queries import images as store
 from storage.queries.image_writes import ChangeTags, DeleteImage
@@ -42,9 +42,6 @@ from storage.queries.images import Filters, ImageRecord
 __all__ = ["ROUTES", "picture", "tag_list"]
 
 SCOPE = {"scope": "images"}
-_TRUE, _FALSE = {"true", "1"}, {"false", "0"}
-_FILETYPES = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "gif": "gif", "webp": "webp"}
-_CACHE = "public, max-age=31536000, immutable"  # a file's name is its content's hash
 
 
 def picture(record: ImageRecord, base: str) -> Picture:
@@ -64,16 +61,17 @@ def picture(record: ImageRecord, base: str) -> Picture:
 
 
 def flag(name: str, raw: str | None) -> bool | None:
-    if raw is None or raw == "":
+    """A query boolean as clients send it: `true`/`false` (or 1/0); None if absent."""
+    if raw is None:
         return None
-    if raw.lower() in _TRUE | _FALSE:
-        return raw.lower() in _TRUE
+    if raw in FLAGS:
+        return raw in ("true", "1")
     raise InvalidValue(name, f"{raw!r} is not true or false")
 
 
 def _filters(request: Request, hidden: str | None, nsfw: str | None, **more: Any) -> Filters:
-    mode = (nsfw or "false").lower()
-    if mode not in ("false", "true", "only"):
+    mode = "false" if nsfw is None else nsfw
+    if mode not in NSFW:
         raise InvalidValue("nsfw", f"{nsfw!r} is not false, true or only")
     return Filters(caller(request).bot_id, flag("hidden", hidden), mode, **more)  # type: ignore[arg-type]
 
@@ -136,8 +134,8 @@ async def random_image(
     if not type and not names:
         raise InvalidValue("type", "give a type, tags, or both")
     file_type = None
-    if filetype:
-        file_type = _FILETYPES.get(filetype.lower())
+    if filetype is not None:
+        file_type = FILE_TYPES.get(filetype)
         if file_type is None:
             raise InvalidValue("filetype", f"{filetype!r} is not jpg, jpeg, png, gif or webp")
     f = _filters(request, hidden, nsfw, type=type or None, tags=names, file_type=file_type)
@@ -194,14 +192,26 @@ async def _change(request: Request, image_id: str, add: bool, query: str | None)
     return TagsChanged(200, shown, removed=changed, skipped=skipped)
 
 
-@post("/images/info/{image_id:str}/tags", opt=SCOPE, status_code=200, summary="Add tags")
+@post(
+    "/images/info/{image_id:str}/tags",
+    opt=SCOPE,
+    status_code=200,
+    summary="Add tags (a JSON body, a form field `tags`, or ?tags=a,b)",
+    operation_class=documented(TagsIn, required=False),
+)
 async def add_tags(
     request: Request, image_id: FromPath[str], tags: FromQuery[str | None] = None
 ) -> TagsChanged:
     return await _change(request, image_id, True, tags)
 
 
-@delete("/images/info/{image_id:str}/tags", opt=SCOPE, status_code=200, summary="Remove tags")
+@delete(
+    "/images/info/{image_id:str}/tags",
+    opt=SCOPE,
+    status_code=200,
+    summary="Remove tags (a JSON body, a form field `tags`, or ?tags=a,b)",
+    operation_class=documented(TagsIn, required=False),
+)
 async def remove_tags(
     request: Request, image_id: FromPath[str], tags: FromQuery[str | None] = None
 ) -> TagsChanged:
@@ -249,27 +259,6 @@ class NotAllowed(DomainError):
     code = "forbidden"
 
 
-# -- the files ----------------------------------------------------------------------
-
-
-@get("/media/{name:str}", summary="An image file (public; its name is its SHA-256)")
-async def media_file(request: Request, name: FromPath[str]) -> Response[bytes] | File:
-    parsed = MediaStore.parse(name)
-    if parsed is None or not kit(request).media.exists(*parsed):
-        raise NotFound(f"no file {name}")
-    sha256, ext = parsed
-    etag = f'"{sha256}"'
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(b"", status_code=304, headers={"ETag": etag, "Cache-Control": _CACHE})
-    return File(
-        kit(request).media.path(sha256, ext),
-        media_type=EXTENSIONS[ext],
-        content_disposition_type="inline",
-        etag=ETag(value=sha256),
-        headers={"Cache-Control": _CACHE},
-    )
-
-
 ROUTES: list[Any] = [
     types,
     tags,
@@ -280,5 +269,4 @@ ROUTES: list[Any] = [
     remove_tags,
     list_all,
     list_account,
-    media_file,
 ]

@@ -10,10 +10,10 @@ from litestar.params import FromPath
 from app.auth import caller
 from app.bodies import documented, read_body
 from app.services import services
+from schemas.base import snowflake_value
 from schemas.keys import Key, KeyCreate, KeyWithSecret
-from storage import keys
-from storage.keys import DEFAULT_SCOPES, KeyInfo
-from storage.writer import WriteContext
+from storage.queries import keys
+from storage.queries.keys import DEFAULT_SCOPES, KeyInfo
 
 __all__ = ["ROUTES"]
 
@@ -49,14 +49,9 @@ async def me(request: Request) -> Key:
 async def reset_token(request: Request) -> KeyWithSecret:
     info = caller(request)
     svc = services(request)
-    new, secret = await svc.writer.run(lambda ctx, kid: keys.rotate_key(ctx.conn, kid), info.id)
+    new, secret = await svc.writer.run(keys.rotate_task, info.id)
     svc.keys.forget(info.id)
     return _with_secret(new, secret)
-
-
-def _create(ctx: WriteContext, body: KeyCreate) -> tuple[KeyInfo, str]:
-    scopes = tuple(body.scopes) if body.scopes is not None else DEFAULT_SCOPES
-    return keys.create_key(ctx.conn, body.name, body.bot_id, scopes)
 
 
 @post(
@@ -70,7 +65,9 @@ def _create(ctx: WriteContext, body: KeyCreate) -> tuple[KeyInfo, str]:
 )
 async def create_key(request: Request) -> KeyWithSecret:
     data = await read_body(request, KeyCreate)
-    info, secret = await services(request).writer.run(_create, data)
+    scopes = tuple(data.scopes) if data.scopes is not None else DEFAULT_SCOPES
+    new = keys.NewKey(data.name, str(snowflake_value(data.bot_id)), scopes)
+    info, secret = await services(request).writer.run(keys.create_task, new)
     return _with_secret(info, secret)
 
 
@@ -82,7 +79,7 @@ async def list_keys(request: Request) -> list[Key]:
 @delete("/keys/{key_id:int}", opt=ADMIN, status_code=200, summary="Revoke a key (admin)")
 async def revoke_key(request: Request, key_id: FromPath[int]) -> Key:
     svc = services(request)
-    info = await svc.writer.run(lambda ctx, kid: keys.revoke_key(ctx.conn, kid), key_id)
+    info = await svc.writer.run(keys.revoke_task, key_id)
     svc.keys.forget(key_id)
     return _key(info)
 

@@ -6,9 +6,6 @@ be taken for a user id by POST /profile/{guild_id}/{user_id} either way.
 
 from __future__ import annotations
 
-import sqlite3
-
-import msgspec
 from litestar import Request, post
 from litestar.params import FromPath
 
@@ -17,19 +14,9 @@ from app.routes.common import snowflake
 from app.services import services
 from schemas.lookup import Lookup
 from schemas.profiles import Profile
-from storage.ids import pad
-from storage.profiles import COLUMNS, to_profile
+from storage.queries import profile_lists
 
 __all__ = ["ROUTES"]
-
-
-def _found(conn: sqlite3.Connection, guild_id: int, user_ids: list[str]) -> list[Profile]:
-    rows = conn.execute(
-        f"SELECT {COLUMNS} FROM accounts WHERE open = 1 AND guild_id = ?"
-        " AND user_id IN (SELECT value FROM json_each(?))",
-        (pad(guild_id), msgspec.json.encode(user_ids).decode()),
-    ).fetchall()
-    return [to_profile(r) for r in rows]
 
 
 @post(
@@ -42,11 +29,10 @@ def _found(conn: sqlite3.Connection, guild_id: int, user_ids: list[str]) -> list
 async def lookup(request: Request, guild_id: FromPath[str]) -> list[Profile]:
     gid = snowflake("guild_id", guild_id)
     data = await read_body(request, Lookup)
-    wanted = [pad(u) for u in dict.fromkeys(int(u) for u in data.user_ids)]
-    found = await services(request).readers.call(_found, gid, wanted)
+    wanted = list(dict.fromkeys(int(u) for u in data.user_ids))
+    found = await services(request).readers.call(profile_lists.among, gid, wanted)
     by_user = {p.user_id: p for p in found}
-    order = (str(int(u)) for u in wanted)
-    return [by_user[u] for u in order if u in by_user]
+    return [by_user[u] for u in map(str, wanted) if u in by_user]
 
 
 ROUTES = [lookup]

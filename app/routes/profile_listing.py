@@ -17,7 +17,7 @@ from litestar.response import Stream
 from app.routes.common import json_list, page_bounds, stream_json_array
 from app.services import services
 from schemas.profiles import Profile
-from storage import profile_reads
+from storage.queries import profile_lists
 
 __all__ = ["View", "listing"]
 
@@ -29,19 +29,19 @@ async def listing(
     request: Request, guild_id: int | None, limit: int, page: int, view: View
 ) -> Response | Stream:
     readers = services(request).readers
+    bounds = page_bounds(limit, page)  # first: a negative page is 422 in every view
     if view == "tree":
         return Stream(_tree(request, guild_id), media_type="application/json")
-    bounds = page_bounds(limit, page)
-    if bounds is not None and bounds[0] <= profile_reads.CHUNK:
-        items, total = await readers.call(profile_reads.page, guild_id, *bounds)
+    if bounds is not None and bounds[0] <= profile_lists.CHUNK:
+        items, total = await readers.call(profile_lists.page, guild_id, *bounds)
         return json_list(items, total)
     # Everything, or a page larger than a chunk: streamed, so a client asking for
     # `limit=1000000000` costs no more memory than `limit=0`.
     wanted, offset = bounds if bounds is not None else (None, 0)
-    total = await readers.call(profile_reads.count, guild_id)
+    total = await readers.call(profile_lists.count, guild_id)
     start = None
     if offset:
-        start = await readers.call(profile_reads.key_at, guild_id, offset - 1)
+        start = await readers.call(profile_lists.key_at, guild_id, offset - 1)
         if start is None:
             return json_list([], total)
     remaining = wanted
@@ -49,7 +49,7 @@ async def listing(
     async def next_chunk(after: Any) -> tuple[list[Profile], Any]:
         nonlocal remaining
         cursor = after if after is not None else start
-        items, cursor = await readers.call(profile_reads.chunk_after, guild_id, cursor)
+        items, cursor = await readers.call(profile_lists.chunk_after, guild_id, cursor)
         if remaining is not None:
             items = items[:remaining]
             remaining -= len(items)
@@ -66,7 +66,7 @@ async def _tree(request: Request, guild_id: int | None) -> AsyncIterator[bytes]:
     after, current, sep = None, None, b""
     yield b"{"
     while True:
-        items, after = await readers.call(profile_reads.chunk_after, guild_id, after)
+        items, after = await readers.call(profile_lists.chunk_after, guild_id, after)
         for p in items:
             if p.guild_id != current:
                 yield (b"" if current is None else b"},") + _encode(p.guild_id) + b":{"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, delete, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 from msgspec import UNSET
 
@@ -23,14 +24,17 @@ from schemas.profiles import (
     ProfileEdit,
     ProfileEditItem,
 )
-from storage import profile_reads
 from storage.errors import InvalidValue, ProfileNotFound, in_bulk
 from storage.ids import vp_id
+from storage.queries import profile_lists, profiles
 
 __all__ = ["ROUTES"]
 
 READ = {"scope": "profiles:read"}
 WRITE = {"scope": "profiles:write"}
+# A create, reset or delete that moves a balance is a ledger write too; the writer
+# decides (storage/profile_writes.py), since only it knows the balance.
+LEDGER_WRITE = "ledger:write"
 
 # Bodies are decoded by the handlers (app/bodies.py): `documented(...)` gives OpenAPI
 # their schemas, these texts what the fields mean.
@@ -40,7 +44,9 @@ _FIELDS = (
     "(keys ≤ 64 chars), `data` (JSON object ≤ 10 KB encoded, or null)"
 )
 _CREATE_DOC = (
-    f"JSON body, optional: any of {_FIELDS}, and `voicepoints` (opening balance, a ledger entry)."
+    f"JSON body, optional: any of {_FIELDS}, and `voicepoints` (opening balance, a ledger entry). "
+    "Creating or resetting to a balance other than the current one (a reset without "
+    "`voicepoints` returns the balance) also needs scope `ledger:write` (403 otherwise)."
 )
 _EDIT_DOC = (
     f"JSON body: any of {_FIELDS}. Nested objects merge per key; `data` is replaced. "
@@ -80,13 +86,13 @@ async def list_profiles(
 
 @get("/profile/guilds", opt=READ, summary="Guild ids with at least one profile")
 async def list_guilds(request: Request) -> list[str]:
-    return await services(request).readers.call(profile_reads.guilds)  # type: ignore[no-any-return]
+    return await services(request).readers.call(profile_lists.guilds)  # type: ignore[no-any-return]
 
 
 @get("/profile/guilds/{user_id:str}", opt=READ, summary="Guild ids where the user has a profile")
 async def user_guilds(request: Request, user_id: FromPath[str]) -> list[str]:
     uid = snowflake("user_id", user_id)
-    return await services(request).readers.call(profile_reads.user_guilds, uid)  # type: ignore[no-any-return]
+    return await services(request).readers.call(profile_lists.user_guilds, uid)  # type: ignore[no-any-return]
 
 
 @get("/profile/{guild_id:str}", opt=READ, summary="Profiles of one guild")
@@ -103,7 +109,7 @@ async def list_guild(
 @get("/profile/{guild_id:str}/{user_id:str}", opt=READ, summary="One profile")
 async def get_profile(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
-    found = await services(request).readers.call(profile_reads.get, vp_id(gid, uid))
+    found = await services(request).readers.call(profiles.load, vp_id(gid, uid))
     if found is None:
         raise ProfileNotFound(f"profile {gid}/{uid} not found")
     return found  # type: ignore[no-any-return]
@@ -115,6 +121,11 @@ async def get_profile(request: Request, guild_id: FromPath[str], user_id: FromPa
     status_code=201,
     summary="Create a profile, or reset an existing one (201 created, 200 reset)",
     description=_CREATE_DOC,
+    responses={
+        200: ResponseSpec(
+            Profile, description="An existing profile was reset", generate_examples=False
+        )
+    },
     operation_class=documented(ProfileCreate | None, required=False),
 )
 async def create(
@@ -126,7 +137,7 @@ async def create(
     data = await read_body(request, ProfileCreate | None, required=False)
     key = caller(request)
     command = CreateProfile(
-        key.bot_id, gid, uid, data or ProfileCreate(), may_move_money="ledger:write" in key.scopes
+        key.bot_id, gid, uid, data or ProfileCreate(), may_move_money=LEDGER_WRITE in key.scopes
     )
     created, profile = await services(request).writer.run(apply, command)
     return Response(profile, status_code=201 if created else 200)
@@ -137,7 +148,7 @@ async def create(
     opt=WRITE,
     summary="Set the given fields",
     description=_EDIT_DOC,
-    operation_class=documented(ProfileEdit),
+    operation_class=documented(ProfileEdit, refused=("voicepoints",)),
 )
 async def edit(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
@@ -152,7 +163,7 @@ async def edit(request: Request, guild_id: FromPath[str], user_id: FromPath[str]
     opt=WRITE,
     summary="Add the given numbers; creates the profile if missing",
     description=_ADD_DOC,
-    operation_class=documented(ProfileAdd),
+    operation_class=documented(ProfileAdd, refused=("voicepoints",)),
 )
 async def add(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> Profile:
     gid, uid = _ids(guild_id, user_id)
@@ -175,7 +186,7 @@ def _bulk_items(data: list[Any]) -> tuple[tuple[int, int, Any], ...]:
     opt=WRITE,
     summary="Bulk edit, atomic",
     description=_BULK_DOC + _EDIT_DOC,
-    operation_class=documented(list[ProfileEditItem]),
+    operation_class=documented(list[ProfileEditItem], refused=("voicepoints",)),
 )
 async def bulk_edit(request: Request) -> list[Profile]:
     data = await read_body(request, list[ProfileEditItem])
@@ -188,7 +199,7 @@ async def bulk_edit(request: Request) -> list[Profile]:
     opt=WRITE,
     summary="Bulk add, atomic; creates missing profiles",
     description=_BULK_DOC + _ADD_DOC,
-    operation_class=documented(list[ProfileAddItem]),
+    operation_class=documented(list[ProfileAddItem], refused=("voicepoints",)),
 )
 async def bulk_add(request: Request) -> list[Profile]:
     data = await read_body(request, list[ProfileAddItem])
@@ -201,11 +212,12 @@ async def bulk_add(request: Request) -> list[Profile]:
     opt=WRITE,
     status_code=204,
     summary="Delete a profile; its balance returns to the calling bot's treasury",
+    description="A profile whose balance is not 0 also needs scope `ledger:write` (403 otherwise).",
 )
 async def remove(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> None:
     gid, uid = _ids(guild_id, user_id)
     key = caller(request)
-    command = DeleteProfile(key.bot_id, gid, uid, may_move_money="ledger:write" in key.scopes)
+    command = DeleteProfile(key.bot_id, gid, uid, may_move_money=LEDGER_WRITE in key.scopes)
     await services(request).writer.run(apply, command)
 
 

@@ -81,7 +81,7 @@ async def get_settings(request: Request) -> SettingsOut:
     opt=SCOPE,
     status_code=200,
     summary="Set the reputation settings; fields not sent get their default",
-    operation_class=documented(RepSettingsIn),
+    operation_class=documented(RepSettingsIn, required=False),
 )
 async def set_settings(request: Request) -> SettingsOut:
     data = await read_body(request, RepSettingsIn, required=False) or RepSettingsIn()
@@ -137,15 +137,17 @@ async def get_user(request: Request, bot_id: FromPath[str], user_id: FromPath[st
     return UserOut(found, reputation.iso(now), max(0, wait))
 
 
+# The same path as GET /reputation/{bot_id}/{user_id}, so the same parameter name:
+# two names would make two paths of the document that a client cannot tell apart.
 @post(
-    "/reputation/{bot_id:str}/{target_user_id:str}",
+    "/reputation/{bot_id:str}/{user_id:str}",
     opt=SCOPE,
     status_code=200,
-    summary="source_user gives one reputation to the target user",
+    summary="source_user gives one reputation to user_id",
     operation_class=documented(Give),
 )
-async def give(request: Request, bot_id: FromPath[str], target_user_id: FromPath[str]) -> Given:
-    bot, target = _own_bot(request, bot_id), _user("target_user_id", target_user_id)
+async def give(request: Request, bot_id: FromPath[str], user_id: FromPath[str]) -> Given:
+    bot, target = _own_bot(request, bot_id), _user("user_id", user_id)
     data = await read_body(request, Give)
     command = GiveReputation(bot, target, str(snowflake_value(data.source_user)))
     gave = await services(request).writer.run(apply, command)

@@ -9,8 +9,9 @@ from litestar import Request, delete, get, post
 from litestar.params import PathParameter
 
 from app.auth import caller
-from app.bodies import read_body
+from app.bodies import documented, read_body
 from app.services import services
+from schemas.base import DATA_LIMIT
 from schemas.settings import (
     Setting,
     SettingDeleted,
@@ -20,14 +21,14 @@ from schemas.settings import (
     SubSettingList,
     SubSettingOut,
 )
-from storage import settings as store
 from storage.errors import NotFound, PayloadTooLarge
-from storage.settings import SettingKey, StoreSetting
+from storage.queries import settings as store
+from storage.queries.settings import SettingKey, StoreSetting
 
 __all__ = ["BODY_LIMIT", "ROUTES"]
 
 SCOPE = {"scope": "settings"}
-BODY_LIMIT = 10 * 1024
+BODY_LIMIT = DATA_LIMIT
 """Largest setting body, in bytes (the reference: "smaller than 10 kilobytes")."""
 
 # Path segments name documents; a bound keeps keys (and the index) small.
@@ -64,6 +65,7 @@ async def get_setting(request: Request, type: Segment, id: Segment) -> SettingOu
     opt=SCOPE,
     status_code=200,
     summary="Create or overwrite a setting (any JSON, at most 10 KB)",
+    operation_class=documented(Any),
 )
 async def put_setting(request: Request, type: Segment, id: Segment) -> SettingOut:
     key = SettingKey(caller(request).bot_id, type, id)
@@ -120,6 +122,7 @@ async def get_subsetting(
     opt=SCOPE,
     status_code=200,
     summary="Create or overwrite a sub-setting (any JSON, at most 10 KB)",
+    operation_class=documented(Any),
 )
 async def put_subsetting(
     request: Request, type: Segment, id: Segment, subtype: Segment, subid: Segment

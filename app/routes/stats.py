@@ -11,12 +11,12 @@ from app.charts import line_chart
 from app.routes.common import from_board, snowflake
 from app.services import services
 from schemas.tops import GraphPoint, Series, Stats
-from storage import graph
+from storage.boards.stats import board_stats
 from storage.errors import InvalidValue
 from storage.ids import vp_id
-from storage.stats import stats as compute_stats
-from storage.stats_board import board_stats
-from storage.windows import Window, resolve
+from storage.queries import graph
+from storage.queries.stats import stats as compute_stats
+from storage.queries.windows import Window, resolve
 
 __all__ = ["ROUTES"]
 

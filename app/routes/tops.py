@@ -16,11 +16,11 @@ from schemas.base import MAX_COUNTER
 from schemas.tops import Rank, TopEntry
 from storage import tops, window_tops
 from storage.board_reads import board_page, board_rank
-from storage.boards import Board
+from storage.boards.base import Board
 from storage.errors import InvalidValue, ProfileNotFound
 from storage.ids import vp_id
+from storage.queries.windows import Window, resolve
 from storage.tops import METRICS, Metric, Scope
-from storage.windows import Window, resolve
 
 __all__ = ["ROUTES"]
 

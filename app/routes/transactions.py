@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, Parameter, QueryParameter
+from msgspec import Meta
 
 from app.auth import caller
 from app.bodies import documented, read_body
@@ -20,15 +21,17 @@ from ledger.commands import PostTransfers, RevertEntry, Transfer
 from ledger.errors import TransactionNotFound
 from ledger.outcomes import Posted
 from schemas.transactions import Member, Transaction, TransferIn
-from storage import ledger_reads
 from storage.errors import InvalidValue
 from storage.ids import vp_id
+from storage.queries import ledger as ledger_reads
 
 __all__ = ["ROUTES"]
 
 READ = {"scope": "ledger:read"}
 WRITE = {"scope": "ledger:write"}
 _encode = msgspec.json.encode
+# The handlers answer the ledger's encoded bytes, which Litestar documents as a string.
+_CREATED = "The transaction, or the array of them (a keyed retry replays the first answer)"
 
 
 def _vp(side: str | Member, bot_id: str) -> str:
@@ -50,7 +53,13 @@ def _respond(posted: Posted) -> Response[bytes]:
     status_code=201,
     summary="Transfer voicepoints: one transfer, or an array applied atomically in order",
     description="Body: a transfer `{from, to, amount, reason}` or an array of them.",
-    operation_class=documented(TransferIn | list[TransferIn]),
+    # the handler refuses an empty array itself, with its own message
+    operation_class=documented(TransferIn | Annotated[list[TransferIn], Meta(min_length=1)]),
+    responses={
+        201: ResponseSpec(
+            Transaction | list[Transaction], description=_CREATED, generate_examples=False
+        )
+    },
 )
 async def transfer(
     request: Request,
@@ -138,6 +147,9 @@ async def get_transaction(request: Request, entry_id: FromPath[int]) -> Transact
     opt=WRITE,
     status_code=201,
     summary="Append the reversing entry (at most once per transaction)",
+    responses={
+        201: ResponseSpec(Transaction, description="The reversing entry", generate_examples=False)
+    },
 )
 async def revert(request: Request, entry_id: FromPath[int]) -> Response[bytes]:
     if not 0 < entry_id < 2**63:
@@ -146,14 +158,4 @@ async def revert(request: Request, entry_id: FromPath[int]) -> Response[bytes]:
     return _respond(Posted(await services(request).writer.run(apply, command)))
 
 
-@post("/bench/noop", opt=WRITE, status_code=201, include_in_schema=False)
-async def bench_noop(request: Request) -> Response[bytes]:
-    """The HTTP baseline of benchmarks/bench_http.py: same auth and body read as
-    POST /transaction, no ledger. Only served with VOICEPROFILE_BENCH=1."""
-    await request.body()
-    return Response(b"{}", status_code=201, media_type="application/json")
-
-
 ROUTES: list[Any] = [transfer, list_transactions, get_transaction, revert]
-if os.environ.get("VOICEPROFILE_BENCH") == "1":  # never part of the default app
-    ROUTES.append(bench_noop)

@@ -1,1 +1,2 @@
-"""SQL of reads and non-ledger writes, one module per API area."""
+"""SQL statements, one module per API area: functions of (conn, ...) that both
+engines run. The ledger's own tables are written by ledger/store.py."""

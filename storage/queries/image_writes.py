@@ -5,12 +5,13 @@ reads they share are storage/queries/images.py's."""
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from typing import Any
 
 import msgspec
 
 from storage.clock import millis
+from storage.engine.base import Conn
+from storage.engine.writer import WriteContext
 from storage.errors import DomainError
 from storage.ids import pad, unpad
 from storage.media import MediaStore
@@ -22,7 +23,6 @@ from storage.queries.images import (
     get_image,
     read_record,
 )
-from storage.writer import WriteContext
 
 __all__ = [
     "MAX_TAGS",
@@ -58,7 +58,7 @@ class NewImage(msgspec.Struct, frozen=True):
     media: Any  # MediaStore
 
 
-def _new_id(conn: sqlite3.Connection) -> str:
+def _new_id(conn: Conn) -> str:
     while True:  # 62^9 ids: a collision is a curiosity, but must not be an error
         image_id = "".join(secrets.choice(_ALPHABET) for _ in range(9))
         if conn.execute("SELECT 1 FROM images WHERE id = ?", (image_id,)).fetchone() is None:
@@ -107,7 +107,7 @@ class DeleteImage(msgspec.Struct, frozen=True):
     media: Any  # MediaStore
 
 
-def _owned(conn: sqlite3.Connection, image_id: str, caller: str, admin: bool) -> ImageRecord:
+def _owned(conn: Conn, image_id: str, caller: str, admin: bool) -> ImageRecord:
     """The image, if the caller may change it: its uploader, or an admin key."""
     if admin:
         row = conn.execute(f"SELECT {COLUMNS} FROM images i WHERE i.id = ?", (image_id,)).fetchone()

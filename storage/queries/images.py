@@ -8,11 +8,11 @@ caller cannot see is "not found". Plain SQL both engines take.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any, Literal, NamedTuple
 
 import msgspec
 
+from storage.engine.base import Conn
 from storage.errors import DomainError, NotFound
 from storage.ids import pad, unpad
 
@@ -105,7 +105,7 @@ def _where(f: Filters) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-def read_record(conn: sqlite3.Connection, row: tuple, caller: str) -> ImageRecord:
+def read_record(conn: Conn, row: tuple, caller: str) -> ImageRecord:
     tags = conn.execute(
         "SELECT name, hidden, account FROM image_tags WHERE image_id = ?"
         " AND (hidden = 0 OR account = ?) ORDER BY name",
@@ -118,7 +118,7 @@ def read_record(conn: sqlite3.Connection, row: tuple, caller: str) -> ImageRecor
     )
 
 
-def get_image(conn: sqlite3.Connection, image_id: str, caller: str) -> ImageRecord:
+def get_image(conn: Conn, image_id: str, caller: str) -> ImageRecord:
     row = conn.execute(
         f"SELECT {COLUMNS} FROM images i WHERE i.id = ? AND (i.hidden = 0 OR i.account = ?)",
         (image_id, pad(caller)),
@@ -128,7 +128,7 @@ def get_image(conn: sqlite3.Connection, image_id: str, caller: str) -> ImageReco
     return read_record(conn, row, caller)
 
 
-def random_image(conn: sqlite3.Connection, f: Filters, pick: float) -> ImageRecord | None:
+def random_image(conn: Conn, f: Filters, pick: float) -> ImageRecord | None:
     """One image matching `f`, the `pick` (0 <= pick < 1) fraction into them."""
     where, params = _where(f)
     count = conn.execute(f"SELECT count(*) FROM images i WHERE {where}", params).fetchone()[0]
@@ -141,9 +141,7 @@ def random_image(conn: sqlite3.Connection, f: Filters, pick: float) -> ImageReco
     return read_record(conn, row, f.caller)
 
 
-def type_names(
-    conn: sqlite3.Connection, f: Filters, preview: bool
-) -> tuple[list[str], list[ImageRecord]]:
+def type_names(conn: Conn, f: Filters, preview: bool) -> tuple[list[str], list[ImageRecord]]:
     """The types of the images `f` matches, and with `preview` each type's first
     image (the oldest, so it stays the same until it is deleted)."""
     where, params = _where(f)
@@ -164,7 +162,7 @@ def type_names(
     return types, previews
 
 
-def tag_names(conn: sqlite3.Connection, f: Filters) -> list[str]:
+def tag_names(conn: Conn, f: Filters) -> list[str]:
     """Tags of the images `f`'s nsfw rule matches. `f.hidden` applies to the tags:
     None gives public tags and the caller's hidden ones, True only the latter."""
     caller = pad(f.caller)
@@ -184,7 +182,7 @@ def tag_names(conn: sqlite3.Connection, f: Filters) -> list[str]:
 
 
 def list_images(
-    conn: sqlite3.Connection, account: str | None, caller: str, limit: int, offset: int
+    conn: Conn, account: str | None, caller: str, limit: int, offset: int
 ) -> tuple[list[ImageRecord], int]:
     """Images of `account` (every account: None), newest first, with their total.
     Callers check who may list what; tags are shown as `caller` sees them."""

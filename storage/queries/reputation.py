@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from ledger.reputation import user_view
 from ledger.reputation_settings import load as load_settings
 from schemas.reputation import LeaderboardEntry, RepUser
+from storage.engine.base import Conn
 from storage.ids import pad, unpad
 
 __all__ = ["USERS_MAX", "leaderboard"]
@@ -17,7 +16,7 @@ carries at most that many (each costs a few indexed reads)."""
 
 
 def leaderboard(
-    conn: sqlite3.Connection, bot_id: str, amount: int, offset: int, now: int
+    conn: Conn, bot_id: str, amount: int, offset: int, now: int
 ) -> tuple[list[LeaderboardEntry], list[RepUser], int]:
     """Users of one bot by reputation, highest first, ties by user id (numerically):
     the page's entries, the user objects of its first USERS_MAX, and the total."""

@@ -9,13 +9,13 @@ pending rows through the readers and only writes small status updates.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
 
-from storage.writer import WriteContext
+from storage.engine.base import Conn
+from storage.engine.writer import WriteContext
 
 __all__ = [
     "EVENTS",
@@ -124,7 +124,7 @@ def delete_callback(ctx: WriteContext, key: tuple[str, str]) -> bool:
 
 
 def list_callbacks(
-    conn: sqlite3.Connection, bot_id: str, event: str | None = None
+    conn: Conn, bot_id: str, event: str | None = None
 ) -> list[tuple[str, str, float]]:
     """(event, url, created_at) of the bot's callbacks, by event."""
     sql = "SELECT event, url, created_at FROM callbacks WHERE bot_id = ?"
@@ -138,7 +138,7 @@ def list_callbacks(
 # -- delivery ---------------------------------------------------------------------------
 
 
-def due(conn: sqlite3.Connection, now: float, per_callback: int) -> list[tuple]:
+def due(conn: Conn, now: float, per_callback: int) -> list[tuple]:
     """The oldest `per_callback` due events of each callback, oldest first overall:
     (id, attempts, body, bot_id, event, url, secret). Taking a few per callback
     (not the oldest N overall) lets a backlog behind one stuck receiver leave the
@@ -153,7 +153,12 @@ def due(conn: sqlite3.Connection, now: float, per_callback: int) -> list[tuple]:
     ).fetchall()
 
 
-def next_due(conn: sqlite3.Connection, after: float) -> float | None:
+def pending_count(conn: Conn) -> int:
+    """Events not yet delivered nor given up."""
+    return int(conn.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0])
+
+
+def next_due(conn: Conn, after: float) -> float | None:
     """When the next event not yet due (next_at > `after`) becomes due."""
     row = conn.execute(
         "SELECT min(next_at) FROM outbox WHERE done_at IS NULL AND next_at > ?", (after,)

@@ -43,7 +43,8 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from storage.clock import Clock, SystemClock
-from storage.db import connect
+from storage.engine.base import Conn
+from storage.engine.sqlite import connect
 from storage.errors import DomainError, StorageUnavailable
 
 __all__ = ["CACHE_KIB", "BatchStats", "Chore", "WriteContext", "Writer"]
@@ -62,7 +63,7 @@ class WriteContext:
     """What a write task sees: the connection, the clock, the settings, and state
     private to the writer that lasts across transactions (see `state`)."""
 
-    conn: sqlite3.Connection
+    conn: Conn
     clock: Clock = field(default_factory=SystemClock)
     config: Any = None
     """The application's settings (tasks read the options they need from it)."""
@@ -182,12 +183,14 @@ class Writer:
         path: str | Path,
         *,
         batch_max: int = 1024,
+        cache_kib: int = CACHE_KIB,
         clock: Clock | None = None,
         config: Any = None,
-        configure: Callable[[sqlite3.Connection], None] | None = None,
+        configure: Callable[[Conn], None] | None = None,
     ) -> None:
         self.path = str(path)
         self.batch_max = batch_max
+        self.cache_kib = cache_kib
         self.stats = BatchStats()
         self._clock = clock or SystemClock()
         self._config = config
@@ -216,7 +219,7 @@ class Writer:
         # Appends land on each account's pages of the ledger's side indexes: with
         # 10M entries those pages outgrow SQLite's 2 MB default cache and every
         # commit would re-read them. 64 MB keeps the hot ones (see benchmarks/).
-        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        conn.execute(f"PRAGMA cache_size = -{int(self.cache_kib)}")
         if self._configure:
             self._configure(conn)
         self._ctx = WriteContext(conn, self._clock, self._config)

@@ -13,15 +13,15 @@ changed). About 50 bytes per account.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from array import array
 from typing import Any
 
-from storage.boards import Cached, accounts_changed, rows_in
-from storage.feeds import head as feed_head
+from storage.boards.base import Cached, accounts_changed, rows_in
+from storage.engine.base import Conn
 from storage.ids import pad
-from storage.windows import ledger_head
+from storage.queries.feeds import head as feed_head
+from storage.queries.windows import ledger_head
 
 __all__ = ["StatsBoard", "board_stats"]
 
@@ -111,7 +111,7 @@ class StatsBoard(Cached):
 
     # -- building and catching up ----------------------------------------------------
 
-    def build(self, conn: sqlite3.Connection, now: float) -> None:
+    def build(self, conn: Conn, now: float) -> None:
         self.account_seq = feed_head(conn, "account_feed")
         self.hi = ledger_head(conn)
         for row in conn.execute(f"{_ROW} ORDER BY id"):
@@ -120,7 +120,7 @@ class StatsBoard(Cached):
         for src, dst in conn.execute("SELECT src, dst FROM ledger WHERE id < ?", (self.hi,)):
             count(src, dst)
 
-    def sync(self, conn: sqlite3.Connection, now: float) -> None:
+    def sync(self, conn: Conn, now: float) -> None:
         seq, touched = accounts_changed(conn, self.account_seq)
         head = ledger_head(conn)
         entries = conn.execute(
@@ -135,7 +135,7 @@ class StatsBoard(Cached):
 
     # -- reading -------------------------------------------------------------------------
 
-    def stats(self, conn: sqlite3.Connection, guild_id: int | None) -> dict[str, Any]:
+    def stats(self, conn: Conn, guild_id: int | None) -> dict[str, Any]:
         """What storage/stats.py answers, from memory."""
         if guild_id is None:
             profiles, voicepoints, experience, timespent, messages = self.totals
@@ -162,7 +162,7 @@ class StatsBoard(Cached):
         }
 
 
-def board_stats(conn: sqlite3.Connection, board: StatsBoard, guild_id: int | None) -> dict:
+def board_stats(conn: Conn, board: StatsBoard, guild_id: int | None) -> dict:
     with board.lock:
         board.synced(conn, time.time())
         return board.stats(conn, guild_id)

@@ -16,13 +16,12 @@ All of it is SQL: Python sees one row per point.
 
 from __future__ import annotations
 
-import sqlite3
-
+from storage.boards.flow import FlowBoard, board_flow
+from storage.engine.base import Conn
 from storage.errors import DomainError, ProfileNotFound
-from storage.flow_board import FlowBoard, board_flow
 from storage.ids import pad
+from storage.queries.windows import Window, first_id_from, id_range, ledger_head
 from storage.window_tops import balance_before as _balance_before
-from storage.windows import Window, first_id_from, id_range, ledger_head
 
 __all__ = ["BUCKETS", "MAX_POINTS", "TooManyPoints", "series"]
 
@@ -35,7 +34,7 @@ class TooManyPoints(DomainError):
     code = "too_many_points"
 
 
-def _account(conn: sqlite3.Connection, vp_id: str) -> int:
+def _account(conn: Conn, vp_id: str) -> int:
     row = conn.execute(
         "SELECT id FROM accounts WHERE vp_id = ? AND bot_id IS NULL", (vp_id,)
     ).fetchone()
@@ -67,7 +66,7 @@ def _flow(guild: str | None) -> str:
     )
 
 
-def _circulation_before(conn: sqlite3.Connection, bound: int) -> int:
+def _circulation_before(conn: Conn, bound: int) -> int:
     """Circulation before entry `bound`: minus what the treasuries held then, each
     read from its last entry before the bound (every balance sums to 0)."""
     return -int(
@@ -79,13 +78,13 @@ def _circulation_before(conn: sqlite3.Connection, bound: int) -> int:
     )
 
 
-def _net(conn: sqlite3.Connection, guild: str | None, lo: int, hi: int) -> int:
+def _net(conn: Conn, guild: str | None, lo: int, hi: int) -> int:
     extra = () if guild is None else (guild,)
     sql = f"SELECT coalesce(sum(d), 0) FROM ({_flow(guild)})"
     return int(conn.execute(sql, (lo, hi, *extra)).fetchone()[0])
 
 
-def _total_now(conn: sqlite3.Connection, guild: str | None) -> int:
+def _total_now(conn: Conn, guild: str | None) -> int:
     params: tuple
     if guild is None:
         sql, params = "SELECT -coalesce(sum(balance), 0) FROM accounts WHERE bot_id IS NOT NULL", ()
@@ -104,7 +103,7 @@ def _limit(rows: list, bucket: str | None) -> list[tuple[float, int]]:
 
 
 def _bucketed_totals(
-    conn: sqlite3.Connection, guild: str | None, lo: int, hi: int, start: int, bucket: str
+    conn: Conn, guild: str | None, lo: int, hi: int, start: int, bucket: str
 ) -> list[tuple[float, int]]:
     """Net change per bucket in SQL, running total over the buckets here (one row
     per bucket, so no per-entry running sum is needed)."""
@@ -127,7 +126,7 @@ def _bucketed_totals(
 ENTRIES_PER_BUCKET = 30
 
 
-def _user_entries(conn: sqlite3.Connection, account: int, lo: int, hi: int) -> int:
+def _user_entries(conn: Conn, account: int, lo: int, hi: int) -> int:
     return int(
         conn.execute(
             "SELECT (SELECT count(*) FROM ledger WHERE src = ?1 AND id >= ?2 AND id < ?3)"
@@ -138,7 +137,7 @@ def _user_entries(conn: sqlite3.Connection, account: int, lo: int, hi: int) -> i
 
 
 def _user_buckets_by_seeks(
-    conn: sqlite3.Connection, account: int, lo: int, hi: int, size: int
+    conn: Conn, account: int, lo: int, hi: int, size: int
 ) -> list[tuple[int, int]]:
     """From the newest bucket back: the user's last entry before the bound (two
     index seeks), its bucket, then the bound moves to that bucket's first entry."""
@@ -164,7 +163,7 @@ def _user_buckets_by_seeks(
     return out
 
 
-def _span_buckets(conn: sqlite3.Connection, lo: int, hi: int, size: int) -> int:
+def _span_buckets(conn: Conn, lo: int, hi: int, size: int) -> int:
     first = conn.execute("SELECT ts FROM ledger WHERE id >= ? ORDER BY id LIMIT 1", (lo,))
     last = conn.execute("SELECT ts FROM ledger WHERE id < ? ORDER BY id DESC LIMIT 1", (hi,))
     a, b = first.fetchone(), last.fetchone()
@@ -172,7 +171,7 @@ def _span_buckets(conn: sqlite3.Connection, lo: int, hi: int, size: int) -> int:
 
 
 def series(
-    conn: sqlite3.Connection,
+    conn: Conn,
     guild_id: int | None,
     vp_id: str | None,
     window: Window,

@@ -13,12 +13,12 @@ entries of the partial minutes at its edges. Its answers are those of
 from __future__ import annotations
 
 import bisect
-import sqlite3
 import time
 from array import array
 
-from storage.boards import Cached, Stale
-from storage.windows import first_id_from, ledger_head
+from storage.boards.base import Cached, Stale
+from storage.engine.base import Conn
+from storage.queries.windows import first_id_from, ledger_head
 
 __all__ = ["FlowBoard", "board_flow"]
 
@@ -39,7 +39,7 @@ class FlowBoard(Cached):
         self.net: list[int] = []  # circulation's change in that minute
         self.entries = array("q")  # how many such entries
 
-    def _add(self, conn: sqlite3.Connection, lo: int, hi: int) -> None:
+    def _add(self, conn: Conn, lo: int, hi: int) -> None:
         for minute, net, count in conn.execute(_PER_MINUTE, (lo, hi)):
             if self.minutes and self.minutes[-1] == minute:
                 self.net[-1] += net
@@ -52,19 +52,17 @@ class FlowBoard(Cached):
     def size(self) -> int:
         return len(self.minutes)
 
-    def build(self, conn: sqlite3.Connection, now: float) -> None:
+    def build(self, conn: Conn, now: float) -> None:
         self.hi = ledger_head(conn)
         self._add(conn, 1, self.hi)
 
-    def sync(self, conn: sqlite3.Connection, now: float) -> None:
+    def sync(self, conn: Conn, now: float) -> None:
         head = ledger_head(conn)
         if head > self.hi:
             self._add(conn, self.hi, head)
             self.hi = head
 
-    def buckets(
-        self, conn: sqlite3.Connection, lo: int, hi: int, start: int, size: int
-    ) -> list[tuple[int, int]]:
+    def buckets(self, conn: Conn, lo: int, hi: int, start: int, size: int) -> list[tuple[int, int]]:
         """(bucket start ms, circulation after its last entry) for the ledger ids
         [lo, hi), from circulation `start` before lo; buckets without an entry that
         changed circulation are left out."""
@@ -98,7 +96,7 @@ class FlowBoard(Cached):
 
 
 def board_flow(
-    conn: sqlite3.Connection, board: FlowBoard, lo: int, hi: int, start: int, size: int
+    conn: Conn, board: FlowBoard, lo: int, hi: int, start: int, size: int
 ) -> list[tuple[int, int]]:
     with board.lock:
         board.synced(conn, time.time())

@@ -4,15 +4,15 @@ reader. A top-level setting has subtype and subid '' (path segments never are)."
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from typing import Any
 
 import msgspec
 
+from storage.engine.base import Conn
+from storage.engine.writer import WriteContext
 from storage.errors import NotFound
 from storage.ids import pad
-from storage.writer import WriteContext
 
 __all__ = [
     "SettingKey",
@@ -59,7 +59,7 @@ class StoreSetting(msgspec.Struct, frozen=True):
 _WHERE = "bot_id = ? AND type = ? AND id = ? AND subtype = ? AND subid = ?"
 
 
-def get(conn: sqlite3.Connection, key: SettingKey) -> Any:
+def get(conn: Conn, key: SettingKey) -> Any:
     """The stored document, decoded; raises the reference's 404 when missing."""
     row = conn.execute(f"SELECT data FROM settings_store WHERE {_WHERE}", key.params()).fetchone()
     if row is None:
@@ -68,7 +68,7 @@ def get(conn: sqlite3.Connection, key: SettingKey) -> Any:
 
 
 def list_subsettings(
-    conn: sqlite3.Connection, bot_id: str, type_: str, id_: str, subtype: str
+    conn: Conn, bot_id: str, type_: str, id_: str, subtype: str
 ) -> list[tuple[str, Any]]:
     """(subid, document) of every sub-setting of one sub-type, by sub-id."""
     rows = conn.execute(

@@ -11,9 +11,8 @@ from its windowed scores.
 
 from __future__ import annotations
 
-import sqlite3
-
 from schemas.profiles import Profile
+from storage.engine.base import Conn
 
 __all__ = ["HOUR", "gains", "record"]
 
@@ -40,9 +39,7 @@ def gains(before: Profile, after: Profile) -> tuple[int, int, int]:
     )
 
 
-def record(
-    conn: sqlite3.Connection, account_id: int, before: Profile, after: Profile, now: float
-) -> None:
+def record(conn: Conn, account_id: int, before: Profile, after: Profile, now: float) -> None:
     gained = gains(before, after)
     if any(gained):
         conn.execute(_UPSERT, (account_id, int(now // HOUR), *gained))

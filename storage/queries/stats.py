@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import sqlite3
 
+from storage.engine.base import Conn
 from storage.ids import pad
+from storage.queries.windows import ledger_head
 
 __all__ = ["stats"]
 
 
-def _total(conn: sqlite3.Connection, expr: str, index: str, where: str, params: tuple) -> int:
+def _total(conn: Conn, expr: str, index: str, where: str, params: tuple) -> int:
     """A sum over a covering index, as an exact integer even past 2^63 (SQLite's
     sum() raises there)."""
     sql = f"SELECT coalesce(sum({expr}), 0) FROM accounts INDEXED BY {index} WHERE {where}"
@@ -27,7 +29,7 @@ def _total(conn: sqlite3.Connection, expr: str, index: str, where: str, params: 
         return sum(r[0] for r in rows)
 
 
-def stats(conn: sqlite3.Connection, guild_id: int | None) -> dict[str, int]:
+def stats(conn: Conn, guild_id: int | None) -> dict[str, int]:
     params: tuple
     if guild_id is None:
         where, params, suffix = "open = 1", (), ""
@@ -43,7 +45,7 @@ def stats(conn: sqlite3.Connection, guild_id: int | None) -> dict[str, int]:
         out["users"] = conn.execute(
             "SELECT count(DISTINCT user_id) FROM accounts INDEXED BY open_users WHERE open = 1"
         ).fetchone()[0]
-        out["transactions"] = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
+        out["transactions"] = ledger_head(conn) - 1
     else:
         out["users"] = out["profiles"]
         out["transactions"] = _guild_entries(conn, pad(guild_id))
@@ -66,7 +68,7 @@ def stats(conn: sqlite3.Connection, guild_id: int | None) -> dict[str, int]:
     return out
 
 
-def _guild_entries(conn: sqlite3.Connection, guild: str) -> int:
+def _guild_entries(conn: Conn, guild: str) -> int:
     """Ledger entries touching any account of the guild (deleted profiles included:
     their history stays), each counted once."""
     return conn.execute(

@@ -1,4 +1,5 @@
-"""Numbered migrations in storage/migrations/NNNN_name.sql, applied in order at start.
+"""Numbered migrations in storage/engine/sql/<engine>/NNNN_name.sql, applied in order
+at start (each engine has its own files, numbered alike).
 
 Each migration runs and is recorded in one transaction. A migration that has shipped
 is never edited: a change is a new file.
@@ -14,9 +15,9 @@ __all__ = ["apply_migrations", "pending"]
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 
-def _available() -> list[tuple[int, str, str]]:
+def _available(engine: str = "sqlite") -> list[tuple[int, str, str]]:
     found = []
-    for entry in resources.files("storage").joinpath("migrations").iterdir():
+    for entry in resources.files("storage.engine").joinpath("sql", engine).iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append((int(match[1]), match[2], entry.read_text()))

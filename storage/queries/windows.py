@@ -13,12 +13,12 @@ A window is half-open, `[since, until)` in epoch seconds: an entry exactly at
 from __future__ import annotations
 
 import math
-import sqlite3
 import time
 from dataclasses import dataclass
 
-from storage.activity import HOUR
+from storage.engine.base import Conn
 from storage.errors import InvalidValue
+from storage.queries.activity import HOUR
 
 __all__ = [
     "TIMEFRAMES",
@@ -72,12 +72,12 @@ def resolve(
     return Window(since, until)
 
 
-def ledger_head(conn: sqlite3.Connection) -> int:
+def ledger_head(conn: Conn) -> int:
     """One past the last ledger id: the next id, the end of an id range up to now."""
     return int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM ledger").fetchone()[0])
 
 
-def first_id_from(conn: sqlite3.Connection, ms: int, head: int | None = None, lo: int = 1) -> int:
+def first_id_from(conn: Conn, ms: int, head: int | None = None, lo: int = 1) -> int:
     """The first ledger id whose time is >= `ms` (`head`, one past the last id, if
     none); `lo` is a known lower bound of the answer."""
     hi = ledger_head(conn) if head is None else head
@@ -98,7 +98,7 @@ def ms(seconds: float) -> int:
     return math.ceil(round(seconds * 1000, 3))
 
 
-def id_range(conn: sqlite3.Connection, w: Window) -> tuple[int, int]:
+def id_range(conn: Conn, w: Window) -> tuple[int, int]:
     """Ledger ids `[lo, hi)` of the entries in the window."""
     lo = 1 if w.since is None else first_id_from(conn, ms(w.since))
     hi = ledger_head(conn) if w.until is None else first_id_from(conn, ms(w.until))

@@ -14,11 +14,12 @@ index range too.
 from __future__ import annotations
 
 import math
-import sqlite3
 from dataclasses import dataclass
 
 from schemas.transactions import KINDS, Balances, Party, Transaction
+from storage.engine.base import Conn
 from storage.ids import pad, unpad
+from storage.queries.windows import first_id_from, ledger_head
 
 __all__ = ["CHUNK", "Filters", "chunk_before", "count", "entries", "entry", "to_transaction"]
 
@@ -55,7 +56,7 @@ def to_transaction(row: tuple) -> Transaction:
     )
 
 
-def entry(conn: sqlite3.Connection, entry_id: int) -> Transaction | None:
+def entry(conn: Conn, entry_id: int) -> Transaction | None:
     row = conn.execute(f"{SELECT} WHERE l.id = ?", (entry_id,)).fetchone()
     return None if row is None else to_transaction(row)
 
@@ -72,11 +73,11 @@ class Filters:
     before: float | None = None
 
 
-def _ids(conn: sqlite3.Connection, sql: str, params: tuple) -> list[int]:
+def _ids(conn: Conn, sql: str, params: tuple) -> list[int]:
     return [r[0] for r in conn.execute(sql, params)]
 
 
-def _named_by(conn: sqlite3.Connection, value: str) -> list[int]:
+def _named_by(conn: Conn, value: str) -> list[int]:
     """Accounts a `from`/`to` value names: a vp_id, or a user, guild or bot id."""
     if len(value) == 64:
         return _ids(conn, "SELECT id FROM accounts WHERE vp_id = ?", (value,))
@@ -87,21 +88,6 @@ def _named_by(conn: sqlite3.Connection, value: str) -> list[int]:
         " WHERE guild_id = ?1 UNION SELECT id FROM accounts WHERE bot_id = ?1",
         (padded,),
     )
-
-
-def _first_after(conn: sqlite3.Connection, ms: int) -> int:
-    """The first entry id whose time is > `ms`: a binary search over the primary key
-    (times never go backwards along ids), so time needs no index of its own."""
-    top = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
-    lo, hi = 1, top + 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        ts = conn.execute("SELECT ts FROM ledger WHERE id = ?", (mid,)).fetchone()
-        if ts is not None and ts[0] > ms:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
 
 
 @dataclass
@@ -117,13 +103,14 @@ class _Plan:
     empty: bool = False
 
 
-def _plan(conn: sqlite3.Connection, f: Filters) -> _Plan:
-    top = conn.execute("SELECT coalesce(max(id), 0) FROM ledger").fetchone()[0]
-    lo, hi = 1, top + 1
+def _plan(conn: Conn, f: Filters) -> _Plan:
+    lo, hi = 1, ledger_head(conn)
+    # Entries after `after` and before `before` (exclusive): by ms, `ts > after` is
+    # `ts >= after + 1` (times never go backwards along ids: a binary search).
     if f.after is not None:
-        lo = _first_after(conn, math.floor(f.after * 1000))
+        lo = first_id_from(conn, math.floor(f.after * 1000) + 1, hi)
     if f.before is not None:
-        hi = _first_after(conn, math.ceil(f.before * 1000) - 1)
+        hi = first_id_from(conn, math.ceil(f.before * 1000), hi)
     either = []
     if f.vp_id is not None:
         either.append(_ids(conn, "SELECT id FROM accounts WHERE vp_id = ?", (f.vp_id,)))
@@ -179,7 +166,7 @@ def _id_sql(p: _Plan, below: int | None = None) -> tuple[str, list]:
     return sql, params * len(arms)
 
 
-def count(conn: sqlite3.Connection, f: Filters) -> int:
+def count(conn: Conn, f: Filters) -> int:
     p = _plan(conn, f)
     if p.empty:
         return 0
@@ -190,7 +177,7 @@ def count(conn: sqlite3.Connection, f: Filters) -> int:
 
 
 def _page(
-    conn: sqlite3.Connection, p: _Plan, limit: int, offset: int, below: int | None = None
+    conn: Conn, p: _Plan, limit: int, offset: int, below: int | None = None
 ) -> list[Transaction]:
     if p.empty:
         return []
@@ -203,17 +190,13 @@ def _page(
     return [to_transaction(r) for r in rows]
 
 
-def entries(
-    conn: sqlite3.Connection, f: Filters, limit: int, offset: int
-) -> tuple[list[Transaction], int]:
+def entries(conn: Conn, f: Filters, limit: int, offset: int) -> tuple[list[Transaction], int]:
     """One page, newest first, and the total number of matches."""
     p = _plan(conn, f)
     return _page(conn, p, limit, offset), count(conn, f)
 
 
-def chunk_before(
-    conn: sqlite3.Connection, f: Filters, below: int | None
-) -> tuple[list[Transaction], int | None]:
+def chunk_before(conn: Conn, f: Filters, below: int | None) -> tuple[list[Transaction], int | None]:
     """The next `CHUNK` matches with ids below `below` (keyset paging for streaming);
     returns them and the cursor for the next call (None when done)."""
     items = _page(conn, _plan(conn, f), CHUNK, 0, below)

@@ -15,9 +15,8 @@ feed's head when it runs, and a later run drops what was already there at a note
 
 from __future__ import annotations
 
-import sqlite3
-
-from storage.writer import WriteContext
+from storage.engine.base import Conn
+from storage.engine.writer import WriteContext
 
 __all__ = ["FEEDS", "PruneFeeds", "head", "prune_upto", "pruned_upto"]
 
@@ -42,7 +41,7 @@ class PruneFeeds:
         return False
 
 
-def prune_upto(conn: sqlite3.Connection, feed: str, upto: int) -> None:
+def prune_upto(conn: Conn, feed: str, upto: int) -> None:
     """Drop the rows of `feed` up to seq `upto`, but never the newest: seq (a rowid)
     must keep growing past it."""
     upto = min(upto, head(conn, feed) - 1)
@@ -55,11 +54,11 @@ def prune_upto(conn: sqlite3.Connection, feed: str, upto: int) -> None:
         )
 
 
-def head(conn: sqlite3.Connection, feed: str) -> int:
+def head(conn: Conn, feed: str) -> int:
     """The last seq of `feed` (0: none yet): how far a reader has seen it."""
     return int(conn.execute(f"SELECT coalesce(max(seq), 0) FROM {feed}").fetchone()[0])
 
 
-def pruned_upto(conn: sqlite3.Connection, feed: str) -> int:
+def pruned_upto(conn: Conn, feed: str) -> int:
     """The last seq of `feed` that was pruned (0: none)."""
     return int(conn.execute("SELECT upto FROM feed_pruned WHERE feed = ?", (feed,)).fetchone()[0])

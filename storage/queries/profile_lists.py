@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from schemas.profiles import Profile
+from storage.engine.base import Conn
 from storage.ids import pad, unpad
-from storage.profiles import COLUMNS, to_profile
+from storage.queries.profiles import COLUMNS, to_profile
 
-__all__ = ["CHUNK", "chunk_after", "count", "get", "guilds", "key_at", "page", "user_guilds"]
+__all__ = [
+    "CHUNK",
+    "among",
+    "chunk_after",
+    "count",
+    "guilds",
+    "key_at",
+    "page",
+    "user_guilds",
+]
 
 CHUNK = 500
 
@@ -21,15 +29,13 @@ def _where(guild_id: int | None) -> tuple[str, tuple]:
     return "open = 1 AND guild_id = ?", (pad(guild_id),)
 
 
-def count(conn: sqlite3.Connection, guild_id: int | None) -> int:
+def count(conn: Conn, guild_id: int | None) -> int:
     # Counting everything reads the small partial index on open profiles instead.
     where, params = ("open = 1", ()) if guild_id is None else _where(guild_id)
     return conn.execute(f"SELECT count(*) FROM accounts WHERE {where}", params).fetchone()[0]
 
 
-def page(
-    conn: sqlite3.Connection, guild_id: int | None, limit: int, offset: int
-) -> tuple[list[Profile], int]:
+def page(conn: Conn, guild_id: int | None, limit: int, offset: int) -> tuple[list[Profile], int]:
     where, params = _where(guild_id)
     rows = conn.execute(
         f"SELECT {COLUMNS} FROM accounts WHERE {where} ORDER BY guild_id, user_id LIMIT ? OFFSET ?",
@@ -39,7 +45,7 @@ def page(
 
 
 def chunk_after(
-    conn: sqlite3.Connection, guild_id: int | None, after: tuple[str, str] | None
+    conn: Conn, guild_id: int | None, after: tuple[str, str] | None
 ) -> tuple[list[Profile], tuple[str, str] | None]:
     """The next CHUNK profiles in (guild, user) order after the key `after`, for streaming
     a whole list with flat memory."""
@@ -62,7 +68,7 @@ def chunk_after(
     return [to_profile(r[:-2]) for r in rows], (rows[-1][-2], rows[-1][-1])
 
 
-def key_at(conn: sqlite3.Connection, guild_id: int | None, offset: int) -> tuple[str, str] | None:
+def key_at(conn: Conn, guild_id: int | None, offset: int) -> tuple[str, str] | None:
     """The (guild, user) key of the profile at `offset` in list order: where a large
     page starts streaming from (`chunk_after` this key)."""
     where, params = _where(guild_id)
@@ -74,7 +80,7 @@ def key_at(conn: sqlite3.Connection, guild_id: int | None, offset: int) -> tuple
     return None if row is None else (row[0], row[1])
 
 
-def guilds(conn: sqlite3.Connection) -> list[str]:
+def guilds(conn: Conn) -> list[str]:
     rows = conn.execute(
         "SELECT DISTINCT guild_id FROM accounts"
         " WHERE open = 1 AND guild_id IS NOT NULL ORDER BY guild_id"
@@ -82,7 +88,7 @@ def guilds(conn: sqlite3.Connection) -> list[str]:
     return [unpad(r[0]) for r in rows]
 
 
-def user_guilds(conn: sqlite3.Connection, user_id: int) -> list[str]:
+def user_guilds(conn: Conn, user_id: int) -> list[str]:
     rows = conn.execute(
         "SELECT guild_id FROM accounts WHERE open = 1 AND user_id = ? ORDER BY guild_id",
         (pad(user_id),),
@@ -90,8 +96,14 @@ def user_guilds(conn: sqlite3.Connection, user_id: int) -> list[str]:
     return [unpad(r[0]) for r in rows]
 
 
-def get(conn: sqlite3.Connection, vp_id: str) -> Profile | None:
-    row = conn.execute(
-        f"SELECT {COLUMNS} FROM accounts WHERE vp_id = ? AND open = 1", (vp_id,)
-    ).fetchone()
-    return None if row is None else to_profile(row)
+def among(conn: Conn, guild_id: int, user_ids: list[int]) -> list[Profile]:
+    """The open profiles of `guild_id` among `user_ids` (in no particular order)."""
+    found = []
+    for i in range(0, len(user_ids), CHUNK):
+        part = [pad(u) for u in user_ids[i : i + CHUNK]]
+        found += conn.execute(
+            f"SELECT {COLUMNS} FROM accounts WHERE open = 1 AND guild_id = ?"
+            f" AND user_id IN ({', '.join('?' * len(part))})",
+            (pad(guild_id), *part),
+        ).fetchall()
+    return [to_profile(r) for r in found]

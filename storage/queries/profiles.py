@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import msgspec
 
+from schemas.base import DATA_LIMIT
 from schemas.profiles import Pray, Profile, Text
+from storage.engine.base import Conn
 from storage.errors import InvalidValue, PayloadTooLarge
 from storage.ids import pad, unpad
 
@@ -77,7 +78,6 @@ def to_profile(row: tuple | object) -> Profile:
 
 # -- the profile columns of a member account, as the ledger's profile commands write them --
 
-DATA_LIMIT = 10 * 1024
 DATA_DEPTH = 64
 
 
@@ -113,7 +113,7 @@ def encoded_data(data: dict | None, field: str = "data") -> str | None:
     return raw.decode()
 
 
-def load(conn: sqlite3.Connection, vp: str) -> Profile | None:
+def load(conn: Conn, vp: str) -> Profile | None:
     row = conn.execute(
         f"SELECT {COLUMNS} FROM accounts WHERE vp_id = ? AND open = 1", (vp,)
     ).fetchone()
@@ -137,9 +137,7 @@ def default(vp: str, guild_id: int, user_id: int, now: float) -> Profile:
     )
 
 
-def insert_member(
-    conn: sqlite3.Connection, vp: str, guild_id: int, user_id: int, now: float
-) -> None:
+def insert_member(conn: Conn, vp: str, guild_id: int, user_id: int, now: float) -> None:
     conn.execute(
         "INSERT INTO accounts (vp_id, guild_id, user_id, open, created_at, updated_at)"
         " VALUES (?, ?, ?, 1, ?, ?)",
@@ -154,7 +152,7 @@ _DEFAULTS = (
 )
 
 
-def reopen(conn: sqlite3.Connection, account_id: int, now: float) -> None:
+def reopen(conn: Conn, account_id: int, now: float) -> None:
     """A deleted profile's account, opened again with a default profile."""
     conn.execute(
         f"UPDATE accounts SET open = 1, {_DEFAULTS}, created_at = ?, updated_at = ?"
@@ -163,14 +161,14 @@ def reopen(conn: sqlite3.Connection, account_id: int, now: float) -> None:
     )
 
 
-def close(conn: sqlite3.Connection, account_id: int, now: float) -> None:
+def close(conn: Conn, account_id: int, now: float) -> None:
     conn.execute(
         f"UPDATE accounts SET open = 0, {_DEFAULTS}, updated_at = ? WHERE id = ?",
         (now, account_id),
     )
 
 
-def store(conn: sqlite3.Connection, account_id: int, p: Profile, data: str | None) -> None:
+def store(conn: Conn, account_id: int, p: Profile, data: str | None) -> None:
     """Write every profile column but the balance (`data` already encoded)."""
     others = {k: v for k, v in p.timespent.items() if k != "global"}
     text = p.text

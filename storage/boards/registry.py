@@ -7,7 +7,7 @@ million profiles); later requests read the board. `sync` mode builds before
 answering (tests use it, so they check the boards' answers); `off` never builds.
 A board unused for `idle_seconds` is dropped, so memory goes to the tops in use.
 A board that failed (a build error, or a sync that could not catch up) is not
-built again for RETRY_SECONDS: SQL answers meanwhile, and a persistent fault
+built again for `retry_seconds`: SQL answers meanwhile, and a persistent fault
 costs one build a minute, not one per request.
 """
 
@@ -16,31 +16,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from storage import windows
-from storage.boards import (
-    ActivityWindow,
-    Board,
-    Cached,
-    LedgerWindow,
-    PointsBoard,
-    Stale,
-    ValueBoard,
-)
-from storage.db import connect
-from storage.flow_board import FlowBoard
-from storage.stats_board import StatsBoard
+from storage.boards.base import Board, Cached, Stale
+from storage.boards.flow import FlowBoard
+from storage.boards.stats import StatsBoard
+from storage.boards.values import PointsBoard, ValueBoard
+from storage.boards.windows import ActivityWindow, LedgerWindow
+from storage.clock import Clock, SystemClock
+from storage.engine.sqlite import connect
+from storage.queries.windows import TIMEFRAMES
 from storage.tops import METRICS
-from storage.windows import TIMEFRAMES
 
 __all__ = ["MODES", "Boards"]
 
 log = logging.getLogger("voiceprofile.boards")
 MODES = ("background", "sync", "off")
-RETRY_SECONDS = 60.0
 
 BoardKey = tuple[str, str | None]  # (metric, rolling timeframe or None for all time)
 
@@ -79,12 +71,22 @@ def _new(key: BoardKey) -> Cached:
 
 
 class Boards:
-    def __init__(self, path: str | Path, mode: str = "background", idle_seconds: float = 1800):
+    def __init__(
+        self,
+        path: str | Path,
+        mode: str = "background",
+        *,
+        idle_seconds: float = 1800.0,
+        retry_seconds: float = 60.0,
+        clock: Clock | None = None,
+    ):
         if mode not in MODES:
             raise ValueError(f"boards mode must be one of {', '.join(MODES)}")
         self.path = str(path)
         self.mode = mode
         self.idle_seconds = idle_seconds
+        self.retry_seconds = retry_seconds
+        self.clock = clock or SystemClock()
         self._ready: dict[BoardKey, Any] = {}
         self._building: set[BoardKey] = set()
         self._failed: dict[BoardKey, float] = {}  # key -> when it last failed
@@ -107,7 +109,7 @@ class Boards:
             try:
                 board = _new(key)
                 conn.execute("BEGIN")
-                board.build(conn, windows.now())
+                board.build(conn, self.clock.now())
                 conn.execute("COMMIT")
             finally:
                 conn.close()
@@ -116,10 +118,10 @@ class Boards:
         except Exception:
             log.exception("building the %s board failed; SQL answers meanwhile", key)
             with self._lock:
-                self._failed[key] = time.monotonic()
+                self._failed[key] = self.clock.monotonic()
 
     def _evict(self) -> None:
-        old = time.monotonic() - self.idle_seconds
+        old = self.clock.monotonic() - self.idle_seconds
         with self._lock:
             for key in [k for k, b in self._ready.items() if b.last_used < old]:
                 del self._ready[key]
@@ -145,10 +147,13 @@ class Boards:
         with self._lock:
             found = self._ready.get(key)
             if found is not None and not found.broken:
-                found.last_used = time.monotonic()
+                found.last_used = self.clock.monotonic()
                 return found
             self._ready.pop(key, None)
-            if time.monotonic() - self._failed.get(key, -RETRY_SECONDS) < RETRY_SECONDS:
+            if (
+                self.clock.monotonic() - self._failed.get(key, -self.retry_seconds)
+                < self.retry_seconds
+            ):
                 return None
             starting = key not in self._building
             self._building.add(key)
@@ -173,5 +178,5 @@ class Boards:
             for key in [k for k, b in self._ready.items() if b is board]:
                 del self._ready[key]
                 if stale.fault:
-                    self._failed[key] = time.monotonic()
+                    self._failed[key] = self.clock.monotonic()
                     log.error("the %s board failed and is rebuilt later: %s", key, stale)

@@ -1,0 +1,68 @@
+"""Opening the services with the application, and what starts with them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+
+from app import delivery, imagekit, metrics
+from app.config import Settings
+from app.deadlines import listen_for_signals
+from app.services import KeyCache, Services, close_services
+from ledger.idempotency import PruneKeys
+from storage.boards.registry import Boards
+from storage.clock import Clock, SystemClock
+from storage.engine.migrations import apply_migrations
+from storage.engine.sqlite import connect
+from storage.engine.writer import Writer
+from storage.queries.feeds import PruneFeeds
+from storage.readers import ReaderPool
+
+__all__ = ["lifespan"]
+
+
+def _prepare_database(settings: Settings) -> None:
+    conn = connect(settings.db)
+    try:
+        apply_migrations(conn)
+    finally:
+        conn.close()
+
+
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    clock: Clock = app.state.get("clock") or SystemClock()
+    _prepare_database(settings)
+    writer = Writer(
+        settings.db,
+        batch_max=settings.batch_max,
+        cache_kib=settings.cache_mib * 1024,
+        clock=clock,
+        config=settings,
+    )
+    writer.add_chore(PruneKeys(settings.idempotency_keep_seconds, settings.prune_every))
+    writer.add_chore(PruneFeeds(settings.feed_keep_seconds, settings.prune_every))
+    writer.start()
+    readers = ReaderPool(settings.db, size=settings.readers)
+    await readers.open()
+    boards = Boards(
+        settings.db,
+        settings.boards,
+        idle_seconds=settings.board_idle_seconds,
+        retry_seconds=settings.board_retry_seconds,
+        clock=clock,
+    )
+    keys = KeyCache(settings.key_cache_seconds, clock)
+    svc = app.state.services = Services(settings, writer, readers, keys, boards, clock)
+    try:
+        metrics.observe_batches(writer)
+        svc.deliverer = delivery.start(svc)
+        svc.images = imagekit.start(svc)  # shares the deliverer's network guard
+        if app.state.get("signals"):  # a server process (app/asgi.py)
+            listen_for_signals(app)
+        yield
+    finally:
+        await close_services(app)

@@ -1,0 +1,58 @@
+"""What every engine offers the rest of storage/: a connection and its dialect.
+
+Query modules (storage/queries/) take a `Conn` and write plain SQL with `?`
+placeholders that both engines run; where SQLite and PostgreSQL truly differ, they
+ask the connection's `dialect` for the fragment. Everything else engine-specific
+(PRAGMAs, the backup API, how a write transaction starts, what counts as "the disk
+failed") lives in the engine's own module (storage/engine/sqlite.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+__all__ = ["Conn", "Cursor", "Dialect"]
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def fetchmany(self, size: int = ...) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Dialect(Protocol):
+    name: str
+
+    def indexed_by(self, index: str) -> str:
+        """A hint to read through `index` (SQLite's planner needs it for some sums)."""
+        ...
+
+    def contains_ci(self, column: str) -> str:
+        """A condition: `column` contains the next parameter, ignoring ASCII case."""
+        ...
+
+
+class Conn(Protocol):
+    """A DB-API connection in autocommit mode (transactions are opened explicitly)."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    @property
+    def total_changes(self) -> int: ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Any: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,192 @@
+"""SQLite, the embedded default: every SQLite-specific thing the server relies on.
+
+- Connections: WAL, `synchronous=FULL` (a COMMIT is durable before it returns, which
+  the writer relies on before acknowledging anything), foreign keys, a busy timeout;
+  readers are `query_only`.
+- The dialect fragments queries ask for (`INDEXED BY`, `instr`).
+- What counts as "the file cannot take this write" (the writer's 503s).
+- `data_version`: whether another connection committed since we last looked.
+- Table introspection for export/import (sqlite_master, PRAGMA table_info).
+The migrations in storage/engine/sql/sqlite/ hold the schema's SQLite-only parts
+(triggers, WITHOUT ROWID).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+__all__ = [
+    "DIALECT",
+    "SqliteConn",
+    "SqliteEngine",
+    "columns",
+    "connect",
+    "data_version",
+    "is_storage_failure",
+    "primary_key",
+    "tables",
+]
+
+
+class _Dialect:
+    name = "sqlite"
+
+    def indexed_by(self, index: str) -> str:
+        return f"INDEXED BY {index}"
+
+    def contains_ci(self, column: str) -> str:
+        return f"instr(lower({column}), lower(?)) > 0"
+
+
+DIALECT = _Dialect()
+
+
+class SqliteConn(sqlite3.Connection):
+    """sqlite3's connection, telling queries its dialect (no cost on execute)."""
+
+    dialect = DIALECT
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> SqliteConn:
+    """A connection in autocommit mode: callers open transactions explicitly."""
+    if not readonly:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=SqliteConn)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    if readonly:
+        conn.execute("PRAGMA query_only = ON")
+    else:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+# Errors that mean "the file cannot take this write", as opposed to a constraint a
+# task tripped over (which only fails that task).
+_STORAGE_CODES = (
+    "SQLITE_FULL",
+    "SQLITE_IOERR",
+    "SQLITE_READONLY",
+    "SQLITE_CANTOPEN",
+    "SQLITE_CORRUPT",
+    "SQLITE_NOTADB",
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_PERM",
+    "SQLITE_PROTOCOL",
+)
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    if not isinstance(exc, sqlite3.Error):
+        return False
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(_STORAGE_CODES)
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """Changes when another connection commits to the file (inside a transaction:
+    as of its snapshot)."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+def tables(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " ORDER BY name"
+    )
+    return [r[0] for r in rows]
+
+
+def columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+
+
+def primary_key(conn: sqlite3.Connection, table: str) -> list[str]:
+    """A table's primary key columns, in key order (empty: it orders by rowid)."""
+    keys = sorted((r[5], r[1]) for r in conn.execute(f'PRAGMA table_info("{table}")') if r[5])
+    return [name for _, name in keys]
+
+
+class SqliteEngine:
+    """One SQLite file: how to open it, write to it, read it in one snapshot, copy it."""
+
+    name = "sqlite"
+    read_begin = "BEGIN"  # a read transaction: one snapshot (WAL)
+    errors = (sqlite3.Error,)  # what a failing database raises
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.location = str(path)
+
+    def connect(self, *, readonly: bool = False) -> SqliteConn:
+        return connect(self.path, readonly=readonly)
+
+    def open_readonly(self) -> SqliteConn:
+        """The file as it is, changing nothing: no journal-mode change, no -wal file
+        written to (a backup stays byte for byte what it was)."""
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, factory=SqliteConn)
+        conn.execute("PRAGMA busy_timeout = 10000")  # the server may be committing
+        return conn
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def tables(self, conn: sqlite3.Connection) -> list[str]:
+        return tables(conn)
+
+    @contextmanager
+    def writing(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """One write transaction from outside the server's writer (the CLI): WAL and
+        the busy timeout let it wait its turn behind a running server."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def reading(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """One read snapshot, however long (an export while the server writes)."""
+        conn.execute(self.read_begin)
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
+
+    def defer_foreign_keys(self, conn: sqlite3.Connection) -> None:
+        """Inside a transaction: rows may refer forward until COMMIT (an import)."""
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+
+    def backup(self, target: Path, progress: Callable[[int, int], None]) -> int:
+        """A consistent copy of the live file into `target` (a new file), through
+        SQLite's online backup API inside one read snapshot: the server keeps writing,
+        the copy never restarts. Returns the pages copied; raises if the copy fails
+        its integrity check."""
+        source = connect(self.path, readonly=True)
+        dest = sqlite3.connect(target, isolation_level=None)
+        try:
+            source.execute("BEGIN")
+            source.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            total = int(source.execute("PRAGMA page_count").fetchone()[0])
+            source.backup(
+                dest, pages=256, progress=lambda _s, left, pages: progress(pages - left, pages)
+            )
+            source.execute("COMMIT")
+            check = dest.execute("PRAGMA quick_check").fetchone()[0]
+            dest.execute("PRAGMA journal_mode = DELETE")  # a single self-contained file
+        finally:
+            dest.close()
+            source.close()
+        if check != "ok":
+            raise sqlite3.DatabaseError(f"the copy failed its integrity check: {check}")
+        return total
