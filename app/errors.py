@@ -118,7 +118,8 @@ def _validation(request: Request, exc: ValidationException) -> Response:
     if REFERENCE_AREAS.match(request.url.path):
         refusal.extra["in"] = where
     index = re.match(r"^\[(\d+)\]", first["field"])
-    return error_response(request, (in_bulk(refusal, int(index[1])) if index else refusal).body())
+    named = in_bulk(refusal, int(index[1])) if index else refusal
+    return error_response(request, named.body())
 
 
 def _source(exc: ValidationException) -> str:

@@ -43,10 +43,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ledger.chain import GENESIS, entry_hash  # noqa: E402
-from storage import keys  # noqa: E402
 from storage.engine.migrations import apply_migrations  # noqa: E402
 from storage.engine.sqlite import connect  # noqa: E402
 from storage.ids import pad, treasury_id  # noqa: E402
+from storage.queries import keys  # noqa: E402
 
 BOTS = (111111111111111111, 222222222222222222, 333333333333333333)
 BIG_GUILD = 100000000000000000

@@ -18,15 +18,16 @@ from contextlib import contextmanager
 
 from schemas.profiles import Profile
 from storage import tops
-from storage.boards.base import CHUNK, Board, Stale, rows_in
+from storage.boards.base import Board, Stale, rows_in
 from storage.boards.ranking import score_of, vp_of
 from storage.engine.base import Conn
 from storage.ids import pad
 from storage.queries import windows
 from storage.queries.profiles import COLUMNS, to_profile
+from storage.top_segments import Position, chunk, start, walk_zeros
 from storage.tops import Scope
 
-__all__ = ["board_page", "board_rank"]
+__all__ = ["board_chunk", "board_page", "board_rank"]
 
 
 def _profiles(conn: Conn, board: Board, keys: list[int]) -> list[tuple[int, Profile]]:
@@ -56,29 +57,52 @@ def _zeros(
 ) -> list[tuple[int, Profile]]:
     """Open profiles of the scope that are not members, by profile id, from the
     `skip`-th on: a walk of the profile-id index that steps over the members."""
-    scope = Scope.of(guild_id)
     ranking = board.ranking
-    out: list[tuple[int, Profile]] = []
-    after = ""
-    while len(out) < take:
-        rows = conn.execute(
-            f"SELECT id, {COLUMNS} FROM accounts WHERE {scope.where} AND vp_id > ?"
-            " ORDER BY vp_id LIMIT ?",
-            (*scope.params, after, CHUNK),
-        ).fetchall()
-        if not rows:
-            break
-        after = rows[-1][1]
-        for row in rows:
-            if row[0] in ranking:
-                continue
-            if skip:
-                skip -= 1
-                continue
-            out.append((0, to_profile(row[1:])))
-            if len(out) == take:
-                break
-    return out
+    found, _, _ = walk_zeros(conn, Scope.of(guild_id), ranking.__contains__, "", skip, take)
+    return found
+
+
+class _Members:
+    """A board's members in one scope, at the board's current snapshot: the ranked
+    list of a streamed top (storage/top_segments.py)."""
+
+    def __init__(self, board: Board, guild_id: int | None) -> None:
+        self.board = board
+        self.scope = Scope.of(guild_id)
+        self.every_profile = board.every_profile
+        ranking = board.ranking
+        self.guild = None if guild_id is None else board.guild_if_known(pad(guild_id))
+        unknown = guild_id is not None and self.guild is None
+        self.size = 0 if unknown else ranking.count(self.guild)
+        if self.every_profile or not self.size:
+            self.positives = self.size
+        else:
+            self.positives = ranking.positives(self.guild)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __contains__(self, account: int) -> bool:
+        return account in self.board.ranking
+
+    def entries(self, conn: Conn, first: int, stop: int) -> list[tuple[int, Profile]]:
+        return _profiles(conn, self.board, self.board.ranking.slice(self.guild, first, stop))
+
+
+def board_chunk(
+    conn: Conn, board: Board, guild_id: int | None, at: Position | int, size: int
+) -> tuple[list[tuple[int, Profile]], Position | None]:
+    """The next `size` entries of a streamed top from `at` (a Position, or the
+    offset the stream starts at), each chunk at the board's snapshot then: it goes
+    on from where the last one stopped (a slice, or the zeros' walk from the last
+    one sent), so no chunk counts the scope or walks past what was sent."""
+    with board.lock, _trusted(board):
+        board.synced(conn, windows.now())
+        members = _Members(board, guild_id)
+        if isinstance(at, int):
+            zeros = 0 if board.every_profile else tops.count(conn, members.scope) - len(members)
+            at = start(members, zeros, at)
+        return chunk(conn, members, at, size)
 
 
 def board_page(

@@ -23,10 +23,9 @@ __all__ = [
     "chunk_after",
     "count",
     "key_values",
-    "ordered",
+    "order_by",
     "page",
     "rank",
-    "rows_of",
 ]
 
 
@@ -89,17 +88,10 @@ def page(
     return _rows(rows, metric)
 
 
-def ordered(metric: Metric, scope: Scope, offset: int) -> tuple[str, tuple]:
-    """The whole top from `offset` as one query, for streaming it from one cursor
-    when no index gives the order (a sort per chunk would cost a scan per chunk)."""
-    return (
-        f"{_select(metric)} WHERE {scope.where} ORDER BY {_order(metric)} LIMIT -1 OFFSET ?",
-        (*scope.params, offset),
-    )
-
-
-def rows_of(rows: list[Any], metric: Metric) -> list[tuple[int, Profile]]:
-    return _rows(rows, metric)
+def order_by(metric: Metric) -> str:
+    """The ORDER BY terms of the metric's top (storage/ordered_tops.py sorts a
+    scope once by them when no index gives the order)."""
+    return _order(metric)
 
 
 def _level(

@@ -110,20 +110,11 @@ def _signed(
     return [(r[0], to_profile(r[1:])) for r in rows]
 
 
-def _zeros(
-    conn: Conn, agg: Aggregate, limit: int, offset: int, after: str | None
-) -> list[tuple[int, Profile]]:
-    keyset = "" if after is None else " AND vp_id > ?"
+def _zeros(conn: Conn, agg: Aggregate, limit: int, offset: int) -> list[tuple[int, Profile]]:
     rows = conn.execute(
-        f"WITH {agg.cte} SELECT {COLUMNS} FROM accounts WHERE {agg.scope.where}{keyset}"
+        f"WITH {agg.cte} SELECT {COLUMNS} FROM accounts WHERE {agg.scope.where}"
         f" AND id NOT IN (SELECT account FROM w) ORDER BY vp_id LIMIT ? OFFSET ?",
-        (
-            *agg.params,
-            *agg.scope.params,
-            *(() if after is None else (after,)),
-            limit,
-            0 if after is not None else offset,
-        ),
+        (*agg.params, *agg.scope.params, limit, offset),
     ).fetchall()
     return [(0, to_profile(r)) for r in rows]
 
@@ -143,11 +134,9 @@ def window_page(
     window: Window,
     limit: int,
     offset: int,
-    zero_after: str | None = None,
 ) -> list[tuple[int, Profile]]:
-    """Ranks offset+1 … offset+limit of the window's top. `zero_after` (the last
-    score-0 profile id already sent) lets a stream walk the zeros by key instead
-    of by offset."""
+    """Ranks offset+1 … offset+limit of the window's top: one aggregate of the
+    window, so a page, not a stream (storage/ordered_tops.py streams)."""
     agg = aggregate(conn, metric, guild_id, window)
     out = _signed(conn, agg, True, limit, offset)  # usually the whole answer: one pass
     if len(out) == limit:
@@ -165,7 +154,7 @@ def window_page(
     zeros = total - pos - neg
     if at < pos + zeros:
         take = min(end, pos + zeros) - at
-        out += _zeros(conn, agg, take, at - pos, zero_after)
+        out += _zeros(conn, agg, take, at - pos)
         at += take
     if at < end and at < total:
         out += _signed(conn, agg, False, min(end, total) - at, at - pos - zeros)

@@ -28,15 +28,18 @@ def snowflake(field: str, raw: str) -> int:
     return int(raw)
 
 
-async def from_board(request: Request, board: Cached | None, fn: Any, *args: Any) -> Any:
+async def from_board(
+    request: Request, board: Cached | None, fn: Any, *args: Any, bulk: bool = False
+) -> Any:
     """`fn(conn, *args)` on a reader, reading `board`; or None when SQL must answer
     instead: no board yet, or one that went stale (dropped here; the registry
-    builds it again)."""
+    builds it again). `bulk`: a stream's chunk (ReaderPool.call_bulk)."""
     if board is None:
         return None
     svc = services(request)
     try:
-        return await svc.readers.call(fn, *args)
+        read = svc.readers.call_bulk if bulk else svc.readers.call
+        return await read(fn, *args)
     except Stale as exc:
         svc.boards.drop(board, exc)
         return None

@@ -13,13 +13,16 @@ from litestar.response import Stream
 from app.routes.common import from_board, snowflake
 from app.services import services
 from schemas.base import MAX_COUNTER
+from schemas.profiles import Profile
 from schemas.tops import Rank, TopEntry
-from storage import tops, window_tops
-from storage.board_reads import board_page, board_rank
+from storage import ordered_tops, tops, window_tops
+from storage.board_reads import board_chunk, board_page, board_rank
 from storage.boards.base import Board
 from storage.errors import InvalidValue, ProfileNotFound
 from storage.ids import vp_id
 from storage.queries.windows import Window, resolve
+from storage.readers import ReaderPool
+from storage.top_segments import Position, chunk
 from storage.tops import METRICS, Metric, Scope
 
 __all__ = ["ROUTES"]
@@ -76,109 +79,114 @@ async def _top(
     if amount > 0:
         rows = await from_board(request, board, board_page, board, guild_id, amount, offset)
         if rows is None:
-            rows = await svc.readers.call(*_sql_page(metric, guild_id, window, amount, offset))
+            rows = await _sql_page(svc.readers, metric, guild_id, window, amount, offset)
         return Response(_encode(_entries(rows, offset + 1)), media_type="application/json")
     if board is not None:
-        body = _stream_board(request, board, metric, guild_id, window, offset)
-    elif window is None and not metric.indexed:
-        body = _stream_cursor(request, metric, guild_id, offset)
+        chunks = _board_chunks(request, board, metric, guild_id, window, offset)
+    elif window is None and metric.indexed:
+        chunks = _indexed_chunks(request, metric, guild_id, offset)
     else:
-        body = _stream(request, metric, guild_id, window, offset)
-    return Stream(body, media_type="application/json")
+        chunks = _ordered_chunks(request, metric, guild_id, window, offset)
+    return Stream(_framed(chunks, offset), media_type="application/json")
 
 
-async def _stream_board(
+async def _sql_page(
+    readers: ReaderPool,
+    metric: Metric,
+    guild_id: int | None,
+    window: Window | None,
+    limit: int,
+    offset: int,
+) -> list[tuple[int, Profile]]:
+    """A page without a board: an index walk, or (no index in the order) an
+    aggregate or a sort of the scope, which takes a heavy slot."""
+    if window is not None:
+        return await readers.call_heavy(  # type: ignore[no-any-return]
+            window_tops.window_page, metric, guild_id, window, limit, offset
+        )
+    read = readers.call if metric.indexed else readers.call_heavy
+    return await read(tops.page, metric, Scope.of(guild_id), limit, offset)  # type: ignore[no-any-return]
+
+
+Chunks = AsyncIterator[list[tuple[int, Profile]]]
+
+
+async def _framed(chunks: Chunks, offset: int) -> AsyncIterator[bytes]:
+    """`[...]` of a whole top, ranks from `offset + 1`, chunk by chunk: memory stays
+    flat, and nothing is held while the client reads."""
+    yield b"["
+    at, sep = offset, b""
+    async for rows in chunks:
+        yield sep + _encode(_entries(rows, at + 1))[1:-1]  # one encode: the items of a list
+        sep = b","
+        at += len(rows)
+    yield b"]"
+
+
+async def _board_chunks(
     request: Request,
     board: Board,
     metric: Metric,
     guild_id: int | None,
     window: Window | None,
     offset: int,
-) -> AsyncIterator[bytes]:
-    """A whole top from a board, chunk by chunk (each chunk in its own snapshot)."""
-    yield b"["
-    at, sep = offset, b""
-    while True:
-        rows = await from_board(request, board, board_page, board, guild_id, CHUNK, at)
-        if rows is None:  # the board went stale mid-stream: SQL goes on from here
-            rows = await services(request).readers.call(
-                *_sql_page(metric, guild_id, window, CHUNK, at)
-            )
-        if not rows:
-            break
-        yield sep + b",".join(_encode(e) for e in _entries(rows, at + 1))
-        sep = b","
-        at += len(rows)
-        if len(rows) < CHUNK:
-            break
-    yield b"]"
+) -> Chunks:
+    """A whole top from a board, each chunk in its own snapshot, going on from
+    where the last one stopped (storage/top_segments.py)."""
+    at: Position | int | None = offset
+    sent = 0
+    while at is not None:
+        found = await from_board(request, board, board_chunk, board, guild_id, at, CHUNK, bulk=True)
+        if found is None:  # the board went stale mid-stream: SQL goes on from here
+            async for rows in _ordered_chunks(request, metric, guild_id, window, offset + sent):
+                yield rows
+            return
+        rows, at = found
+        if rows:
+            yield rows
+            sent += len(rows)
 
 
-def _sql_page(
-    metric: Metric, guild_id: int | None, window: Window | None, limit: int, offset: int
-) -> tuple[Any, ...]:
-    if window is None:
-        return (tops.page, metric, Scope.of(guild_id), limit, offset)
-    return (window_tops.window_page, metric, guild_id, window, limit, offset)
-
-
-async def _stream_cursor(
-    request: Request, metric: Metric, guild_id: int | None, offset: int
-) -> AsyncIterator[bytes]:
-    """A whole top that no index orders: one sorted query read chunk by chunk from
-    one cursor, in one snapshot (SQLite's sorter spills to disk, memory stays flat).
-    It holds a read connection until the last chunk is sent."""
-    sql, params = tops.ordered(metric, Scope.of(guild_id), offset)
-    at, sep = offset, b""
-    yield b"["
-    async with services(request).readers.acquire() as conn:
-        await conn.execute("BEGIN")
-        try:
-            async with conn.execute(sql, params) as cursor:
-                while batch := list(await cursor.fetchmany(CHUNK)):
-                    entries = _entries(tops.rows_of(batch, metric), at + 1)
-                    yield sep + b",".join(_encode(e) for e in entries)
-                    sep = b","
-                    at += len(batch)
-        finally:
-            await conn.execute("COMMIT")
-    yield b"]"
-
-
-async def _stream(
+async def _ordered_chunks(
     request: Request, metric: Metric, guild_id: int | None, window: Window | None, offset: int
-) -> AsyncIterator[bytes]:
-    """Every profile from `offset` on, chunk by chunk: memory stays flat."""
+) -> Chunks:
+    """A whole top that no index orders (a window, or `points`): ranked once for the
+    request (a heavy read), then read chunk by chunk, a connection taken per chunk
+    (a bulk read; storage/ordered_tops.py)."""
     readers = services(request).readers
-    yield b"["
-    at, sep = offset, b""
-    cursor: Any = None
-    zero_after: str | None = None
-    while True:
-        if window is None:
-            if cursor is None and at > 0:
-                rows = await readers.call(tops.page, metric, Scope.of(guild_id), CHUNK, at)
-                if rows:
-                    last = await readers.call(tops.key_values, metric, rows[-1][1].id)
-                    cursor = (last, rows[-1][1].id) if last is not None else None
-            else:
-                rows, cursor = await readers.call(
-                    tops.chunk_after, metric, Scope.of(guild_id), cursor, CHUNK
-                )
-        else:
-            rows = await readers.call(
-                window_tops.window_page, metric, guild_id, window, CHUNK, at, zero_after
-            )
-            zeros = [p.id for score, p in rows if score == 0]
-            zero_after = zeros[-1] if zeros else zero_after
+    if window is None:
+        order = await readers.call_heavy(ordered_tops.all_time_order, metric, Scope.of(guild_id))
+    else:
+        order = await readers.call_heavy(ordered_tops.window_order, metric, guild_id, window)
+    at: Position | None = order.start(offset)
+    while at is not None:
+        rows, at = await readers.call_bulk(chunk, order, at, CHUNK)
+        if rows:
+            yield rows
+
+
+async def _indexed_chunks(
+    request: Request, metric: Metric, guild_id: int | None, offset: int
+) -> Chunks:
+    """A whole all-time top in an index's order: keyset pages, each a seek."""
+    readers = services(request).readers
+    scope = Scope.of(guild_id)
+    cursor: tops.Cursor | None = None
+    if offset > 0:
+        rows = await readers.call_bulk(tops.page, metric, scope, CHUNK, offset)
         if not rows:
-            break
-        yield sep + b",".join(_encode(e) for e in _entries(rows, at + 1))
-        sep = b","
-        at += len(rows)
-        if len(rows) < CHUNK or (window is None and cursor is None):
-            break
-    yield b"]"
+            return
+        yield rows
+        last = await readers.call(tops.key_values, metric, rows[-1][1].id)
+        if last is None or len(rows) < CHUNK:
+            return
+        cursor = (last, rows[-1][1].id)
+    while True:
+        rows, cursor = await readers.call_bulk(tops.chunk_after, metric, scope, cursor, CHUNK)
+        if rows:
+            yield rows
+        if len(rows) < CHUNK or cursor is None:
+            return
 
 
 _PARAMS_DOC = "by: " + "|".join(METRICS)
@@ -251,7 +259,10 @@ async def rank(
     found = await from_board(request, board, board_rank, board, gid, vp)
     if found is not None:
         return Rank(*found)
-    found = await svc.readers.call(_rank, metric, gid, vp, window)
+    # Without a board a window rank aggregates the window, a `points` rank counts
+    # the guild's balances: both heavy reads.
+    read = svc.readers.call if window is None and metric.indexed else svc.readers.call_heavy
+    found = await read(_rank, metric, gid, vp, window)
     if found is None:
         raise ProfileNotFound(f"profile {gid}/{uid} not found")
     return found  # type: ignore[no-any-return]

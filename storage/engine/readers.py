@@ -4,15 +4,26 @@ A read runs a whole synchronous function `fn(conn, *args)` on one connection's
 thread, inside one read transaction, so a multi-statement read sees one snapshot
 (WAL lets it read while the writer commits). The event loop only awaits the result.
 
-Heavy reads (a sort or an aggregate of a whole scope: tops with no index, windows
-answered by SQL) go through `call_heavy`, which lets at most `heavy` of them hold a
-connection at once (half the pool), so a few clients asking for them cannot take
-every connection: a cheap read (a profile, a key lookup) always finds one soon.
+Reads of two weights are kept from taking every connection:
+- heavy ones (a sort or an aggregate of a whole scope: tops with no index, windows
+  answered by SQL) go through `call_heavy`: at most `heavy` (half the pool) at once;
+- bulk ones (a chunk of a stream, 500 profiles) through `call_bulk`: heavy and bulk
+  together hold at most `size - 1` connections.
+So a few clients asking for heavy reads or streams cannot take every connection: a
+cheap read (a profile, a key lookup) always finds one soon. (With one connection
+nothing can be kept back.)
+
+Connections go to waiters in arrival order: a released connection is handed to the
+oldest waiter, never taken by a newcomer first. (With asyncio.Queue a stream that
+releases its connection and asks again at once took it back before the woken
+waiter ran, who then queued again at the end: a cheap read waited seconds behind
+four streams.)
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -51,15 +62,18 @@ class ReaderPool:
         self.size = size
         self._begin = begin  # how a read transaction starts (one snapshot)
         self.heavy = max(1, size // 2)
+        self.bulk = max(1, size - 1)
         self._heavy = asyncio.Semaphore(self.heavy)
-        self._idle: asyncio.Queue[_Reader] = asyncio.Queue()
+        self._bulk = asyncio.Semaphore(self.bulk)
+        self._idle: list[_Reader] = []
+        self._waiters: deque[asyncio.Future[_Reader]] = deque()
         self._all: list[_Reader] = []
 
     async def open(self) -> None:
         for n in range(self.size):
             reader = _Reader(self._connect(), f"voiceprofile-reader-{n}")
             self._all.append(reader)
-            self._idle.put_nowait(reader)
+            self._release(reader)
 
     async def close(self) -> None:
         for reader in self._all:
@@ -67,26 +81,53 @@ class ReaderPool:
             reader.thread.shutdown(wait=True)
         self._all.clear()
 
+    async def _take(self) -> _Reader:
+        if self._idle and not self._waiters:
+            return self._idle.pop()
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release(waiter.result())  # handed over as this caller gave up
+            elif waiter in self._waiters:
+                self._waiters.remove(waiter)  # or newcomers would wait behind it
+            raise
+
+    def _release(self, reader: _Reader) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():  # a cancelled waiter is skipped
+                waiter.set_result(reader)
+                return
+        self._idle.append(reader)
+
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(conn, *args)` on a free connection, in one read transaction."""
-        reader = await self._idle.get()
+        reader = await self._take()
         try:
             return await reader.run(self._in_snapshot, reader.conn, fn, args)
         finally:
-            self._idle.put_nowait(reader)
+            self._release(reader)
 
     async def call_heavy(self, fn: Callable[..., T], *args: Any) -> T:
         """`call` for a read that costs a sort or an aggregate of a whole scope: it
-        waits for one of the `heavy` slots first (in arrival order), then for a
-        connection, so the other connections stay free for cheap reads."""
-        async with self._heavy:
+        waits for one of the `heavy` slots first, then for a bulk one (each in
+        arrival order), so other connections stay free for cheap reads."""
+        async with self._heavy, self._bulk:
+            return await self.call(fn, *args)
+
+    async def call_bulk(self, fn: Callable[..., T], *args: Any) -> T:
+        """`call` for a chunk of a stream: one of the `bulk` slots first."""
+        async with self._bulk:
             return await self.call(fn, *args)
 
     @asynccontextmanager
     async def session(self, heavy: bool = False) -> AsyncIterator[Session]:
         """One connection for several reads in one snapshot; `heavy` as call_heavy."""
-        async with self._heavy if heavy else _nothing():
-            reader = await self._idle.get()
+        async with self._heavy if heavy else _nothing(), self._bulk if heavy else _nothing():
+            reader = await self._take()
             try:
                 await reader.run(reader.conn.execute, self._begin)
                 try:
@@ -94,7 +135,7 @@ class ReaderPool:
                 finally:
                     await reader.run(reader.conn.execute, "COMMIT")
             finally:
-                self._idle.put_nowait(reader)
+                self._release(reader)
 
     def _in_snapshot(self, conn: Conn, fn: Callable[..., T], args: tuple) -> T:
         conn.execute(self._begin)

@@ -2,7 +2,7 @@
 
 Callers queue a task: a whole synchronous function `fn(ctx, arg)` and its argument.
 The writer takes every task waiting (up to `batch_max`), runs them one after the
-other inside one `BEGIN IMMEDIATE … COMMIT`, and settles each caller's future only
+other inside one write transaction (SQLite's `BEGIN IMMEDIATE … COMMIT`), and settles each caller's future only
 after the COMMIT returned (group commit: many durable writes per fsync).
 
 The contract of a task: a refusal (a DomainError) writes nothing. Tasks check
@@ -34,7 +34,6 @@ import asyncio
 import contextlib
 import logging
 import queue
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -43,8 +42,9 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from storage.clock import Clock, SystemClock
+from storage.engine import Engine, open_engine
 from storage.engine.base import Conn
-from storage.engine.sqlite import connect
+from storage.engine.sqlite import SqliteEngine
 from storage.errors import DomainError, StorageUnavailable
 
 __all__ = ["CACHE_KIB", "BatchStats", "Chore", "WriteContext", "Writer"]
@@ -154,33 +154,10 @@ class _Rerun(Exception):
         self.task, self.error = task, error
 
 
-# sqlite3 errors that mean "the file cannot take this write", as opposed to a
-# constraint a task tripped over (which only fails that task).
-_STORAGE_CODES = {
-    "SQLITE_FULL",
-    "SQLITE_IOERR",
-    "SQLITE_READONLY",
-    "SQLITE_CANTOPEN",
-    "SQLITE_CORRUPT",
-    "SQLITE_NOTADB",
-    "SQLITE_BUSY",
-    "SQLITE_LOCKED",
-    "SQLITE_PERM",
-    "SQLITE_PROTOCOL",
-}
-
-
-def _is_storage_failure(exc: BaseException) -> bool:
-    if not isinstance(exc, sqlite3.Error):
-        return False
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    return any(name.startswith(code) for code in _STORAGE_CODES)
-
-
 class Writer:
     def __init__(
         self,
-        path: str | Path,
+        db: Engine | str | Path,
         *,
         batch_max: int = 1024,
         cache_kib: int = CACHE_KIB,
@@ -188,7 +165,7 @@ class Writer:
         config: Any = None,
         configure: Callable[[Conn], None] | None = None,
     ) -> None:
-        self.path = str(path)
+        self.engine = db if isinstance(db, SqliteEngine) else open_engine(db)
         self.batch_max = batch_max
         self.cache_kib = cache_kib
         self.stats = BatchStats()
@@ -199,7 +176,6 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._ctx: WriteContext | None = None
         self._closed = False
-        self._data_version: int | None = None
         # Tasks submitted during the current turn of each event loop, handed to the
         # writer thread as one list at the end of that turn (see `run`).
         self._pending: dict[asyncio.AbstractEventLoop, list[_Task]] = {}
@@ -215,11 +191,7 @@ class Writer:
     # -- life cycle ---------------------------------------------------------------
 
     def start(self) -> None:
-        conn = connect(self.path)
-        # Appends land on each account's pages of the ledger's side indexes: with
-        # 10M entries those pages outgrow SQLite's 2 MB default cache and every
-        # commit would re-read them. 64 MB keeps the hot ones (see benchmarks/).
-        conn.execute(f"PRAGMA cache_size = -{int(self.cache_kib)}")
+        conn = self.engine.connect_writer(self.cache_kib)
         if self._configure:
             self._configure(conn)
         self._ctx = WriteContext(conn, self._clock, self._config)
@@ -331,13 +303,10 @@ class Writer:
         conn = ctx.conn
         ctx.after_commit.clear()
         outcomes = []
-        conn.execute("BEGIN IMMEDIATE")
         # Another connection (a CLI import, say) committed: what states remember may
         # be stale.
-        version = conn.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._data_version:
+        if self.engine.begin_write(conn):
             ctx.reset()
-            self._data_version = version
         for task in tasks:
             outcomes.append(self._run_task(ctx, task))
         self._chores_due(ctx)
@@ -354,7 +323,7 @@ class Writer:
             try:
                 more = chore(ctx)
             except Exception as exc:
-                if _is_storage_failure(exc):
+                if self.engine.is_storage_failure(exc):
                     raise
                 log.exception("housekeeping %s failed; it is tried again later", chore)
                 ctx.conn.execute("ROLLBACK TO chore")
@@ -362,8 +331,7 @@ class Writer:
             ctx.conn.execute("RELEASE chore")
             due[0] = now + (min(1.0, chore.every) if more else chore.every)
 
-    @staticmethod
-    def _run_task(ctx: WriteContext, task: _Task) -> tuple[bool, Any]:
+    def _run_task(self, ctx: WriteContext, task: _Task) -> tuple[bool, Any]:
         before = ctx.conn.total_changes
         ctx._flushed = 0
         try:
@@ -374,7 +342,7 @@ class Writer:
                 raise _Rerun(task, exc) from exc
             return (False, exc)
         except Exception as exc:
-            if _is_storage_failure(exc):
+            if self.engine.is_storage_failure(exc):
                 raise
             log.exception("write task %s failed; the batch runs again without it", task.fn)
             raise _Rerun(task, exc) from exc
@@ -388,7 +356,7 @@ class Writer:
         log.error("write batch of %d failed, nothing acknowledged: %s", len(batch), exc)
         try:
             self._rollback(ctx)
-        except sqlite3.Error:
+        except self.engine.errors:
             log.exception("rollback failed")
             ctx.reset()
         self.stats.failed_batches += 1
