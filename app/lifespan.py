@@ -14,17 +14,17 @@ from app.services import KeyCache, Services, close_services
 from ledger.idempotency import PruneKeys
 from storage.boards.registry import Boards
 from storage.clock import Clock, SystemClock
+from storage.engine import Engine, open_engine
 from storage.engine.migrations import apply_migrations
-from storage.engine.sqlite import connect
+from storage.engine.readers import ReaderPool
 from storage.engine.writer import Writer
 from storage.queries.feeds import PruneFeeds
-from storage.readers import ReaderPool
 
 __all__ = ["lifespan"]
 
 
-def _prepare_database(settings: Settings) -> None:
-    conn = connect(settings.db)
+def _prepare_database(engine: Engine) -> None:
+    conn = engine.connect()
     try:
         apply_migrations(conn)
     finally:
@@ -35,9 +35,10 @@ def _prepare_database(settings: Settings) -> None:
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     clock: Clock = app.state.get("clock") or SystemClock()
-    _prepare_database(settings)
+    engine = open_engine(settings.db)
+    _prepare_database(engine)
     writer = Writer(
-        settings.db,
+        engine,
         batch_max=settings.batch_max,
         cache_kib=settings.cache_mib * 1024,
         clock=clock,
@@ -46,10 +47,10 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     writer.add_chore(PruneKeys(settings.idempotency_keep_seconds, settings.prune_every))
     writer.add_chore(PruneFeeds(settings.feed_keep_seconds, settings.prune_every))
     writer.start()
-    readers = ReaderPool(settings.db, size=settings.readers)
+    readers = ReaderPool.of(engine, size=settings.readers)
     await readers.open()
     boards = Boards(
-        settings.db,
+        engine,
         settings.boards,
         idle_seconds=settings.board_idle_seconds,
         retry_seconds=settings.board_retry_seconds,

@@ -20,8 +20,8 @@ from schemas.base import MAX_COUNTER, SNOWFLAKE_PATTERN
 from schemas.images import FILE_TYPES, FLAGS, NSFW, STATUSES
 from storage.media import EXTENSIONS
 from storage.queries.outbox import EVENTS
+from storage.queries.tops import METRICS
 from storage.queries.windows import TIMEFRAMES
-from storage.tops import METRICS
 
 __all__ = ["PARAMETERS", "contract_operation"]
 

@@ -12,9 +12,9 @@ from litestar import Litestar, Request
 from app.config import Settings
 from storage.boards.registry import Boards
 from storage.clock import Clock, SystemClock
+from storage.engine.readers import ReaderPool
 from storage.engine.writer import Writer
 from storage.queries import keys
-from storage.readers import ReaderPool
 
 if TYPE_CHECKING:
     from app.delivery import Deliverer

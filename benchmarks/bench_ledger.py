@@ -26,11 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.prefill import BOT, GUILD, ensure_accounts, prefill
-from ledger import postings
-from ledger.accounts import by_vp, ensure_treasury
+from ledger import apply, postings
 from ledger.chain import GENESIS, entry_hash
 from ledger.commands import PostTransfers, Transfer
-from ledger.transfers import apply
+from ledger.state import LedgerState
 from storage.engine.migrations import apply_migrations
 from storage.engine.sqlite import connect
 from storage.engine.writer import CACHE_KIB, WriteContext, Writer
@@ -42,11 +41,13 @@ RAW_ROWS = 30000
 
 
 def _fund(ctx: WriteContext, users: list[str]) -> None:
-    treasury = ensure_treasury(ctx, str(BOT))
-    for vp in users:
-        account = by_vp(ctx, vp)
-        assert account is not None
-        postings.post(ctx, postings.TRANSFER, treasury, account, 10**9, "funding", treasury)
+    state = ctx.state(LedgerState)
+    with state.attempt():
+        treasury = state.treasury(str(BOT))
+        for vp in users:
+            account = state.account(vp)
+            assert account is not None
+            postings.post(state, postings.TRANSFER, treasury, account, 10**9, "funding", treasury)
 
 
 async def _ledger(path: Path, scale: float) -> dict[int, tuple[float, float]]:
@@ -67,9 +68,9 @@ async def _ledger(path: Path, scale: float) -> dict[int, tuple[float, float]]:
 
         async def caller(it=it) -> None:
             for command in it:
-                outcome = await writer.run(apply, command, savepoint=False)
-                body = outcome.body  # the response a caller sends (rendered on its side)
-                assert outcome.status == 201, body
+                posted = await writer.run(apply, command)
+                assert posted.refusal is None
+                posted.json()  # the response a caller sends (rendered on its side)
 
         started = time.perf_counter()
         await asyncio.gather(*(caller() for _ in range(callers)))

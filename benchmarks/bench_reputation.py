@@ -20,13 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger import reputation
-from ledger.reputation import GiveReputation, ReputationRefused
-from ledger.reputation_settings import UpdateSettings, update_settings
+from ledger import apply, reputation
+from ledger.commands import GiveReputation, UpdateRepSettings
+from ledger.reputation import ReputationRefused
+from storage.clock import SystemClock, millis
 from storage.engine.migrations import apply_migrations
+from storage.engine.readers import ReaderPool
 from storage.engine.sqlite import connect
 from storage.engine.writer import Writer
-from storage.readers import ReaderPool
 
 BOT = "111111111111111111"
 
@@ -39,19 +40,19 @@ async def main(gives: int, reads: int) -> None:
         conn.close()
         writer = Writer(path)
         writer.start()
-        readers = ReaderPool(path, size=4)
+        readers = ReaderPool(lambda: connect(path, readonly=True), size=4)
         await readers.open()
         try:
             await writer.run(
-                update_settings,
-                UpdateSettings(BOT, {"reputation_per_day": 1000, "reputation_cooldown": 300}),
+                apply,
+                UpdateRepSettings(BOT, {"reputation_per_day": 1000, "reputation_cooldown": 300}),
             )
             users = 500
 
             async def give(n: int) -> bool:
                 command = GiveReputation(BOT, str(1 + (n * 7) % users), str(1 + n % users))
                 try:
-                    await writer.run(reputation.apply, command)
+                    await writer.run(apply, command)
                 except ReputationRefused:  # self-reputation when source == target
                     return False
                 return True
@@ -64,7 +65,7 @@ async def main(gives: int, reads: int) -> None:
             print(f"gives/s: {gives / elapsed:.0f}")
             print(f"mean batch size: {stats.tasks / max(stats.batches, 1):.1f}")
 
-            now = reputation.clock()
+            now = millis(SystemClock())
             started = time.perf_counter()
             await asyncio.gather(
                 *(

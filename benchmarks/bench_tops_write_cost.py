@@ -8,7 +8,7 @@ many guilds: as migrated (no index on the balance); with `tops_points` and
 balance write moves two more index entries); with the same indexes on a coarse
 tier of the balance that a trigger rewrites only when it changes (below). Each
 runs the same random user-to-user transfers through `ledger.postings.post`
-staged as the writer stages them (ledger/stage.py: balances written once per
+staged as the writer stages them (ledger/state.py: balances written once per
 touched account at the end of each batch of `--batch` transfers, then COMMIT),
 and prints transfers per second and the ratios to the first variant. Unlike
 bench_ledger.py (1000 users) the indexes here are as deep as at `--profiles`.
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_reads import generate  # noqa: E402
 
 from ledger import postings  # noqa: E402
-from ledger.accounts import by_id  # noqa: E402
+from ledger.state import LedgerState  # noqa: E402
 from storage.engine.sqlite import connect  # noqa: E402
 from storage.engine.writer import CACHE_KIB, WriteContext  # noqa: E402
 
@@ -76,30 +76,24 @@ def run(path: Path, args: argparse.Namespace, variant: tuple[str, ...] = ()) -> 
     ctx = WriteContext(conn)
     rnd = random.Random(1)
     first = 4  # account ids 1-3 are the treasuries
-    accounts = {}
-
-    def account(aid: int):
-        if aid not in accounts:
-            accounts[aid] = by_id(conn, aid)
-        return accounts[aid]
-
+    state = ctx.state(LedgerState)
+    account = state.account_by_id
     bot = account(1)
     started = time.perf_counter()
     done = 0
     while done < transfers:
         conn.execute("BEGIN IMMEDIATE")
-        ctx.staging = True  # as the writer runs a ledger command
         for _ in range(batch):
             src = account(rnd.randint(first, first + profiles - 1))
             dst = account(rnd.randint(first, first + profiles - 1))
             if src.id == dst.id:
                 continue
-            try:
-                postings.post(ctx, postings.TRANSFER, src, dst, rnd.randint(1, 100), "", bot)
+            try:  # as the writer runs a ledger command
+                with state.attempt():
+                    postings.post(state, postings.TRANSFER, src, dst, rnd.randint(1, 100), "", bot)
             except Exception:
                 continue  # an empty balance: skipped like a refused transfer
             done += 1
-        ctx.staging = False
         ctx.flush()  # the batch's ledger rows and touched balances, as before COMMIT
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - started

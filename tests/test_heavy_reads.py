@@ -28,10 +28,9 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 
 from app.routes import tops as tops_routes
-from storage import top_segments
-from storage.engine.readers import ReaderPool as EngineReaderPool
+from storage.engine.readers import ReaderPool
 from storage.engine.sqlite import connect
-from storage.readers import ReaderPool
+from storage.queries import top_segments
 from tests.test_boards import two_servers
 
 T = 480_000 * 3600  # a whole hour, in 2024 (the clock of two_servers)
@@ -145,11 +144,8 @@ def _on_readers(client: TestClient, setup: Callable[[Any], None]) -> None:
     pool = client.app.state.services.readers
 
     async def install() -> None:
-        for reader in pool._all:
-            if hasattr(reader, "run"):  # storage/engine/readers.py: a thread per reader
-                await reader.run(setup, reader.conn)
-            else:  # storage/readers.py: aiosqlite
-                await reader._execute(setup, reader._conn)
+        for reader in pool._all:  # a thread per reader (storage/engine/readers.py)
+            await reader.run(setup, reader.conn)
 
     client.blocking_portal.call(install)
 
@@ -365,15 +361,12 @@ def test_heavy_reads_leave_readers_for_cheap_ones() -> None:
 # -- 4. the pool is fair ---------------------------------------------------------------
 
 
-@pytest.fixture(params=["aiosqlite", "engine"])
-async def one_reader(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    """A pool of one reader: storage/readers.py's, and storage/engine/readers.py's."""
+@pytest.fixture
+async def one_reader(tmp_path: Path) -> AsyncIterator[Any]:
+    """A pool of one reader."""
     path = tmp_path / "r.db"
     sqlite3.connect(path).close()
-    if request.param == "aiosqlite":
-        pool: Any = ReaderPool(path, size=1)
-    else:
-        pool = EngineReaderPool(lambda: connect(path, readonly=True), size=1)
+    pool = ReaderPool(lambda: connect(path, readonly=True), size=1)
     await pool.open()
     yield pool
     await pool.close()

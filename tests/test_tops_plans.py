@@ -13,9 +13,9 @@ import sqlite3
 import pytest
 from litestar.testing import TestClient
 
-from storage import tops
 from storage.ids import vp_id
-from storage.tops import METRICS, Scope
+from storage.queries import tops
+from storage.queries.tops import METRICS, Scope
 
 GUILD = 4
 INDEXED = [by for by, metric in METRICS.items() if metric.indexed]

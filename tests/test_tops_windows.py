@@ -15,10 +15,9 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 
 from app.routes import tops as tops_routes
-from storage import window_tops
 from storage.clock import ManualClock
 from storage.ids import vp_id
-from storage.queries import windows
+from storage.queries import window_tops, windows
 from tests.tops_world import (
     GUILDS,
     build,

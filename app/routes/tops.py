@@ -15,15 +15,15 @@ from app.services import services
 from schemas.base import MAX_COUNTER
 from schemas.profiles import Profile
 from schemas.tops import Rank, TopEntry
-from storage import ordered_tops, tops, window_tops
-from storage.board_reads import board_chunk, board_page, board_rank
 from storage.boards.base import Board
+from storage.boards.pages import board_chunk, board_page, board_rank
+from storage.engine.readers import ReaderPool
 from storage.errors import InvalidValue, ProfileNotFound
 from storage.ids import vp_id
+from storage.queries import ordered_tops, tops, window_tops
+from storage.queries.top_segments import Position, chunk
+from storage.queries.tops import METRICS, Metric, Scope
 from storage.queries.windows import Window, resolve
-from storage.readers import ReaderPool
-from storage.top_segments import Position, chunk
-from storage.tops import METRICS, Metric, Scope
 
 __all__ = ["ROUTES"]
 

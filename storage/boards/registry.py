@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from pathlib import Path
 from typing import Any
 
 from storage.boards.base import Board, Cached, Stale
@@ -25,9 +24,9 @@ from storage.boards.stats import StatsBoard
 from storage.boards.values import PointsBoard, ValueBoard
 from storage.boards.windows import ActivityWindow, LedgerWindow
 from storage.clock import Clock, SystemClock
-from storage.engine.sqlite import connect
+from storage.engine import Engine
+from storage.queries.tops import METRICS
 from storage.queries.windows import TIMEFRAMES
-from storage.tops import METRICS
 
 __all__ = ["MODES", "Boards"]
 
@@ -73,7 +72,7 @@ def _new(key: BoardKey) -> Cached:
 class Boards:
     def __init__(
         self,
-        path: str | Path,
+        engine: Engine,
         mode: str = "background",
         *,
         idle_seconds: float = 1800.0,
@@ -82,7 +81,7 @@ class Boards:
     ):
         if mode not in MODES:
             raise ValueError(f"boards mode must be one of {', '.join(MODES)}")
-        self.path = str(path)
+        self.engine = engine
         self.mode = mode
         self.idle_seconds = idle_seconds
         self.retry_seconds = retry_seconds
@@ -105,7 +104,7 @@ class Boards:
 
     def _build_one(self, key: BoardKey) -> None:
         try:
-            conn = connect(self.path, readonly=True)
+            conn = self.engine.connect(readonly=True)
             try:
                 board = _new(key)
                 conn.execute("BEGIN")

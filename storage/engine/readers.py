@@ -75,6 +75,15 @@ class ReaderPool:
             self._all.append(reader)
             self._release(reader)
 
+    @classmethod
+    def of(cls, engine: Any, size: int = 4) -> ReaderPool:
+        """A pool of `size` read-only connections of `engine`."""
+        return cls(lambda: engine.connect(readonly=True), size, engine.read_begin)
+
+    async def ping(self) -> None:
+        """One trivial read: raises if the database cannot be read."""
+        await self.call(_ping)
+
     async def close(self) -> None:
         for reader in self._all:
             await reader.run(reader.conn.close)
@@ -148,3 +157,7 @@ class ReaderPool:
 @asynccontextmanager
 async def _nothing() -> AsyncIterator[None]:
     yield
+
+
+def _ping(conn: Conn) -> None:
+    conn.execute("SELECT 1").fetchone()

@@ -20,8 +20,8 @@ from storage.boards.flow import FlowBoard, board_flow
 from storage.engine.base import Conn
 from storage.errors import DomainError, ProfileNotFound
 from storage.ids import pad
+from storage.queries.window_tops import balance_before as _balance_before
 from storage.queries.windows import Window, first_id_from, id_range, ledger_head
-from storage.window_tops import balance_before as _balance_before
 
 __all__ = ["BUCKETS", "MAX_POINTS", "TooManyPoints", "series"]
 

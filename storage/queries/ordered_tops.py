@@ -25,10 +25,10 @@ from schemas.profiles import Profile
 from storage.boards.base import CHUNK, rows_in
 from storage.engine.base import Conn, Cursor
 from storage.queries.profiles import COLUMNS, to_profile
+from storage.queries.top_segments import Position, start
+from storage.queries.tops import Metric, Scope, count, order_by
+from storage.queries.window_tops import aggregate
 from storage.queries.windows import Window
-from storage.top_segments import Position, start
-from storage.tops import Metric, Scope, count, order_by
-from storage.window_tops import aggregate
 
 __all__ = ["Order", "all_time_order", "window_order"]
 

@@ -17,8 +17,8 @@ from schemas.profiles import Profile
 from storage.engine.base import Conn
 from storage.ids import pad
 from storage.queries.profiles import COLUMNS, to_profile
+from storage.queries.tops import Metric, Scope, count
 from storage.queries.windows import Window, hours, id_range, ledger_head
-from storage.tops import Metric, Scope, count
 
 __all__ = [
     "SEEKS_PER_PROFILE",

@@ -22,7 +22,7 @@ from schemas.profiles import Profile
 from storage.boards.base import CHUNK, rows_in
 from storage.engine.base import Conn
 from storage.queries.profiles import COLUMNS, to_profile
-from storage.tops import Scope
+from storage.queries.tops import Scope
 
 __all__ = ["Position", "Ranked", "chunk", "start", "walk_zeros"]
 

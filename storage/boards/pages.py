@@ -17,15 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from schemas.profiles import Profile
-from storage import tops
 from storage.boards.base import Board, Stale, rows_in
 from storage.boards.ranking import score_of, vp_of
 from storage.engine.base import Conn
 from storage.ids import pad
-from storage.queries import windows
+from storage.queries import tops, windows
 from storage.queries.profiles import COLUMNS, to_profile
-from storage.top_segments import Position, chunk, start, walk_zeros
-from storage.tops import Scope
+from storage.queries.top_segments import Position, chunk, start, walk_zeros
+from storage.queries.tops import Scope
 
 __all__ = ["board_chunk", "board_page", "board_rank"]
 
