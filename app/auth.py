@@ -1,5 +1,6 @@
-"""API keys on every request (SPEC §4): `Authorization: KEY` or `Bearer KEY`, and
-per-route scopes declared as `opt={"scope": ...}`."""
+"""API keys on every request (SPEC §4): `Authorization: KEY`, `Bearer KEY` or
+`Wolke KEY` (weeb.sh's token type, so its clients work unchanged), and per-route
+scopes declared as `opt={"scope": ...}`."""
 
 from __future__ import annotations
 
@@ -13,14 +14,22 @@ from storage.queries.keys import KeyInfo
 
 __all__ = ["PUBLIC_PATHS", "KeyAuthMiddleware", "caller", "key_digest", "require_scope"]
 
-# Public without a key: the docs page, the OpenAPI schema and its UIs, health.
-PUBLIC_PATHS = {"^/$", "^/schema", "^/health$"}
+# Public without a key: the docs page, the OpenAPI schema and its UIs, health, the
+# weeb.sh service roots (their status objects were public) and the image files.
+PUBLIC_PATHS = {
+    "^/$",
+    "^/schema",
+    "^/health$",
+    "^/(images|auto-image|reputation|settings)$",
+    "^/media/",
+}
+_SCHEMES = ("bearer", "wolke")
 
 
 def _secret(header: str) -> str:
     value = header.strip()
     scheme, _, rest = value.partition(" ")
-    if scheme.lower() == "bearer" and rest:
+    if scheme.lower() in _SCHEMES and rest:
         return rest.strip()
     return value
 

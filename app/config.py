@@ -106,6 +106,22 @@ class Settings:
     """Seconds one delivery attempt may take in all (connect, send, answer)."""
     callback_poll: float = 2.0
     """Seconds between looks for due retries when nothing woke the deliverer."""
+    media: str = ""
+    """Folder of the image store's files (each stored once, named by its SHA-256).
+    Empty: `media/` beside the database (`media_dir`)."""
+    public_url: str = ""
+    """The server's public base URL (`https://vp.example.org`), used in the image
+    URLs it hands out. Empty: the base URL of each request (its Host header)."""
+    image_max_bytes: int = 8 * 1024 * 1024
+    """Largest image accepted by an upload or fetched from a URL, in bytes."""
+    image_max_pixels: int = 40_000_000
+    """Largest image accepted, in pixels (width x height); 16384 on a side at most."""
+    fetch_timeout: float = 10.0
+    """Seconds one fetch of a client's URL (an upload by `url`, an avatar) may take in
+    all, redirects included."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins a browser page may call the API from (`https://dash.example.org`, or
+    `*`). Empty: no CORS headers, browsers refuse cross-origin calls."""
     bench: bool = False
     """Serve POST /bench/noop (auth and body read, no ledger): the HTTP baseline of
     benchmarks/bench_http.py. Never on in production."""
@@ -123,11 +139,25 @@ class Settings:
             parse_rate(self.rate_limit)
         except ValueError as exc:
             raise ValueError(f"{_var('rate_limit')}={self.rate_limit!r}: {exc}") from None
+        if self.public_url and (
+            not self.public_url.startswith(("http://", "https://"))
+            or any(c in self.public_url for c in "?# ")
+            or self.public_url.endswith("/")
+        ):
+            raise ValueError(
+                f"{_var('public_url')}={self.public_url!r}: an http(s) base URL without"
+                " a query or a trailing slash, e.g. https://vp.example.org"
+            )
         for proxy in self.trusted_proxies:
             try:
                 ipaddress.ip_network(proxy, strict=False)
             except ValueError:
                 raise ValueError(f"{_var('trusted_proxies')}: {proxy!r} is no address") from None
+
+    @property
+    def media_dir(self) -> Path:
+        """Where the image files live: `media`, or `media/` beside the database."""
+        return Path(self.media) if self.media else self.db.parent / "media"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -37,16 +37,22 @@ _AT = re.compile(r"^(?P<msg>.*?)(?: - at (?P<key>`key` in )?`\$(?P<path>[^`]*)`)
 _NAMED = re.compile(r"^Object (?:contains unknown|missing required) field `(?P<name>[^`]+)`$")
 _POST_INIT = re.compile(r"^(?P<name>[a-z_]+): (?P<msg>.+)$", re.S)
 
-# Areas that keep their reference API's numeric `code` (SPEC §8, §9).
-NUMERIC_CODE_PREFIXES = ("/reputation", "/settings")
+# The weeb.sh areas (SPEC §8, §9, §14) answer in their reference's terms: `code` is
+# the HTTP status, and a request that does not validate is 400 (the reference has no
+# 422), with the original's `in` and a `dataPath` per error beside our fields.
+REFERENCE_AREAS = re.compile(r"^/(reputation|settings|images|auto-image)(/|$)")
 
 
 def body_for(path: str, body: dict) -> dict:
-    """The spec's error body as the area at `path` shows it: the reputation and
-    settings areas keep their reference API's numeric `code`. Every error body the
-    server sends passes here, the ones built outside Litestar (429, 408, 503) too."""
-    if path.startswith(NUMERIC_CODE_PREFIXES) and isinstance(body.get("code"), str):
-        return {**body, "code": body["status"]}
+    """The spec's error body as the area at `path` shows it (see REFERENCE_AREAS).
+    Every error body the server sends passes here, the ones built outside Litestar
+    (429, 408, 503) too."""
+    if REFERENCE_AREAS.match(path) is None:
+        return body
+    if body["status"] == 422:
+        body = {**body, "status": 400}
+    if isinstance(body.get("code"), str):
+        body = {**body, "code": body["status"]}
     return body
 
 
@@ -103,11 +109,25 @@ def _validation(request: Request, exc: ValidationException) -> Response:
     else:
         return _malformed(request, str(exc.detail))
     first = errors[0]
+    if REFERENCE_AREAS.match(request.url.path):
+        where = _source(exc)
+        for found in errors:
+            found["dataPath"] = f".{where}.{found['field']}" if found["field"] else f".{where}"
     refusal = InvalidValue(first["field"], first["message"])
     refusal.extra["errors"] = errors
+    if REFERENCE_AREAS.match(request.url.path):
+        refusal.extra["in"] = where
     index = re.match(r"^\[(\d+)\]", first["field"])
     named = in_bulk(refusal, int(index[1])) if index else refusal
     return error_response(request, named.body())
+
+
+def _source(exc: ValidationException) -> str:
+    """Where the invalid value was: `body` (app/bodies.py), or what Litestar says."""
+    if not isinstance(exc.extra, list):
+        return "body"
+    found = [e.get("source") for e in exc.extra if isinstance(e, dict) and e.get("source")]
+    return str(getattr(found[0], "value", found[0])) if found else "body"
 
 
 def _malformed(request: Request, detail: str) -> Response:
@@ -139,6 +159,7 @@ def _domain(request: Request, exc: DomainError) -> Response:
             "date": reputation.iso(exc.at),
             "code": exc.number,
             "message": exc.message,
+            **exc.limits,
             "user": msgspec.to_builtins(exc.user),
         }
     headers = dict(getattr(exc, "headers", None) or {})  # e.g. a cooldown's Retry-After

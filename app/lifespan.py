@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 
-from app import delivery, metrics
+from app import delivery, imagekit, metrics
 from app.config import Settings
 from app.deadlines import listen_for_signals
 from app.services import KeyCache, Services, close_services
@@ -63,6 +63,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     try:
         metrics.observe_batches(writer)
         svc.deliverer = delivery.start(svc)
+        svc.images = imagekit.start(svc)  # shares the deliverer's network guard
         if app.state.get("signals"):  # a server process (app/asgi.py)
             listen_for_signals(app)
         yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -15,17 +16,22 @@ from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
 from app.lifespan import lifespan
 from app.routes import (
+    autoimage,
     bench,
     callbacks,
+    image_upload,
+    images,
     inventory,
     keys,
     lookup,
+    media,
     meta,
     profiles,
     reputation,
     rewards,
     shop,
     transactions,
+    weeb,
 )
 from app.routes import settings as settings_store
 from app.routes import stats as stats_routes
@@ -42,8 +48,12 @@ ROUTE_MODULES = [
     profiles,
     transactions,
     stats_routes,
+    weeb,  # the public roots of /images, /auto-image, /reputation, /settings
     reputation,
     settings_store,
+    images,
+    media,
+    autoimage,
     callbacks,
     shop,
     inventory,
@@ -51,12 +61,38 @@ ROUTE_MODULES = [
     metrics,
 ]
 
+# What a browser page may send and read across origins (VOICEPROFILE_CORS_ORIGINS).
+_CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match"]
+_CORS_EXPOSE = [
+    "X-Total-Count",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "ETag",
+]
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=_CORS_HEADERS,
+        expose_headers=_CORS_EXPOSE,
+        max_age=600,
+    )
+
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
     """The application; `clock` is the one clock every part asks the time (tests set it)."""
     settings = settings or Settings.from_env()
     modules = [*ROUTE_MODULES, bench] if settings.bench else ROUTE_MODULES
-    handlers = with_options([h for module in modules for h in module.ROUTES])
+    handlers = [h for module in modules for h in module.ROUTES]
+    handlers += image_upload.routes(settings)  # its body limit is the image limit
+    handlers = with_options(handlers)
     app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
@@ -64,6 +100,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         middleware=[DefineMiddleware(KeyAuthMiddleware, exclude=sorted(PUBLIC_PATHS))],
         guards=[require_scope],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        cors_config=_cors(settings),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Voice Profile Server",

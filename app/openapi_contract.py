@@ -18,7 +18,9 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
 
 from schemas.base import MAX_COUNTER, SNOWFLAKE_PATTERN
 from schemas.economy import KEY_PATTERN
+from schemas.images import FILE_TYPES, FLAGS, NSFW, STATUSES
 from schemas.transactions import KINDS
+from storage.media import EXTENSIONS
 from storage.queries.outbox import EVENTS
 from storage.queries.tops import METRICS
 from storage.queries.windows import TIMEFRAMES
@@ -71,11 +73,29 @@ BY_PATH: dict[tuple[str, str], dict[str, Any]] = {
         "exclusiveMaximum": 1e12,
     },
 }
+# The image store and generation (app/routes/images.py, autoimage.py): the choices
+# each query parameter accepts, exactly as written.
+_FLAG = {"type": "string", "enum": list(FLAGS)}
+_NSFW = {"type": "string", "enum": list(NSFW)}
+for _path in ("/images/types", "/images/tags", "/images/random"):
+    BY_PATH[_path, "hidden"] = _FLAG
+    BY_PATH[_path, "nsfw"] = _NSFW
+BY_PATH["/images/types", "preview"] = _FLAG
+BY_PATH["/images/random", "filetype"] = {"type": "string", "enum": list(FILE_TYPES)}
+for _path in ("/images/list", "/images/list/{account_id}"):
+    BY_PATH[_path, "limit"] = {"type": "integer", "minimum": 1, "maximum": 1000}
+BY_PATH["/images/list/{account_id}", "account_id"] = SNOWFLAKE
+BY_PATH["/auto-image/generate", "type"] = {"type": "string", "enum": ["awooo", "eyes", "won"]}
+BY_PATH["/auto-image/discord-status", "status"] = {"type": "string", "enum": list(STATUSES)}
+
 # Answers Litestar cannot infer from the handler's return type: (method, path) ->
 # {status: {media type: schema}}.
 EXTRA_CONTENT: dict[tuple[str, str], dict[str, dict[str, dict[str, Any]]]] = {
     ("GET", "/stats/balance_graph"): {
         "200": {"image/svg+xml": {"type": "string", "description": "with format=svg"}}
+    },
+    ("GET", "/media/{name}"): {
+        "200": {kind: {"type": "string", "format": "binary"} for kind in EXTENSIONS.values()}
     },
 }
 

@@ -19,6 +19,7 @@ from storage.reads import Reads
 
 if TYPE_CHECKING:
     from app.delivery import Deliverer
+    from app.imagekit import ImageKit
 
 __all__ = ["KeyCache", "Services", "close_services", "services"]
 
@@ -69,6 +70,7 @@ class Services:
     clock: Clock
     reads: Reads
     deliverer: Deliverer | None = None
+    images: ImageKit | None = None
     closing: asyncio.Future[None] | None = None
 
 
@@ -90,6 +92,8 @@ async def close_services(app: Litestar) -> None:
 async def _close(app: Litestar, svc: Services) -> None:
     if svc.deliverer is not None:
         await svc.deliverer.stop()
+    if svc.images is not None:
+        await svc.images.close()
     await svc.writer.close()  # drains the queue and commits before closing
     await svc.readers.close()
 

@@ -23,7 +23,7 @@ from ledger.outcomes import Gave
 from ledger.reputation_settings import load as load_settings
 from ledger.state import LedgerState
 from schemas.base import MAX_COUNTER
-from schemas.reputation import LeaderboardEntry, RepSettings, RepUser
+from schemas.reputation import RepSettings, RepUser
 from storage.clock import millis
 from storage.engine.base import Conn
 from storage.errors import DomainError, InvalidValue
@@ -40,7 +40,6 @@ __all__ = [
     "adjust",
     "give",
     "iso",
-    "leaderboard",
     "reset",
     "user_view",
     "verify",
@@ -62,16 +61,18 @@ def iso(ms: int) -> str:
 
 class ReputationRefused(DomainError):
     """A refused give: the reference's numeric code, the user object of whoever hit
-    the limit, and when (app/ renders the reference body)."""
+    the limit, when, and the setting that limited it under the original's name
+    (`limits`, codes 2 and 3); app/ renders the reference body."""
 
     status = 403
     number: ClassVar[int] = 0
     text: ClassVar[str] = ""
 
-    def __init__(self, user: RepUser, now: int) -> None:
+    def __init__(self, user: RepUser, now: int, limits: dict[str, int] | None = None) -> None:
         super().__init__(self.text)
         self.user = user
         self.at = now
+        self.limits = limits or {}
 
 
 class OutOfReputations(ReputationRefused):
@@ -81,12 +82,12 @@ class OutOfReputations(ReputationRefused):
 
 class ReceivedDailyMaximum(ReputationRefused):
     number = 2
-    text = "The user received the maximum amount of reputation for today."
+    text = "The user received the maximum amount of reputation for today"
 
 
 class MaximumReached(ReputationRefused):
     number = 3
-    text = "The user reached the maximum possible amount of reputation."
+    text = "The user reached the maximum possible amount of reputation"
 
 
 class SelfReputation(ReputationRefused):
@@ -159,24 +160,6 @@ def user_view(
     )
 
 
-def leaderboard(
-    conn: Conn, bot_id: str, amount: int, offset: int
-) -> tuple[list[LeaderboardEntry], int]:
-    """Users of one bot by reputation, highest first; ties by user id (numerically)."""
-    bot = pad(bot_id)
-    total = conn.execute("SELECT count(*) FROM reputation_users WHERE bot_id = ?", (bot,))
-    count = int(total.fetchone()[0])
-    rows = conn.execute(
-        "SELECT user_id, reputation FROM reputation_users WHERE bot_id = ?"
-        " ORDER BY reputation DESC, user_id LIMIT ? OFFSET ?",
-        (bot, amount if amount > 0 else -1, offset),
-    )
-    board = [
-        LeaderboardEntry(offset + i + 1, unpad(user), rep) for i, (user, rep) in enumerate(rows)
-    ]
-    return board, count
-
-
 # -- writing ------------------------------------------------------------------------
 
 
@@ -220,10 +203,12 @@ def give(state: LedgerState, command: GiveReputation) -> Gave:
         raise OutOfReputations(source_view, now)
     daily = settings.maximum_reputation_received_day
     if daily > 0 and len(_received(conn, bot, target, now)) >= daily:
-        raise ReceivedDailyMaximum(user_view(conn, command.bot_id, command.target, now), now)
+        target_view = user_view(conn, command.bot_id, command.target, now, settings)
+        raise ReceivedDailyMaximum(target_view, now, {"maximumReputationReceivedDay": daily})
     maximum = settings.maximum_reputation
     if maximum > 0 and _reputation(conn, bot, target) >= maximum:
-        raise MaximumReached(user_view(conn, command.bot_id, command.target, now), now)
+        target_view = user_view(conn, command.bot_id, command.target, now, settings)
+        raise MaximumReached(target_view, now, {"maximumReputation": maximum})
     _append(conn, bot, target, GIVE, 1, now, source=source)
     target_view = user_view(conn, command.bot_id, command.target, now, settings)
     _emit(state, command.bot_id, "give", command.target, target_view, command.source)
@@ -242,9 +227,27 @@ def adjust(state: LedgerState, command: AdjustReputation) -> RepUser:
     return user
 
 
+def _seen(conn: Conn, bot: str, user: str) -> bool:
+    """Whether any entry touches `user`: received (their row) or given (cooldown)."""
+    return (
+        conn.execute(
+            "SELECT 1 FROM reputation_users WHERE bot_id = ? AND user_id = ?", (bot, user)
+        ).fetchone()
+        is not None
+        or conn.execute(
+            "SELECT 1 FROM reputation_entries WHERE bot_id = ? AND source_user = ? AND kind = 1"
+            " LIMIT 1",
+            (bot, user),
+        ).fetchone()
+        is not None
+    )
+
+
 def reset(state: LedgerState, command: ResetReputation) -> RepUser:
     conn, now = state.conn, millis(state.ctx.clock)
     bot, user = pad(command.bot_id), pad(command.user)
+    if not _seen(conn, bot, user):  # as the original: the zero user, nothing written
+        return user_view(conn, command.bot_id, command.user, now)
     current = _reputation(conn, bot, user)
     _append(conn, bot, user, RESET, -current, now, reset_cooldown=command.cooldown)
     view = user_view(conn, command.bot_id, command.user, now)

@@ -39,6 +39,7 @@ Scope = Literal[
     "settings",
     "callbacks",
     "economy",
+    "images",
     "admin",
 ]
 SCOPES: tuple[str, ...] = get_args(Scope)

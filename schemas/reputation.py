@@ -24,6 +24,7 @@ __all__ = [
 ]
 
 Limit = Annotated[int, Meta(ge=0, le=MAX_COUNTER)]
+PerDay = Annotated[int, Meta(ge=1, le=MAX_COUNTER)]  # 0 would let nobody give
 Cooldown = Annotated[int, Meta(ge=300, le=MAX_COUNTER // 1000)]
 Amount = Annotated[int, Meta(ge=1, le=MAX_COUNTER)]
 
@@ -44,9 +45,10 @@ class Decrease(Request):
 
 
 class RepSettingsIn(Request, rename="camel"):
-    """POST /reputation/settings: every field optional, the others keep their value."""
+    """POST /reputation/settings: every field optional; as in the original, the
+    fields not sent are set to their defaults (an empty body restores them all)."""
 
-    reputation_per_day: Limit | UnsetType = UNSET
+    reputation_per_day: PerDay | UnsetType = UNSET
     maximum_reputation: Limit | UnsetType = UNSET
     maximum_reputation_received_day: Limit | UnsetType = UNSET
     reputation_cooldown: Cooldown | UnsetType = UNSET
@@ -81,9 +83,12 @@ class RepUser(msgspec.Struct, rename="camel"):
     """Milliseconds from `date` until each cooldown slot frees, oldest first."""
 
 
-class UserOut(msgspec.Struct):
+class UserOut(msgspec.Struct, rename="camel"):
     user: RepUser
     date: str
+    time_remaining: int
+    """Milliseconds from `date` until the user may give again (0: now), the
+    original's field."""
     status: int = 200
 
 
@@ -116,6 +121,8 @@ class LeaderboardEntry(msgspec.Struct, rename="camel"):
 
 class Leaderboard(msgspec.Struct):
     leaderboard: list[LeaderboardEntry]
+    users: list[RepUser]
+    """The original's list: the full user objects of the page's first 50 entries."""
     total: int
     date: str
     status: int = 200

@@ -114,10 +114,13 @@ class Server:
         return self.process.returncode
 
 
-def start_server(db: Path, log: Path, timeout: float = 30) -> Server:
-    """`voiceprofile serve` on 127.0.0.1 and a free port; waits for /health."""
+def start_server(
+    db: Path, log: Path, timeout: float = 30, env: dict[str, str] | None = None
+) -> Server:
+    """`voiceprofile serve` on 127.0.0.1 and a free port; waits for /health. `env`
+    adds or overrides variables (VOICEPROFILE_ALLOW_HOSTS, ...)."""
     port = free_port()
-    env = {**os.environ, "VOICEPROFILE_DB": str(db)}
+    env = {**os.environ, "VOICEPROFILE_DB": str(db), **(env or {})}
     out = log.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],

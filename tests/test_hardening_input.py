@@ -52,6 +52,9 @@ BODY_ENDPOINTS = [
     ),
     ("PUT", "/rewards/{guild_id}/{reward_id}", b'{"amount": 1, "period": "' + BAD + b'"}'),
     ("POST", "/rewards/{guild_id}/{reward_id}/claim", b'{"user_id": "' + BAD + b'"}'),
+    ("POST", "/auto-image/license", b'{"title": "' + BAD + b'", "avatar": "http://x.test/"}'),
+    ("POST", "/auto-image/waifu-insult", b'{"avatar": "' + BAD + b'"}'),
+    ("POST", "/auto-image/love-ship", b'{"targetOne": "' + BAD + b'", "targetTwo": "x"}'),
 ]
 _VALUES = {
     "bot_id": BOT,
@@ -107,14 +110,14 @@ BIG = ["9223372036854775807", "9223372036854775808", "18446744073709551616", "1"
 def test_reputation_leaderboard_refuses_huge_paging_like_the_tops(
     client: TestClient, auth: dict, param: str, value: str
 ) -> None:
-    for path in (f"/reputation/{BOT}/leaderboard", "/profile/top"):
+    # the reputation area answers as its reference: 400, a numeric code
+    for path, status in ((f"/reputation/{BOT}/leaderboard", 400), ("/profile/top", 422)):
         response = client.get(path, params={param: value}, headers=auth)
-        assert response.status_code == 422, (path, response.text)
+        assert response.status_code == status, (path, response.text)
         body = response.json()
         assert body["errors"][0]["field"] == param
-    # the reputation area keeps its numeric code
     response = client.get(f"/reputation/{BOT}/leaderboard", params={param: value}, headers=auth)
-    assert response.json()["code"] == 422
+    assert response.json()["code"] == 400
     assert response.json()["message"].startswith(f"{param}: ")
 
 

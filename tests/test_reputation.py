@@ -118,8 +118,22 @@ def test_unknown_user_has_no_reputation(rep: Rep, clock: Clock) -> None:
             "nextAvailableReputations": [],
         },
         "date": "2018-04-17T17:03:58.865Z",
+        "timeRemaining": 0,
         "status": 200,
     }
+    assert list(response.json()) == ["user", "date", "timeRemaining", "status"]
+
+
+def test_time_remaining_counts_down_to_the_next_free_slot(rep: Rep, clock: Clock) -> None:
+    """The original's `timeRemaining`: 0 while the user may give, else the wait."""
+    rep.settings(reputationPerDay=2, reputationCooldown=600)
+    rep.give("9", "1")
+    response = rep.client.get(f"/reputation/{BOT}/9", headers=rep.headers)
+    assert response.json()["timeRemaining"] == 0
+    clock.ms += 100 * SECOND
+    rep.give("9", "2")
+    response = rep.client.get(f"/reputation/{BOT}/9", headers=rep.headers)
+    assert response.json()["timeRemaining"] == 500 * SECOND
 
 
 def test_give_answers_like_the_reference(rep: Rep, clock: Clock) -> None:
@@ -198,18 +212,26 @@ def test_adjust_answers_like_the_reference(
 # -- settings -------------------------------------------------------------------------
 
 
-def test_post_settings_changes_only_given_fields(rep: Rep) -> None:
-    response = rep.settings(reputationPerDay=5)
+def test_post_settings_sets_every_field_as_the_original(rep: Rep) -> None:
+    """The original's POST fills every field not sent with its default."""
+    response = rep.settings(reputationPerDay=5, maximumReputationReceivedDay=3)
     assert response.status_code == 200
     assert response.json()["settings"]["reputationPerDay"] == 5
     rep.settings(reputationCooldown=300, maximumReputation=10)
     assert rep.settings().json()["settings"] == {
-        "reputationPerDay": 5,
+        "reputationPerDay": 2,
         "maximumReputation": 10,
         "maximumReputationReceivedDay": 0,
         "reputationCooldown": 300,
         "accountId": BOT,
     }
+    for empty in ({"content": b""}, {"json": {}}):  # an empty body restores the defaults
+        rep.settings(reputationPerDay=7)
+        response = rep.client.post("/reputation/settings", headers=rep.headers, **empty)
+        assert response.status_code == 200, response.text
+        assert response.json()["settings"]["reputationPerDay"] == 2
+        assert rep.settings().json()["settings"]["reputationPerDay"] == 2
+    rep.settings(reputationPerDay=5)
     response = rep.client.delete("/reputation/settings", headers=rep.headers)
     assert response.status_code == 200
     assert response.json()["settings"]["reputationPerDay"] == 2
@@ -222,17 +244,22 @@ def test_post_settings_changes_only_given_fields(rep: Rep) -> None:
         ({"reputationCooldown": 299}, "reputationCooldown"),
         ({"reputationCooldown": 0}, "reputationCooldown"),
         ({"reputationPerDay": -1}, "reputationPerDay"),
+        ({"reputationPerDay": 0}, "reputationPerDay"),  # nobody could give
         ({"maximumReputation": None}, "maximumReputation"),
         ({"maximumReputationReceivedDay": 1.5}, "maximumReputationReceivedDay"),
         ({"reputationperday": 3}, "reputationperday"),
     ],
 )
-def test_bad_settings_are_422_with_numeric_code(rep: Rep, body: dict, field: str) -> None:
+def test_bad_settings_are_400_as_the_original(rep: Rep, body: dict, field: str) -> None:
     response = rep.client.post("/reputation/settings", headers=rep.headers, json=body)
-    assert response.status_code == 422
+    assert response.status_code == 400
     answer = response.json()
-    assert answer["status"] == 422 and answer["code"] == 422
+    assert answer["status"] == 400 and answer["code"] == 400
     assert field in answer["message"]
+    # The original's fields beside ours.
+    assert answer["in"] == "body"
+    assert answer["errors"][0]["field"] == field
+    assert answer["errors"][0]["dataPath"] == f".body.{field}"
     assert rep.settings().json()["settings"]["reputationCooldown"] == 86400
 
 
@@ -249,7 +276,7 @@ def test_settings_from_get_can_be_posted_back(rep: Rep) -> None:
 # -- limits at their boundaries -------------------------------------------------------
 
 
-@pytest.mark.parametrize("per_day", [0, 1, 2, 5])
+@pytest.mark.parametrize("per_day", [1, 2, 5])
 def test_reputation_per_day_exactly_at_the_cap(rep: Rep, per_day: int) -> None:
     rep.settings(reputationPerDay=per_day)
     for n in range(per_day):
@@ -299,7 +326,12 @@ def test_received_per_day_cap_uses_its_own_setting(rep: Rep, clock: Clock, cap: 
     assert refused.status_code == 403
     body = refused.json()
     assert body["code"] == 2 and body["user"]["userId"] == "1"
-    assert body["message"] == "The user received the maximum amount of reputation for today."
+    assert body["message"] == "The user received the maximum amount of reputation for today"
+    # The original's extra field, between the message and the user.
+    assert body["maximumReputationReceivedDay"] == cap
+    assert list(body) == [
+        "status", "date", "code", "message", "maximumReputationReceivedDay", "user"
+    ]  # fmt: skip
     # The giver's slot was not used by the refused give.
     assert rep.user("99")["availableReputations"] == 2
     clock.ms = T0 + DAY - 1
@@ -323,7 +355,8 @@ def test_maximum_reputation_exactly_at_the_cap(rep: Rep, maximum: int) -> None:
     assert refused.status_code == 403
     body = refused.json()
     assert body["code"] == 3 and body["user"]["reputation"] == maximum
-    assert body["message"] == "The user reached the maximum possible amount of reputation."
+    assert body["message"] == "The user reached the maximum possible amount of reputation"
+    assert body["maximumReputation"] == maximum and "maximumReputationReceivedDay" not in body
 
 
 def test_increase_is_not_capped_and_a_decrease_makes_room(rep: Rep) -> None:
@@ -377,16 +410,16 @@ def test_reset_with_cooldown_frees_the_slots(rep: Rep, clock: Clock) -> None:
         ("1", {}, "source_user"),
     ],
 )
-def test_bad_bodies_are_422(rep: Rep, path: str, body: dict, field: str) -> None:
+def test_bad_bodies_are_400(rep: Rep, path: str, body: dict, field: str) -> None:
     response = rep.post(path, body)
-    assert response.status_code == 422, response.text
+    assert response.status_code == 400, response.text
     answer = response.json()
-    assert answer["code"] == 422 and field in answer["message"]
+    assert answer["code"] == 400 and field in answer["message"] and answer["in"] == "body"
 
 
 def test_reputation_stays_within_the_counter_range(rep: Rep) -> None:
     assert rep.post("1/increase", {"increase": 2**53 - 1}).status_code == 200
-    assert rep.post("1/increase", {"increase": 1}).status_code == 422
+    assert rep.post("1/increase", {"increase": 1}).status_code == 400
     assert rep.user("1")["reputation"] == 2**53 - 1
 
 
@@ -420,12 +453,24 @@ def test_leaderboard_ranks_by_reputation(rep: Rep) -> None:
     everyone = rep.client.get(f"/reputation/{BOT}/leaderboard?amount=0", headers=rep.headers)
     assert len(everyone.json()["leaderboard"]) == 4
     bad = rep.client.get(f"/reputation/{BOT}/leaderboard?offset=-1", headers=rep.headers)
-    assert bad.status_code == 422
+    assert bad.status_code == 400
+
+
+def test_leaderboard_carries_the_originals_users(rep: Rep) -> None:
+    """The original answered `{users: [user objects, best first]}`: kept beside ours."""
+    rep.give("9", "30")
+    rep.post("4/increase", {"increase": 3})
+    body = rep.client.get(f"/reputation/{BOT}/leaderboard", headers=rep.headers).json()
+    assert [u["userId"] for u in body["users"]] == ["4", "30"]
+    assert list(body["users"][1]) == USER_KEYS
+    assert body["users"][1]["givenReputation"] and body["users"][1]["reputation"] == 1
+    page = rep.client.get(f"/reputation/{BOT}/leaderboard?offset=1", headers=rep.headers)
+    assert [u["userId"] for u in page.json()["users"]] == ["30"]
 
 
 def test_user_ids_are_snowflakes(rep: Rep) -> None:
     response = rep.client.get(f"/reputation/{BOT}/someone", headers=rep.headers)
-    assert response.status_code == 422 and response.json()["code"] == 422
+    assert response.status_code == 400 and response.json()["code"] == 400
 
 
 # -- isolation between bots ---------------------------------------------------------
@@ -496,3 +541,24 @@ def test_verify_finds_a_tampered_projection(rep: Rep, db: sqlite3.Connection) ->
     rep.post("1/increase", {"increase": 4})
     db.execute("UPDATE reputation_users SET reputation = 40")
     assert reputation.verify(db) == [f"reputation of user 1 (bot {BOT}): cached 40, replay gives 4"]
+
+
+@pytest.mark.parametrize("query", ["", "?cooldown=true"])
+def test_a_reset_of_a_user_never_seen_writes_nothing(
+    rep: Rep, db: sqlite3.Connection, query: str
+) -> None:
+    """As the original: the zero user comes back and nothing is stored, so the user
+    does not join the leaderboard with 0."""
+    response = rep.post(f"77/reset{query}")
+    assert response.status_code == 200
+    assert response.json()["user"]["reputation"] == 0
+    assert db.execute("SELECT count(*) FROM reputation_entries").fetchone()[0] == 0
+    board = rep.client.get(f"/reputation/{BOT}/leaderboard", headers=rep.headers).json()
+    assert (board["total"], board["leaderboard"]) == (0, [])
+
+
+def test_a_reset_of_a_user_who_only_gave_still_frees_the_cooldown(rep: Rep) -> None:
+    rep.give("9", "1")
+    rep.give("9", "2")
+    assert rep.post("9/reset?cooldown=true").json()["user"]["availableReputations"] == 2
+    assert rep.give("9", "3").status_code == 200

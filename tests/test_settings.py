@@ -50,7 +50,11 @@ def test_setting_round_trip_as_in_the_reference(client: TestClient, auth: dict) 
 
 def test_subsetting_round_trip_as_in_the_reference(client: TestClient, auth: dict) -> None:
     listing = client.get(f"{SETTING}/channels", headers=auth)
-    assert (listing.status_code, listing.json()) == (200, {"status": 200, "subsettings": []})
+    # An empty list is the original's 404.
+    assert (listing.status_code, listing.json()) == (
+        404,
+        {"status": 404, "code": 404, "message": "Not Found"},
+    )
 
     created = client.post(SUB, headers=auth, json={"name": "general"})
     subsetting = {
@@ -149,8 +153,9 @@ def test_malformed_json_is_400(client: TestClient, auth: dict, body: bytes) -> N
 
 def test_long_path_segments_are_refused(client: TestClient, auth: dict) -> None:
     response = client.post(f"/settings/guilds/{'x' * 129}", headers=auth, json={})
-    assert response.status_code == 422
-    assert response.json()["code"] == 422 and response.json()["errors"][0]["field"] == "id"
+    assert response.status_code == 400  # the reference knows no 422
+    assert response.json()["code"] == 400 and response.json()["errors"][0]["field"] == "id"
+    assert response.json()["in"] == "path"
     assert client.post(f"/settings/guilds/{'x' * 128}", headers=auth, json={}).status_code == 200
 
 
@@ -174,7 +179,7 @@ def test_each_bot_sees_only_its_own(
 
     assert client.get(SETTING, headers=other).status_code == 404
     assert client.get(SUB, headers=other).status_code == 404
-    assert client.get(f"{SETTING}/channels", headers=other).json()["subsettings"] == []
+    assert client.get(f"{SETTING}/channels", headers=other).status_code == 404
     assert client.delete(SETTING, headers=other).status_code == 404
     assert client.delete(SUB, headers=other).status_code == 404
 

@@ -21,9 +21,12 @@ log = logging.getLogger("voiceprofile.health")
 _INTRO = """<h1>Voice Profile Server</h1>
 <p>Voice profiles per guild and user, voicepoints moved through an append-only
 ledger, tops, stats, reputation and settings for Discord bots.</p>
-<p>Every endpoint below except this page, <code>/health</code> and the OpenAPI
-documents needs a key: <code>Authorization: &lt;KEY&gt;</code> or
-<code>Authorization: Bearer &lt;KEY&gt;</code>. Snowflakes may be sent as strings
+<p>Every endpoint below except this page, <code>/health</code>, the OpenAPI
+documents, the weeb.sh service roots (<code>/images</code>, <code>/auto-image</code>,
+<code>/reputation</code>, <code>/settings</code>) and the image files
+(<code>/media/…</code>) needs a key: <code>Authorization: &lt;KEY&gt;</code>,
+<code>Authorization: Bearer &lt;KEY&gt;</code> or
+<code>Authorization: Wolke &lt;KEY&gt;</code>. Snowflakes may be sent as strings
 or integers and always come back as strings. Errors are JSON:
 <code>{"status", "code", "message"}</code>.</p>
 <p>Full schemas: <a href="/schema/swagger">OpenAPI UI</a> ·

@@ -24,6 +24,7 @@ from ledger.commands import (
 from ledger.reputation_settings import load
 from schemas.base import MAX_COUNTER, snowflake_value
 from schemas.reputation import (
+    DEFAULT_SETTINGS,
     Adjusted,
     Decrease,
     Give,
@@ -36,10 +37,17 @@ from schemas.reputation import (
 )
 from storage.clock import millis
 from storage.errors import DomainError, InvalidValue
+from storage.queries.reputation import leaderboard
 
 __all__ = ["ROUTES"]
 
 SCOPE = {"scope": "reputation"}
+SETTING_FIELDS = (
+    "reputation_per_day",
+    "maximum_reputation",
+    "maximum_reputation_received_day",
+    "reputation_cooldown",
+)
 
 
 class ForeignBot(DomainError):
@@ -72,12 +80,15 @@ async def get_settings(request: Request) -> SettingsOut:
     "/reputation/settings",
     opt=SCOPE,
     status_code=200,
-    summary="Change some reputation settings (reputationCooldown >= 300)",
+    summary="Set the reputation settings; fields not sent get their default",
     operation_class=documented(RepSettingsIn, required=False),
 )
 async def set_settings(request: Request) -> SettingsOut:
     data = await read_body(request, RepSettingsIn, required=False) or RepSettingsIn()
-    changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not UNSET}
+    sent = msgspec.structs.asdict(data)
+    defaults = msgspec.structs.asdict(DEFAULT_SETTINGS)
+    # Every field is set, the ones not sent to their default (the original's POST).
+    changes = {k: sent[k] if sent[k] is not UNSET else defaults[k] for k in SETTING_FIELDS}
     command = UpdateRepSettings(caller(request).bot_id, changes)
     return SettingsOut(await services(request).writer.run(apply, command))
 
@@ -111,8 +122,9 @@ async def get_leaderboard(
     if abs(amount) > MAX_COUNTER:
         raise InvalidValue("amount", "must be at most 2^53-1 (0 or less for all)")
     svc = services(request)
-    board, total = await svc.readers.call(reputation.leaderboard, bot, amount, offset)
-    return Leaderboard(board, total, reputation.iso(millis(svc.clock)))
+    now = millis(svc.clock)
+    board, users, total = await svc.readers.call(leaderboard, bot, amount, offset, now)
+    return Leaderboard(board, users, total, reputation.iso(now))
 
 
 @get("/reputation/{bot_id:str}/{user_id:str}", opt=SCOPE, summary="A user's reputation")
@@ -121,7 +133,8 @@ async def get_user(request: Request, bot_id: FromPath[str], user_id: FromPath[st
     svc = services(request)
     now = millis(svc.clock)
     found = await svc.readers.call(reputation.user_view, bot, user, now)
-    return UserOut(found, reputation.iso(now))
+    wait = 0 if found.available_reputations else min(found.next_available_reputations, default=0)
+    return UserOut(found, reputation.iso(now), max(0, wait))
 
 
 # The same path as GET /reputation/{bot_id}/{user_id}, so the same parameter name:

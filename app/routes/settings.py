@@ -21,7 +21,7 @@ from schemas.settings import (
     SubSettingList,
     SubSettingOut,
 )
-from storage.errors import PayloadTooLarge
+from storage.errors import NotFound, PayloadTooLarge
 from storage.queries import settings as store
 from storage.queries.settings import SettingKey, StoreSetting
 
@@ -89,13 +89,15 @@ async def delete_setting(request: Request, type: Segment, id: Segment) -> Settin
 @get(
     "/settings/{type:str}/{id:str}/{subtype:str}",
     opt=SCOPE,
-    summary="Every sub-setting of one sub-type (possibly none)",
+    summary="Every sub-setting of one sub-type (404 when there is none, as the original)",
 )
 async def list_subsettings(
     request: Request, type: Segment, id: Segment, subtype: Segment
 ) -> SubSettingList:
     bot_id = caller(request).bot_id
     found = await services(request).readers.call(store.list_subsettings, bot_id, type, id, subtype)
+    if not found:
+        raise NotFound("Not Found")  # the original's answer to an empty list
     return SubSettingList(
         subsettings=[_subsetting(SettingKey(bot_id, type, id, subtype, sid), d) for sid, d in found]
     )
