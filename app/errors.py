@@ -9,9 +9,9 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from ledger import reputation
 from ledger.reputation import ReputationRefused
 from storage.errors import DomainError, InvalidValue, in_bulk
+from storage.queries import reputation as reputation_reads
 
 __all__ = ["EXCEPTION_HANDLERS", "body_for", "error_response"]
 
@@ -156,7 +156,7 @@ def _domain(request: Request, exc: DomainError) -> Response:
     if isinstance(exc, ReputationRefused):  # the reference's body (SPEC §8)
         body = {
             "status": exc.status,
-            "date": reputation.iso(exc.at),
+            "date": reputation_reads.iso(exc.at),
             "code": exc.number,
             "message": exc.message,
             **exc.limits,

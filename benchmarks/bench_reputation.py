@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger import apply, reputation
+from ledger import apply
 from ledger.commands import GiveReputation, UpdateRepSettings
 from ledger.reputation import ReputationRefused
 from storage.clock import SystemClock, millis
@@ -28,6 +28,7 @@ from storage.engine.migrations import apply_migrations
 from storage.engine.readers import ReaderPool
 from storage.engine.sqlite import connect
 from storage.engine.writer import Writer
+from storage.queries import reputation as reputation_reads
 
 BOT = "111111111111111111"
 
@@ -69,7 +70,7 @@ async def main(gives: int, reads: int) -> None:
             started = time.perf_counter()
             await asyncio.gather(
                 *(
-                    readers.call(reputation.user_view, BOT, str(1 + n % users), now)
+                    readers.call(reputation_reads.user_view, BOT, str(1 + n % users), now)
                     for n in range(reads)
                 )
             )

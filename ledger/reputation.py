@@ -15,23 +15,26 @@ stand exactly on a boundary. A cooldown slot used at `t` frees at
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import ClassVar
 
 from ledger.commands import AdjustReputation, GiveReputation, ResetReputation
 from ledger.outcomes import Gave
-from ledger.reputation_settings import load as load_settings
 from ledger.state import LedgerState
 from schemas.base import MAX_COUNTER
-from schemas.reputation import RepSettings, RepUser
+from schemas.reputation import RepUser
 from storage.clock import millis
 from storage.engine.base import Conn
 from storage.errors import DomainError, InvalidValue
 from storage.ids import pad, unpad
 from storage.queries import outbox
+from storage.queries.reputation import (
+    load_settings,
+    received_times,
+    reputation_of,
+    user_view,
+)
 
 __all__ = [
-    "DAY_MS",
     "MaximumReached",
     "OutOfReputations",
     "ReceivedDailyMaximum",
@@ -39,21 +42,11 @@ __all__ = [
     "SelfReputation",
     "adjust",
     "give",
-    "iso",
     "reset",
-    "user_view",
     "verify",
 ]
 
-DAY_MS = 86_400_000
 GIVE, INCREASE, DECREASE, RESET = 1, 2, 3, 4
-
-
-def iso(ms: int) -> str:
-    """`2018-04-17T17:03:58.865Z`, as the reference writes times."""
-    seconds, millis = divmod(ms, 1000)
-    stamp = datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{millis:03d}Z"
 
 
 # -- why a give was refused: the reference's numeric codes ----------------------------
@@ -96,70 +89,6 @@ class SelfReputation(ReputationRefused):
     text = "A user cannot give reputation to themselves."
 
 
-# -- derived values -----------------------------------------------------------------
-
-
-def _reputation(conn: Conn, bot: str, user: str) -> int:
-    row = conn.execute(
-        "SELECT reputation FROM reputation_users WHERE bot_id = ? AND user_id = ?", (bot, user)
-    ).fetchone()
-    return 0 if row is None else int(row[0])
-
-
-def _cooldown(conn: Conn, bot: str, user: str, now: int, cooldown_ms: int) -> list:
-    """Times `user` gave reputation that still count: within the cooldown and after
-    their last reset with `cooldown=true`."""
-    cutoff = conn.execute(
-        "SELECT max(id) FROM reputation_entries"
-        " WHERE bot_id = ? AND user_id = ? AND reset_cooldown = 1",
-        (bot, user),
-    ).fetchone()[0]
-    return [
-        r[0]
-        for r in conn.execute(
-            "SELECT ts FROM reputation_entries WHERE bot_id = ? AND source_user = ? AND kind = 1"
-            " AND ts > ? AND id > ? ORDER BY ts, id",
-            (bot, user, now - cooldown_ms, cutoff or 0),
-        )
-    ]
-
-
-def _received(conn: Conn, bot: str, user: str, now: int) -> list:
-    """Times `user` received a give in the last 24 h (the daily cap's window)."""
-    return [
-        r[0]
-        for r in conn.execute(
-            "SELECT ts FROM reputation_entries WHERE bot_id = ? AND user_id = ? AND kind = 1"
-            " AND ts > ? ORDER BY ts, id",
-            (bot, user, now - DAY_MS),
-        )
-    ]
-
-
-def user_view(
-    conn: Conn,
-    bot_id: str,
-    user_id: str,
-    now: int,
-    settings: RepSettings | None = None,
-) -> RepUser:
-    """The reference's user object, computed from the entries at `now`."""
-    settings = settings or load_settings(conn, bot_id)
-    bot, user = pad(bot_id), pad(user_id)
-    cooldown_ms = settings.reputation_cooldown * 1000
-    gave = _cooldown(conn, bot, user, now, cooldown_ms)
-    return RepUser(
-        reputation=_reputation(conn, bot, user),
-        cooldown=[iso(t) for t in gave],
-        given_reputation=[iso(t) for t in _received(conn, bot, user, now)],
-        user_id=unpad(user),
-        bot_id=unpad(bot),
-        account_id=unpad(bot),
-        available_reputations=max(0, settings.reputation_per_day - len(gave)),
-        next_available_reputations=[t + cooldown_ms - now for t in gave],
-    )
-
-
 # -- writing ------------------------------------------------------------------------
 
 
@@ -173,7 +102,7 @@ def _append(
     source: str | None = None,
     reset_cooldown: bool = False,
 ) -> None:
-    after = _reputation(conn, bot, user) + amount
+    after = reputation_of(conn, bot, user) + amount
     if abs(after) > MAX_COUNTER:
         raise InvalidValue(
             "increase" if amount > 0 else "decrease",
@@ -202,11 +131,11 @@ def give(state: LedgerState, command: GiveReputation) -> Gave:
     if len(source_view.cooldown) >= settings.reputation_per_day:
         raise OutOfReputations(source_view, now)
     daily = settings.maximum_reputation_received_day
-    if daily > 0 and len(_received(conn, bot, target, now)) >= daily:
+    if daily > 0 and len(received_times(conn, bot, target, now)) >= daily:
         target_view = user_view(conn, command.bot_id, command.target, now, settings)
         raise ReceivedDailyMaximum(target_view, now, {"maximumReputationReceivedDay": daily})
     maximum = settings.maximum_reputation
-    if maximum > 0 and _reputation(conn, bot, target) >= maximum:
+    if maximum > 0 and reputation_of(conn, bot, target) >= maximum:
         target_view = user_view(conn, command.bot_id, command.target, now, settings)
         raise MaximumReached(target_view, now, {"maximumReputation": maximum})
     _append(conn, bot, target, GIVE, 1, now, source=source)
@@ -248,7 +177,7 @@ def reset(state: LedgerState, command: ResetReputation) -> RepUser:
     bot, user = pad(command.bot_id), pad(command.user)
     if not _seen(conn, bot, user):  # as the original: the zero user, nothing written
         return user_view(conn, command.bot_id, command.user, now)
-    current = _reputation(conn, bot, user)
+    current = reputation_of(conn, bot, user)
     _append(conn, bot, user, RESET, -current, now, reset_cooldown=command.cooldown)
     view = user_view(conn, command.bot_id, command.user, now)
     _emit(state, command.bot_id, "reset", command.user, view)

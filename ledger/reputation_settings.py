@@ -11,30 +11,15 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from ledger.commands import ResetRepSettings, UpdateRepSettings
-from schemas.reputation import DEFAULT_SETTINGS, RepSettings
-from storage.engine.base import Conn
-from storage.ids import pad, unpad
+from schemas.reputation import RepSettings
+from storage.ids import pad
+from storage.queries.reputation import SETTING_COLUMNS as _COLUMNS
+from storage.queries.reputation import load_settings as load
 
 if TYPE_CHECKING:
     from ledger.state import LedgerState
 
 __all__ = ["load", "reset", "update"]
-
-_COLUMNS = (
-    "reputation_per_day",
-    "maximum_reputation",
-    "maximum_reputation_received_day",
-    "reputation_cooldown",
-)
-
-
-def load(conn: Conn, bot_id: str) -> RepSettings:
-    """The bot's settings (defaults if never set); `accountId` is the bot id."""
-    row = conn.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM reputation_settings WHERE bot_id = ?", (pad(bot_id),)
-    ).fetchone()
-    values = row if row is not None else [getattr(DEFAULT_SETTINGS, c) for c in _COLUMNS]
-    return RepSettings(**dict(zip(_COLUMNS, values, strict=True)), account_id=unpad(pad(bot_id)))
 
 
 def update(state: LedgerState, command: UpdateRepSettings) -> RepSettings:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from types import SimpleNamespace
-from unittest import mock
 
 import pytest
 from litestar.testing import TestClient
@@ -18,7 +16,6 @@ from app.config import Settings
 from ledger.verify import verify
 from storage.clock import ManualClock
 from storage.ids import vp_id
-from storage.queries import windows
 
 G = 11
 START = 1_704_067_200.0  # 2024-01-01T00:00:00Z
@@ -85,10 +82,9 @@ def test_balance_graphs_follow_purchases_refunds_and_rewards(
 def test_windowed_tops_count_economy_entries_as_money_in_and_out(
     client: TestClient, auth: dict, world: dict[str, float], clock: ManualClock
 ) -> None:
-    # Rolling windows end at the wall clock (storage/windows.py): stand it at the test's.
-    with mock.patch.object(windows, "time", SimpleNamespace(time=clock.now)):
-        top = client.get(f"/profile/{G}/top?by=points&timeframe=day", headers=auth).json()
-        rank = client.get(f"/profile/{G}/1/rank?by=points&timeframe=day", headers=auth).json()
+    # Rolling windows end at the app's clock, this test's.
+    top = client.get(f"/profile/{G}/top?by=points&timeframe=day", headers=auth).json()
+    rank = client.get(f"/profile/{G}/1/rank?by=points&timeframe=day", headers=auth).json()
     assert [(t["profile"]["user_id"], t["score"]) for t in top] == [("2", 25), ("1", 5)]
     assert (rank["rank"], rank["score"]) == (2, 5)
     since = f"since={world['buy']}&until={world['claim2']}"  # the claim of 2 left out

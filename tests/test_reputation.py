@@ -11,6 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from ledger import reputation
+from storage.queries import reputation as reputation_reads
 from tests.conftest import BOT, OTHER_BOT
 
 T0 = 1_523_984_638_865  # 2018-04-17T17:03:58.865Z, the reference's example time
@@ -76,7 +77,7 @@ def rep(client: TestClient, auth: dict[str, str], clock: Clock) -> Rep:
 
 
 def iso(ms: int) -> str:
-    return reputation.iso(ms)
+    return reputation_reads.iso(ms)
 
 
 # -- the reference's examples -------------------------------------------------------

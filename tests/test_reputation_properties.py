@@ -28,10 +28,11 @@ from storage.clock import ManualClock
 from storage.engine.migrations import apply_migrations
 from storage.engine.sqlite import connect
 from storage.engine.writer import WriteContext
+from storage.queries import reputation as reputation_reads
 from tests.conftest import BOT
 
 USERS = ["1", "2", "3", "4"]
-DAY = reputation.DAY_MS
+DAY = reputation_reads.DAY_MS
 
 commands = st.one_of(
     st.builds(GiveReputation, st.just(BOT), st.sampled_from(USERS), st.sampled_from(USERS)),

@@ -13,7 +13,7 @@ from app.auth import caller
 from app.bodies import documented, read_body
 from app.routes.common import snowflake
 from app.services import services
-from ledger import apply, reputation
+from ledger import apply
 from ledger.commands import (
     AdjustReputation,
     GiveReputation,
@@ -37,6 +37,7 @@ from schemas.reputation import (
 )
 from storage.clock import millis
 from storage.errors import DomainError, InvalidValue
+from storage.queries import reputation as reputation_reads
 from storage.queries.reputation import leaderboard
 
 __all__ = ["ROUTES"]
@@ -124,7 +125,7 @@ async def get_leaderboard(
     svc = services(request)
     now = millis(svc.clock)
     board, users, total = await svc.readers.call(leaderboard, bot, amount, offset, now)
-    return Leaderboard(board, users, total, reputation.iso(now))
+    return Leaderboard(board, users, total, reputation_reads.iso(now))
 
 
 @get("/reputation/{bot_id:str}/{user_id:str}", opt=SCOPE, summary="A user's reputation")
@@ -132,9 +133,9 @@ async def get_user(request: Request, bot_id: FromPath[str], user_id: FromPath[st
     bot, user = _own_bot(request, bot_id), _user("user_id", user_id)
     svc = services(request)
     now = millis(svc.clock)
-    found = await svc.readers.call(reputation.user_view, bot, user, now)
+    found = await svc.readers.call(reputation_reads.user_view, bot, user, now)
     wait = 0 if found.available_reputations else min(found.next_available_reputations, default=0)
-    return UserOut(found, reputation.iso(now), max(0, wait))
+    return UserOut(found, reputation_reads.iso(now), max(0, wait))
 
 
 # The same path as GET /reputation/{bot_id}/{user_id}, so the same parameter name:
@@ -153,7 +154,7 @@ async def give(request: Request, bot_id: FromPath[str], user_id: FromPath[str]) 
     gave = await services(request).writer.run(apply, command)
     return Given(
         status=200,
-        date=reputation.iso(gave.at),
+        date=reputation_reads.iso(gave.at),
         code=0,
         message="Successfully gave one reputation to the targetUser",
         source_user=gave.source,
