@@ -24,7 +24,6 @@ import contextlib
 import hashlib
 import hmac
 import logging
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,11 +120,11 @@ class Deliverer:
             wait = self.options.poll
             try:
                 await self._record()
-                now = time.time()
+                now = self.svc.clock.now()
                 await self._dispatch(now)
                 due = await self.svc.readers.call(outbox.next_due, now)
                 if due is not None:
-                    wait = max(0.0, min(wait, due - time.time()))
+                    wait = max(0.0, min(wait, due - self.svc.clock.now()))
             except asyncio.CancelledError:
                 raise
             except Exception:  # a storage hiccup: try again at the next poll
@@ -221,7 +220,13 @@ class Deliverer:
         if attempts >= self.options.max_attempts:
             log.warning("callback %d given up after %d attempts: %s", outbox_id, attempts, error)
             return (outbox_id, False, attempts, None, error)
-        return (outbox_id, False, attempts, time.time() + self.options.delay(attempts), error)
+        return (
+            outbox_id,
+            False,
+            attempts,
+            self.svc.clock.now() + self.options.delay(attempts),
+            error,
+        )
 
 
 async def _read_some(response: httpx.Response) -> None:

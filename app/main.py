@@ -110,4 +110,4 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ),
         debug=False,
     )
-    return ops.install(app, settings)  # metrics, rate limits, callback delivery
+    return ops.install(app, settings, app.state.clock)  # metrics, rate limits, callback delivery

@@ -11,13 +11,14 @@ from app.config import Settings
 from app.deadlines import Deadlines
 from app.openapi_errors import document_errors
 from app.ratelimit import RateLimiter
+from storage.clock import Clock
 
 __all__ = ["install"]
 
 
-def install(app: Litestar, settings: Settings) -> Litestar:
+def install(app: Litestar, settings: Settings, clock: Clock) -> Litestar:
     timed = Deadlines.wrap(app, settings)  # body, stalled-reader and drain deadlines
-    wrapped = metrics.MetricsRecorder(RateLimiter.wrap(timed, settings))
+    wrapped = metrics.MetricsRecorder(RateLimiter.wrap(timed, settings, clock))
     app.asgi_handler = wrapped  # type: ignore[assignment]
     document_errors(app)
     delivery.DeliveryOptions.from_settings(settings)  # a bad option stops the start here

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import time
 from collections import OrderedDict
 from typing import Any
 
@@ -40,6 +39,7 @@ import msgspec
 from app.auth import key_digest
 from app.config import Settings, parse_rate
 from app.errors import body_for
+from storage.clock import Clock, SystemClock
 from storage.queries.keys import KeyInfo
 
 __all__ = ["RateLimiter"]
@@ -54,7 +54,9 @@ class RateLimiter:
         *,
         trusted_proxies: tuple[str, ...] = (),
         max_tracked: int = 100_000,
+        clock: Clock | None = None,
     ) -> None:
+        self._clock = clock or SystemClock()
         self.app = app
         self.limit = limit
         self.period = period
@@ -67,7 +69,7 @@ class RateLimiter:
         self._limit_header = str(limit).encode()
 
     @classmethod
-    def wrap(cls, app: Any, settings: Settings) -> Any:
+    def wrap(cls, app: Any, settings: Settings, clock: Clock | None = None) -> Any:
         rate = parse_rate(settings.rate_limit)
         if rate is None:
             return app
@@ -76,6 +78,7 @@ class RateLimiter:
             *rate,
             trusted_proxies=settings.trusted_proxies,
             max_tracked=settings.rate_limit_tracked,
+            clock=clock,
         )
 
     @property
@@ -124,7 +127,7 @@ class RateLimiter:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        now = time.time()
+        now = self._clock.now()
         header = _authorization(scope)
         digest = key_id = None
         if header is not None:

@@ -4,7 +4,6 @@ reader. A top-level setting has subtype and subid '' (path segments never are)."
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import msgspec
@@ -82,9 +81,11 @@ def list_subsettings(
 def store(ctx: WriteContext, command: StoreSetting) -> Any:
     """Create or overwrite (the reference's POST replaces the whole document)."""
     ctx.conn.execute(
-        "INSERT OR REPLACE INTO settings_store"
-        " (bot_id, type, id, subtype, subid, data, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (*command.key.params(), command.data, time.time()),
+        "INSERT INTO settings_store"
+        " (bot_id, type, id, subtype, subid, data, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (bot_id, type, id, subtype, subid)"
+        " DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+        (*command.key.params(), command.data, ctx.clock.now()),
     )
     return msgspec.json.decode(command.data)
 
