@@ -322,8 +322,8 @@ def test_the_migration_gives_economy_to_keys_with_every_other_scope(tmp_path: Pa
     apply_migrations(conn)
     got = dict(conn.execute("SELECT name, scopes FROM api_keys"))
     assert got == {
-        "bot": every + " callbacks economy",  # 0007 gave callbacks, 0009 economy
-        "admin": every + " callbacks economy admin",
+        "bot": every + " callbacks economy images",  # 0007 callbacks, 0009 economy, 0011 images
+        "admin": every + " callbacks economy images admin",
         "reader": "profiles:read",
     }
 
