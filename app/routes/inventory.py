@@ -55,9 +55,11 @@ async def get_inventory(
 
 
 async def _change(
-    request: Request, ids: tuple[str, int, int, str], action: Any, body: QuantityIn | None
+    request: Request, guild_id: str, user_id: str, item_id: str, action: Any
 ) -> InventoryLine:
-    bot, guild, user, item = ids
+    """use, grant, revoke: the ids checked before the optional `{"quantity"}` body."""
+    bot, guild, user, item = _ids(request, guild_id, user_id, item_id)
+    body = await read_body(request, QuantityIn | None, required=False)
     command = ChangeItems(bot, guild, item, user, _quantity(body), action)
     return await services(request).writer.run(apply, command)  # type: ignore[no-any-return]
 
@@ -73,9 +75,7 @@ async def _change(
 async def use(
     request: Request, guild_id: FromPath[str], user_id: FromPath[str], item_id: FromPath[str]
 ) -> InventoryLine:
-    ids = _ids(request, guild_id, user_id, item_id)
-    body = await read_body(request, QuantityIn | None, required=False)
-    return await _change(request, ids, "use", body)
+    return await _change(request, guild_id, user_id, item_id, "use")
 
 
 @post(
@@ -89,9 +89,7 @@ async def use(
 async def grant(
     request: Request, guild_id: FromPath[str], user_id: FromPath[str], item_id: FromPath[str]
 ) -> InventoryLine:
-    ids = _ids(request, guild_id, user_id, item_id)
-    body = await read_body(request, QuantityIn | None, required=False)
-    return await _change(request, ids, "grant", body)
+    return await _change(request, guild_id, user_id, item_id, "grant")
 
 
 @post(
@@ -105,9 +103,7 @@ async def grant(
 async def revoke(
     request: Request, guild_id: FromPath[str], user_id: FromPath[str], item_id: FromPath[str]
 ) -> InventoryLine:
-    ids = _ids(request, guild_id, user_id, item_id)
-    body = await read_body(request, QuantityIn | None, required=False)
-    return await _change(request, ids, "revoke", body)
+    return await _change(request, guild_id, user_id, item_id, "revoke")
 
 
 @post(
