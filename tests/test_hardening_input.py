@@ -83,7 +83,7 @@ def _reads_a_body(fn: Callable[..., Any], seen: set[str] | None = None) -> bool:
     """True when the handler, or a helper of its module it calls, reads the body."""
     seen = set() if seen is None else seen
     source = inspect.getsource(fn)
-    if "read_body(" in source or "_document(" in source:
+    if "read_body(" in source:
         return True
     module = inspect.getmodule(fn)
     for name in set(re.findall(r"\b(\w+)\(", source)) - seen:
