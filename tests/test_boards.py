@@ -46,10 +46,12 @@ T = 480_000 * 3600  # a whole hour, in 2024
 BOARD_TOPS = [
     ("points", None),
     ("levels", None),  # ranks only
+    ("experience", None),  # tops and ranks: no index orders it
     ("text-level", None),  # ranks only
     ("points", "day"),
     ("points", "week"),
     ("levels", "day"),
+    ("experience", "week"),
     ("time", "week"),
     ("text-message", "month"),
 ]

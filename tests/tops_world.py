@@ -20,7 +20,7 @@ from storage.engine.sqlite import connect
 from storage.queries import keys
 
 BOT = "111111111111111111"
-METRICS = ["points", "levels", "time", "text-level", "text-message", "pray-streak"]
+METRICS = ["points", "levels", "experience", "time", "text-level", "text-message", "pray-streak"]
 GUILDS = (5, 6, 7)
 
 
@@ -105,6 +105,7 @@ def keys_of(profile: dict, by: str) -> tuple[int, ...]:
     return {
         "points": (profile["voicepoints"],),
         "levels": (profile["level"], profile["experience"]),
+        "experience": (profile["experience"],),
         "time": (profile["timespent"]["global"],),
         "text-level": (text["level"], text["experience"]),
         "text-message": (text["message_count"],),

@@ -37,15 +37,22 @@ BoardKey = tuple[str, str | None]  # (metric, rolling timeframe or None for all 
 
 
 def wanted(by: str, timeframe: str | None, rank: bool = False) -> BoardKey | None:
-    """The board that serves this read, if one does: `points` over all time, every
-    metric with a window over a rolling timeframe, and ranks over all time (an
-    index range count reads every profile ahead). Other tops are index walks."""
+    """The board that serves this read, if one does: the metrics no index orders
+    (`points`, `experience`) over all time, every metric with a window over a
+    rolling timeframe, and ranks over all time (an index range count reads every
+    profile ahead). Other tops are index walks."""
     metric = METRICS[by]
     if timeframe in (None, "all"):
-        return (by, None) if by == "points" or rank else None
+        return (by, None) if not metric.indexed or rank else None
     if metric.activity is None or TIMEFRAMES.get(timeframe) is None:
         return None
-    return (by, timeframe)
+    # Metrics that sum the same activity (`levels` and `experience`: experience
+    # gained) have the same window scores: one board serves both.
+    return (_first_with(metric.activity), timeframe)
+
+
+def _first_with(activity: str) -> str:
+    return next(name for name, m in METRICS.items() if m.activity == activity)
 
 
 STATS: BoardKey = ("stats", None)

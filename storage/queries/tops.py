@@ -1,10 +1,13 @@
 """Tops (leaderboards) and ranks over all time, SPEC §7.
 
 Every metric orders by its keys descending, then by profile id ascending. Each
-(metric, scope) but `points` has an index in exactly that order (migration 0003),
-so a page of a top is an index walk and a rank is a few index range counts;
-`points` reads the scope's rows (no index on a balance, which every transfer
-changes). Nothing is sorted in Python. Treasuries and deleted profiles are not `open` and never appear.
+(metric, scope) but `points` and `experience` has an index in exactly that order
+(migration 0003), so a page of a top is an index walk and a rank is a few index
+range counts. `points` reads the scope's rows (no index on a balance, which every
+transfer changes), and so does `experience` (an index on it would be one more
+index every experience gain rewrites; issue 14): both are served by an in-memory
+board once it is built (storage/boards/registry.py). Nothing is sorted in Python. Treasuries and
+deleted profiles are not `open` and never appear.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ class Metric(NamedTuple):
 METRICS: dict[str, Metric] = {
     "points": Metric(("balance",), "ledger", indexed=False),  # see migration 0003
     "levels": Metric(("level", "experience"), "experience"),
+    # Experience alone: more XP ranks above a higher level (issue 14). Its window is
+    # the experience gained, as for `levels`; no index (see the module docstring).
+    "experience": Metric(("experience",), "experience", indexed=False),
     "time": Metric(("time_global",), "time"),
     "text-level": Metric(("coalesce(text_level, 0)", "coalesce(text_experience, 0)"), None),
     "text-message": Metric(("coalesce(text_messages, 0)",), "messages"),
