@@ -19,6 +19,7 @@ from app.routes import (
     autoimage,
     bench,
     callbacks,
+    guild_export,
     image_upload,
     images,
     inventory,
@@ -44,6 +45,7 @@ ROUTE_MODULES = [
     meta,
     keys,
     lookup,  # before profiles: POST /profile/{guild_id}/lookup
+    guild_export,  # GET /profile/{guild_id}/export
     tops_routes,
     profiles,
     transactions,

@@ -94,10 +94,20 @@ EXTRA_CONTENT: dict[tuple[str, str], dict[str, dict[str, dict[str, Any]]]] = {
     ("GET", "/stats/balance_graph"): {
         "200": {"image/svg+xml": {"type": "string", "description": "with format=svg"}}
     },
+    ("GET", "/profile/{guild_id}/export"): {
+        "200": {
+            "text/csv": {"type": "string", "description": "format=csv (the default)"},
+            "application/x-ndjson": {"type": "string", "description": "format=jsonl"},
+        }
+    },
     ("GET", "/media/{name}"): {
         "200": {kind: {"type": "string", "format": "binary"} for kind in EXTENSIONS.values()}
     },
 }
+
+# Of those, the answers that are never JSON: their content replaces Litestar's
+# `application/json` (a Stream documents as JSON whatever its media type).
+NOT_JSON: set[tuple[str, str]] = {("GET", "/profile/{guild_id}/export")}
 
 
 def _schema(value: Any) -> dict[str, Any]:
@@ -156,6 +166,7 @@ def contract_operation(
     """`base` (Operation, or a `documented` body) with the rules above applied, for a
     handler serving `paths` (as documented: `/profile/{guild_id}`) and `methods`."""
     extra = [EXTRA_CONTENT[m, p] for m in methods for p in paths if (m, p) in EXTRA_CONTENT]
+    not_json = any((m, p) in NOT_JSON for m in methods for p in paths)
 
     @dataclass
     class ContractOperation(base):  # type: ignore[valid-type,misc]
@@ -170,6 +181,8 @@ def contract_operation(
             for statuses in extra:
                 for status, content in statuses.items():
                     response = self.responses[status]  # type: ignore[index]
+                    if not_json:
+                        response.content.pop("application/json", None)  # type: ignore[union-attr]
                     for media_type, schema in content.items():
                         response.content[media_type] = OpenAPIMediaType(schema=schema)  # type: ignore[union-attr,index,arg-type]
 
