@@ -349,7 +349,15 @@ def run(url: str, key: str, pid: int, profiles: int, guilds: int, quick: bool) -
             f"-- tops (amount=5); a typical guild has ~{profiles * 9 // 10 // max(1, guilds - 1)}"
             f" profiles, the big one {profiles // 10}"
         )
-        for by in ("points", "levels", "time", "text-level", "text-message", "pray-streak"):
+        for by in (
+            "points",
+            "levels",
+            "experience",
+            "time",
+            "text-level",
+            "text-message",
+            "pray-streak",
+        ):
             measure(c, f"GET /profile/top?by={by}", [f"/profile/top?by={by}"], n)
         for by in ("points", "levels"):
             measure(
