@@ -24,6 +24,7 @@ BOARD_MODES = ("background", "sync", "off")
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
 _PERIODS |= {"h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 _MAY_BE_ZERO = ("port", "key_cache_seconds", "prune_every", "board_retry_seconds")
+_MAY_BE_ZERO += ("health_failing_seconds",)
 _RATE = re.compile(r"^\s*(\d+)\s*(?:/\s*([a-z]+))?\s*$")
 
 
@@ -76,6 +77,10 @@ class Settings:
     """A board unused this long is dropped (its memory goes to the tops in use)."""
     board_retry_seconds: float = 60.0
     """A board that failed is not built again for this long (SQL answers meanwhile)."""
+    health_failing_seconds: float = 60.0
+    """How long /health answers 503 `degraded` after a failed write batch when no
+    write committed since: long enough for a load balancer to see it, short enough
+    that a server taken out of rotation (so getting no writes) is tried again."""
     idempotency_keep_seconds: float = 48 * 3600
     """How long an Idempotency-Key's first outcome is kept (the spec asks ≥ 24 h)."""
     feed_keep_seconds: float = 3 * 3600

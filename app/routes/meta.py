@@ -14,7 +14,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from app.services import services
 
-__all__ = ["FAILING_FOR", "ROUTES"]
+__all__ = ["ROUTES"]
 
 log = logging.getLogger("voiceprofile.health")
 
@@ -61,12 +61,6 @@ async def index(request: Request) -> str:
     )
 
 
-# How long /health reports a failed write batch when no write came after it: long
-# enough for a load balancer to see it, short enough that a server taken out of
-# rotation (so getting no writes) is tried again; each failure starts it over.
-FAILING_FOR = 60.0
-
-
 @get("/health", summary="Liveness: the database and the writer")
 async def health(request: Request) -> Response[dict[str, Any]]:
     svc = services(request)
@@ -77,7 +71,7 @@ async def health(request: Request) -> Response[dict[str, Any]]:
     except Exception:  # health must answer, whatever is wrong; the why is for the logs
         log.exception("health: the database cannot be read")
         database = "error"
-    writes = "failing" if writer.stats.failing(FAILING_FOR) else "ok"
+    writes = "failing" if writer.stats.failing(svc.settings.health_failing_seconds) else "ok"
     ok = database == "ok" and writer.alive and writes == "ok"
     body = {
         "status": "ok" if ok else "degraded",
