@@ -23,8 +23,13 @@ __all__ = ["BOARD_MODES", "Settings", "parse_rate"]
 BOARD_MODES = ("background", "sync", "off")
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
 _PERIODS |= {"h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-_MAY_BE_ZERO = ("port", "key_cache_seconds", "prune_every", "board_retry_seconds")
-_MAY_BE_ZERO += ("health_failing_seconds",)
+_MAY_BE_ZERO = (
+    "port",
+    "key_cache_seconds",
+    "prune_every",
+    "board_retry_seconds",
+    "health_failing_seconds",
+)
 _RATE = re.compile(r"^\s*(\d+)\s*(?:/\s*([a-z]+))?\s*$")
 
 
