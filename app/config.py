@@ -51,6 +51,11 @@ class Settings:
     """Address `voiceprofile serve` binds to."""
     port: int = 8000
     """Port `voiceprofile serve` binds to."""
+    workers: int = 1
+    """Server processes `serve` starts (granian workers). Each accepts requests and
+    has its own writer; their write transactions take turns on the database's write
+    lock, and each re-reads what it caches when another committed (README, "Several
+    workers")."""
     readers: int = 4
     """Read-only connections in the pool."""
     batch_max: int = 1024

@@ -192,6 +192,7 @@ class Writer:
             self._taken += len(batch)
             self._run_batch(ctx, batch)
         ctx.conn.close()
+        self.engine.close()
 
     def _run_batch(self, ctx: WriteContext, batch: list[_Task]) -> None:
         started = time.perf_counter()
@@ -232,6 +233,7 @@ class Writer:
         self._chores_due(ctx)
         ctx.flush()
         conn.execute("COMMIT")
+        self.engine.end_write()
         return outcomes
 
     def _chores_due(self, ctx: WriteContext) -> None:
@@ -268,9 +270,12 @@ class Writer:
             raise _Rerun(task, exc) from exc
 
     def _rollback(self, ctx: WriteContext) -> None:
-        if ctx.conn.in_transaction:
-            ctx.conn.execute("ROLLBACK")
-        ctx.reset()
+        try:
+            if ctx.conn.in_transaction:
+                ctx.conn.execute("ROLLBACK")
+        finally:
+            self.engine.end_write()
+            ctx.reset()
 
     def _fail_batch(self, ctx: WriteContext, batch: list[_Task], exc: BaseException) -> None:
         log.error("write batch of %d failed, nothing acknowledged: %s", len(batch), exc)
