@@ -40,9 +40,7 @@ FEB, MARCH, APRIL = _at(2028, 2, 1), _at(2028, 3, 1), _at(2028, 4, 1)  # 2028: a
 def settings(request: pytest.FixtureRequest, db_path: Path) -> Settings:
     # Boards are never idle here: the clock jumps weeks, and an idle board would be
     # dropped and built afresh, when what is tested is one kept across boundaries.
-    return Settings(
-        db=db_path, key_cache_seconds=0.0, boards=request.param, board_idle_seconds=1e9
-    )
+    return Settings(db=db_path, key_cache_seconds=0.0, boards=request.param, board_idle_seconds=1e9)
 
 
 @pytest.fixture

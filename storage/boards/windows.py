@@ -132,8 +132,7 @@ class ActivityWindow(_Timeframe):
         col = self.column
         touched: dict[int, int] = {}  # account -> change of its score
         for account, value in conn.execute(
-            f"SELECT account, {col} FROM activity_feed WHERE seq > ? AND hour >= ?"
-            " AND hour < ?",
+            f"SELECT account, {col} FROM activity_feed WHERE seq > ? AND hour >= ? AND hour < ?",
             (self.feed_seq, self.first_hour, self.end_hour),
         ):
             if value:
