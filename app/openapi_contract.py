@@ -57,6 +57,17 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "reward_id": {"type": "string", "pattern": KEY_PATTERN},
     "kind": {"type": "string", "enum": list(KINDS.values())},  # GET /transaction
 }
+# What a query parameter means, where its name alone does not say it (the
+# parameter's `description`).
+DESCRIPTIONS: dict[str, str] = {
+    "timeframe": (
+        "The window of a top or rank. `day`, `week`, `month`: the rolling last 1, 7 or"
+        " 30 days, ending now. `this-week`, `this-month`: the current UTC calendar week"
+        " (from Monday 00:00) or month (from the 1st 00:00) up to now. `last-week`,"
+        " `last-month`: the whole previous UTC calendar week or month, [its start,"
+        " the current one's start). `all` (or none): no window. Not with since/until."
+    ),
+}
 # Where one name means different things on different routes.
 BY_PATH: dict[tuple[str, str], dict[str, Any]] = {
     ("/stats/balance_graph", "from"): EPOCH,
@@ -167,6 +178,8 @@ def contract_operation(
                 by_name = param.param_in in ("path", "query")  # not headers
                 schema = _parameter_schema(paths, param.name, param.schema, by_name=by_name)
                 param.schema = schema  # type: ignore[assignment]
+                if by_name and param.name in DESCRIPTIONS and not param.description:
+                    param.description = DESCRIPTIONS[param.name]
             for statuses in extra:
                 for status, content in statuses.items():
                     response = self.responses[status]  # type: ignore[index]

@@ -52,6 +52,9 @@ BOARD_TOPS = [
     ("levels", "day"),
     ("time", "week"),
     ("text-message", "month"),
+    ("points", "last-week"),  # calendar periods: rebuilt when theirs ends
+    ("levels", "this-month"),
+    ("time", "last-month"),
 ]
 
 
@@ -149,7 +152,10 @@ steps = st.lists(
             st.integers(0, 5),
             st.integers(0, 2) | st.none(),
         ),
-        st.tuples(st.just("tick"), st.sampled_from([1, 1800, 3600, 86400 - 1, 86400, 6 * 86400])),
+        st.tuples(
+            st.just("tick"),
+            st.sampled_from([1, 1800, 3600, 86400 - 1, 86400, 6 * 86400, 20 * 86400]),
+        ),
         st.tuples(st.just("check")),
     ),
     min_size=1,
