@@ -85,7 +85,6 @@ class Cached(ABC):
         """`sync`, or Stale if the board cannot be trusted any more."""
         if self.broken:
             raise Stale("board dropped after a failed sync", fault=True)
-        self.last_used = time.monotonic()
         try:
             self.sync(conn, now)
         except Stale:

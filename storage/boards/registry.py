@@ -112,6 +112,7 @@ class Boards:
             finally:
                 conn.close()
             with self._lock:
+                board.last_used = self.clock.monotonic()  # the clock _evict reads
                 self._ready[key] = board
         except Exception:
             log.exception("building the %s board failed; SQL answers meanwhile", key)
