@@ -280,6 +280,22 @@ def test_reverting_a_purchase_returns_money_items_and_stock(
     assert db.execute("SELECT quantity, bought FROM inventory").fetchall() == [(0, 0)]
 
 
+def test_a_revert_after_a_restock_to_the_top_keeps_the_stock_in_range(
+    client: TestClient, shop: dict
+) -> None:
+    """The stock a revert gives back stops at 2^53-1, the most a PUT accepts, so the
+    item can still be read back and PUT again as it is."""
+    tx = _buy(client, shop, {"user_id": 1}).json()["transaction"]
+    top = {**VIP, "stock": 2**53 - 1}
+    assert client.put(f"/shop/{G}/items/vip", json=top, headers=shop).status_code == 200
+    assert client.post(f"/transaction/{tx['id']}/revert", headers=shop).status_code == 201
+    item = client.get(f"/shop/{G}/items/vip", headers=shop).json()
+    assert item["stock"] == 2**53 - 1
+    fields = ("name", "price", "sell_price", "stock", "per_user_limit", "data", "enabled")
+    again = client.put(f"/shop/{G}/items/vip", json={k: item[k] for k in fields}, headers=shop)
+    assert again.status_code == 200, again.text
+
+
 def test_a_purchase_whose_items_were_used_cannot_be_reverted(
     client: TestClient, shop: dict, db: sqlite3.Connection
 ) -> None:
