@@ -11,6 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from app.config import Settings
+from schemas.economy import KEY_PATTERN
 from storage.engine.migrations import apply_migrations
 from storage.engine.sqlite import connect
 from storage.queries import keys
@@ -360,3 +361,68 @@ def test_a_purchase_is_a_callback_event_and_filterable_by_kind(
     assert client.get("/transaction?kind=reset", headers=shop).json()[0]["kind"] == "reset"
     bad = client.get("/transaction?kind=gift", headers=shop)
     assert bad.status_code == 422 and "purchase" in bad.json()["message"]
+
+
+# -- documentation -------------------------------------------------------------------------
+
+ECONOMY_ROUTES = [
+    ("PUT", "/shop/{guild_id}/items/{item_id}", "ItemIn", "Item"),
+    ("GET", "/shop/{guild_id}/items", None, None),
+    ("GET", "/shop/{guild_id}/items/{item_id}", None, "Item"),
+    ("DELETE", "/shop/{guild_id}/items/{item_id}", None, None),
+    ("POST", "/shop/{guild_id}/items/{item_id}/buy", "BuyIn", "Purchase"),
+    ("GET", "/profile/{guild_id}/{user_id}/inventory", None, None),
+    (
+        "POST",
+        "/profile/{guild_id}/{user_id}/inventory/{item_id}/use",
+        "QuantityIn",
+        "InventoryLine",
+    ),
+    ("POST", "/profile/{guild_id}/{user_id}/inventory/{item_id}/give", "GiveIn", "Gift"),
+    ("POST", "/profile/{guild_id}/{user_id}/inventory/{item_id}/sell", "QuantityIn", "Sale"),
+    ("POST", "/profile/{guild_id}/{user_id}/inventory/{item_id}/grant", "QuantityIn", None),
+    ("POST", "/profile/{guild_id}/{user_id}/inventory/{item_id}/revoke", "QuantityIn", None),
+    ("PUT", "/rewards/{guild_id}/{reward_id}", "RewardIn", "Reward"),
+    ("GET", "/rewards/{guild_id}", None, None),
+    ("GET", "/rewards/{guild_id}/{reward_id}", None, "Reward"),
+    ("DELETE", "/rewards/{guild_id}/{reward_id}", None, None),
+    ("POST", "/rewards/{guild_id}/{reward_id}/claim", "ClaimIn", "Claimed"),
+    ("GET", "/rewards/{guild_id}/{reward_id}/{user_id}", None, "ClaimState"),
+]
+
+
+def test_the_html_page_lists_every_economy_route_with_its_scope(client: TestClient) -> None:
+    page = client.get("/").text
+    assert "a shop with inventories and claimable rewards" in page
+    for method, path, _, _ in ECONOMY_ROUTES:
+        row = f"<tr><td><code>{method}</code></td><td><code>{path}</code></td>"
+        assert row in page, (method, path)
+        assert page.split(row, 1)[1].split("</tr>", 1)[0].endswith("<td>economy</td>"), path
+
+
+def test_openapi_documents_the_economy_bodies_answers_and_idempotency(
+    client: TestClient,
+) -> None:
+    doc = client.get("/schema/openapi.json").json()
+    for method, path, body, answer in ECONOMY_ROUTES:
+        operation = doc["paths"][path][method.lower()]
+        if body is not None:
+            assert f'"title": "{body}"' in json.dumps(operation["requestBody"]), path
+        if answer is not None:
+            ok = next(v for k, v in operation["responses"].items() if k in ("200", "201"))
+            assert ok["content"]["application/json"]["schema"] == {
+                "$ref": f"#/components/schemas/{answer}"
+            }, path
+        assert "409" in operation["responses"] and "422" in operation["responses"], path
+    buy = doc["paths"]["/shop/{guild_id}/items/{item_id}/buy"]["post"]
+    assert "Idempotency-Key" in [p["name"] for p in buy["parameters"]]
+    for code in ("insufficient_funds", "out_of_stock", "limit_reached", "item_disabled"):
+        assert code in buy["description"]
+    assert (
+        "Retry-After"
+        in doc["paths"]["/rewards/{guild_id}/{reward_id}/claim"]["post"]["description"]
+    )
+    kinds = doc["components"]["schemas"]["Transaction"]["properties"]["kind"]["enum"]
+    assert {"purchase", "refund", "reward"} <= set(kinds)
+    (item_id,) = [p for p in buy["parameters"] if p["name"] == "item_id"]
+    assert item_id["schema"]["pattern"] == KEY_PATTERN
