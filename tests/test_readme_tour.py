@@ -73,4 +73,6 @@ def test_the_readme_tours_run_in_order(server: Server, tmp_path: Path) -> None:
     # the economy's tour did its work: the member holds one VIP, the claim was paid
     with server.client() as c:
         kinds = [t["kind"] for t in c.get("/transaction?limit=100").json()]
+        held = c.get("/profile/131853185391/1242154218/inventory").json()
     assert {"purchase", "refund", "reward"} <= set(kinds)
+    assert [(line["item_id"], line["quantity"]) for line in held] == [("vip", 1)]
