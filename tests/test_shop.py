@@ -418,10 +418,10 @@ def test_openapi_documents_the_economy_bodies_answers_and_idempotency(
     assert "Idempotency-Key" in [p["name"] for p in buy["parameters"]]
     for code in ("insufficient_funds", "out_of_stock", "limit_reached", "item_disabled"):
         assert code in buy["description"]
-    assert (
-        "Retry-After"
-        in doc["paths"]["/rewards/{guild_id}/{reward_id}/claim"]["post"]["description"]
-    )
+    claim = doc["paths"]["/rewards/{guild_id}/{reward_id}/claim"]["post"]
+    assert "Retry-After" in claim["description"]
+    retry = claim["responses"]["409"]["headers"]["Retry-After"]
+    assert (retry["schema"]["pattern"], retry["required"]) == ("^[0-9]+$", False)
     kinds = doc["components"]["schemas"]["Transaction"]["properties"]["kind"]["enum"]
     assert {"purchase", "refund", "reward"} <= set(kinds)
     (item_id,) = [p for p in buy["parameters"] if p["name"] == "item_id"]
