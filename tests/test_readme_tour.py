@@ -72,6 +72,7 @@ def test_the_readme_tours_run_in_order(server: Server, tmp_path: Path) -> None:
                 if body["status"] >= 400 and announced not in command:
                     refused.append((command, line))
     assert refused == []
+    assert re.search(r"^OK: \d+ entries", done.stdout, flags=re.M), done.stderr  # it did verify
     # the economy's tour did its work: the member holds one VIP, the claim was paid
     with server.client() as c:
         kinds = [t["kind"] for t in c.get("/transaction?limit=100").json()]
