@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
+from litestar.openapi.spec import OpenAPIHeader, OpenAPIMediaType, OpenAPIType, Operation, Schema
 
 from schemas.base import MAX_COUNTER, SNOWFLAKE_PATTERN
 from schemas.economy import KEY_PATTERN
@@ -110,6 +110,17 @@ EXTRA_CONTENT: dict[tuple[str, str], dict[str, dict[str, dict[str, Any]]]] = {
     },
 }
 
+# Headers an answer carries that Litestar cannot see (an error sets them): (method,
+# path) -> {status: {header: description}}. Never required: not every 409 has one.
+EXTRA_HEADERS: dict[tuple[str, str], dict[str, dict[str, str]]] = {
+    ("POST", "/rewards/{guild_id}/{reward_id}/claim"): {
+        "409": {
+            "Retry-After": "With code `cooldown`: whole seconds until `next_claim_at`, rounded up"
+        }
+    },
+}
+_SECONDS = Schema(type=OpenAPIType.STRING, pattern="^[0-9]+$")
+
 
 def _schema(value: Any) -> dict[str, Any]:
     return value.to_schema() if isinstance(value, Schema) else dict(value or {})
@@ -167,6 +178,7 @@ def contract_operation(
     """`base` (Operation, or a `documented` body) with the rules above applied, for a
     handler serving `paths` (as documented: `/profile/{guild_id}`) and `methods`."""
     extra = [EXTRA_CONTENT[m, p] for m in methods for p in paths if (m, p) in EXTRA_CONTENT]
+    headers = [EXTRA_HEADERS[m, p] for m in methods for p in paths if (m, p) in EXTRA_HEADERS]
 
     @dataclass
     class ContractOperation(base):  # type: ignore[valid-type,misc]
@@ -185,5 +197,15 @@ def contract_operation(
                     response = self.responses[status]  # type: ignore[index]
                     for media_type, schema in content.items():
                         response.content[media_type] = OpenAPIMediaType(schema=schema)  # type: ignore[union-attr,index,arg-type]
+            for by_status in headers:
+                for status, named in by_status.items():
+                    response = self.responses[status]  # type: ignore[index]
+                    response.headers = {  # type: ignore[union-attr]
+                        **(response.headers or {}),  # type: ignore[union-attr]
+                        **{
+                            n: OpenAPIHeader(schema=_SECONDS, description=d)
+                            for n, d in named.items()
+                        },
+                    }
 
     return ContractOperation

@@ -20,7 +20,8 @@ log = logging.getLogger("voiceprofile.health")
 
 _INTRO = """<h1>Voice Profile Server</h1>
 <p>Voice profiles per guild and user, voicepoints moved through an append-only
-ledger, tops, stats, reputation and settings for Discord bots.</p>
+ledger, a shop with inventories and claimable rewards on that ledger, tops, stats,
+reputation and settings for Discord bots.</p>
 <p>Every endpoint below except this page, <code>/health</code>, the OpenAPI
 documents, the weeb.sh service roots (<code>/images</code>, <code>/auto-image</code>,
 <code>/reputation</code>, <code>/settings</code>) and the image files
