@@ -42,6 +42,8 @@ bench: install ## Run the benchmarks in benchmarks/ and print their figures (rea
 	  if [ "$$b" = benchmarks/bench_reads.py ]; then $(BIN)/python $$b --big --db $(READS_DB); \
 	  else $(BIN)/python $$b; fi; \
 	done
+	@echo "== benchmarks/bench_http.py --workers 2 (beside the one-worker run above)"
+	@$(BIN)/python benchmarks/bench_http.py --workers 2
 
 BIG_DB ?= /tmp/voiceprofile-bench-10m.db
 bench-big: install ## The ledger benchmarks at 10M entries already in the ledger (builds it; slow)

@@ -37,6 +37,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         db=getattr(args, "db", None),
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
+        workers=getattr(args, "workers", None),
     )
 
 
@@ -88,14 +89,15 @@ def serve(args: argparse.Namespace) -> int:
 
     # The worker process builds the app from the environment (app.asgi:from_env).
     os.environ["VOICEPROFILE_DB"] = str(Path(settings.db).resolve())
-    _err(f"serving on http://{settings.host}:{settings.port} (database {settings.db})")
+    procs = f", {settings.workers} workers" if settings.workers > 1 else ""
+    _err(f"serving on http://{settings.host}:{settings.port} (database {settings.db}{procs})")
     Granian(
         "app.asgi:from_env",
         factory=True,
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,
-        workers=1,
+        workers=settings.workers,
         loop=Loops.uvloop if sys.platform != "win32" else Loops.asyncio,
         # Requests as asyncio tasks: the drain deadline (app/deadlines.py) cancels them.
         task_impl=TaskImpl.asyncio,
@@ -175,6 +177,9 @@ def _parser() -> argparse.ArgumentParser:
     p = with_db(sub.add_parser("serve", help="run the server"))
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
+    p.add_argument(
+        "--workers", type=int, help="server processes sharing the port and database (default 1)"
+    )
     p.set_defaults(run=serve)
 
     k = sub.add_parser("keys", help="create, list and revoke API keys").add_subparsers(

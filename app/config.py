@@ -23,7 +23,13 @@ __all__ = ["BOARD_MODES", "Settings", "parse_rate"]
 BOARD_MODES = ("background", "sync", "off")
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
 _PERIODS |= {"h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-_MAY_BE_ZERO = ("port", "key_cache_seconds", "prune_every", "board_retry_seconds")
+_MAY_BE_ZERO = (
+    "port",
+    "key_cache_seconds",
+    "prune_every",
+    "board_retry_seconds",
+    "health_failing_seconds",
+)
 _RATE = re.compile(r"^\s*(\d+)\s*(?:/\s*([a-z]+))?\s*$")
 
 
@@ -45,6 +51,11 @@ class Settings:
     """Address `voiceprofile serve` binds to."""
     port: int = 8000
     """Port `voiceprofile serve` binds to."""
+    workers: int = 1
+    """Server processes `serve` starts (granian workers). Each accepts requests and
+    has its own writer; their write transactions take turns on the database's write
+    lock, and each re-reads what it caches when another committed (README, "Several
+    workers")."""
     readers: int = 4
     """Read-only connections in the pool."""
     batch_max: int = 1024
@@ -76,6 +87,10 @@ class Settings:
     """A board unused this long is dropped (its memory goes to the tops in use)."""
     board_retry_seconds: float = 60.0
     """A board that failed is not built again for this long (SQL answers meanwhile)."""
+    health_failing_seconds: float = 60.0
+    """How long /health answers 503 `degraded` after a failed write batch when no
+    write committed since: long enough for a load balancer to see it, short enough
+    that a server taken out of rotation (so getting no writes) is tried again."""
     idempotency_keep_seconds: float = 48 * 3600
     """How long an Idempotency-Key's first outcome is kept (the spec asks ≥ 24 h)."""
     feed_keep_seconds: float = 3 * 3600

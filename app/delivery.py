@@ -1,7 +1,9 @@
 """Delivering callback events from the outbox (SPEC §10): at least once, signed,
 with bounded exponential backoff, surviving restarts (the outbox is in SQLite).
 
-One dispatcher task per server. It reads due events through the reader pool and
+One dispatcher task per database: of several server processes on one database
+(`serve --workers N`), the one holding the `callbacks` lease (storage/engine/lease.py)
+delivers, and another takes over within CALLBACK_POLL if it stops or dies. It reads due events through the reader pool and
 starts one task per attempt, within limits: a few attempts in flight per callback
 and per bot, more in all. Nothing waits for a batch: a receiver that never answers
 holds only its own callback's slots, each for at most CALLBACK_TIMEOUT, while
@@ -32,6 +34,7 @@ import httpx
 
 from app.config import Settings
 from app.netguard import Guard, Policy, Refused
+from storage.engine.lease import Lease
 from storage.queries import outbox
 
 __all__ = ["Deliverer", "DeliveryOptions", "guard", "sign", "start"]
@@ -91,6 +94,8 @@ class Deliverer:
         self._flying: dict[int, tuple[str, str]] = {}  # outbox id -> (bot, event), until marked
         self._attempts: set[asyncio.Task[None]] = set()
         self._finished: list[Result] = []
+        # One process sends (see storage/engine/lease.py); the others wait their turn.
+        self._lease = Lease(services.settings.db, "callbacks")
 
     def wake(self) -> None:
         """Called from the writer thread after a commit that wrote outbox rows."""
@@ -113,6 +118,7 @@ class Deliverer:
         with contextlib.suppress(Exception):
             await self._record()
         await self._client.aclose()
+        self._lease.release()
 
     async def _run(self) -> None:
         while True:
@@ -120,6 +126,11 @@ class Deliverer:
             wait = self.options.poll
             try:
                 await self._record()
+                if not self._lease.try_take():
+                    # Another server process on this database delivers; try again
+                    # at the next poll (it may have stopped or died).
+                    await asyncio.sleep(wait)
+                    continue
                 now = self.svc.clock.now()
                 await self._dispatch(now)
                 due = await self.svc.readers.call(outbox.next_due, now)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from litestar.openapi.spec import OpenAPIMediaType, Operation, Schema
+from litestar.openapi.spec import OpenAPIHeader, OpenAPIMediaType, OpenAPIType, Operation, Schema
 
 from schemas.base import MAX_COUNTER, SNOWFLAKE_PATTERN
 from schemas.economy import KEY_PATTERN
@@ -56,6 +56,17 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "item_id": {"type": "string", "pattern": KEY_PATTERN},
     "reward_id": {"type": "string", "pattern": KEY_PATTERN},
     "kind": {"type": "string", "enum": list(KINDS.values())},  # GET /transaction
+}
+# What a query parameter means, where its name alone does not say it (the
+# parameter's `description`).
+DESCRIPTIONS: dict[str, str] = {
+    "timeframe": (
+        "The window of a top or rank. `day`, `week`, `month`: the rolling last 1, 7 or"
+        " 30 days, ending now. `this-week`, `this-month`: the current UTC calendar week"
+        " (from Monday 00:00) or month (from the 1st 00:00) up to now. `last-week`,"
+        " `last-month`: the whole previous UTC calendar week or month, [its start,"
+        " the current one's start). `all` (or none): no window. Not with since/until."
+    ),
 }
 # Where one name means different things on different routes.
 BY_PATH: dict[tuple[str, str], dict[str, Any]] = {
@@ -108,6 +119,17 @@ EXTRA_CONTENT: dict[tuple[str, str], dict[str, dict[str, dict[str, Any]]]] = {
 # Of those, the answers that are never JSON: their content replaces Litestar's
 # `application/json` (a Stream documents as JSON whatever its media type).
 NOT_JSON: set[tuple[str, str]] = {("GET", "/profile/{guild_id}/export")}
+
+# Headers an answer carries that Litestar cannot see (an error sets them): (method,
+# path) -> {status: {header: description}}. Never required: not every 409 has one.
+EXTRA_HEADERS: dict[tuple[str, str], dict[str, dict[str, str]]] = {
+    ("POST", "/rewards/{guild_id}/{reward_id}/claim"): {
+        "409": {
+            "Retry-After": "With code `cooldown`: whole seconds until `next_claim_at`, rounded up"
+        }
+    },
+}
+_SECONDS = Schema(type=OpenAPIType.STRING, pattern="^[0-9]+$")
 
 
 def _schema(value: Any) -> dict[str, Any]:
@@ -167,6 +189,7 @@ def contract_operation(
     handler serving `paths` (as documented: `/profile/{guild_id}`) and `methods`."""
     extra = [EXTRA_CONTENT[m, p] for m in methods for p in paths if (m, p) in EXTRA_CONTENT]
     not_json = any((m, p) in NOT_JSON for m in methods for p in paths)
+    headers = [EXTRA_HEADERS[m, p] for m in methods for p in paths if (m, p) in EXTRA_HEADERS]
 
     @dataclass
     class ContractOperation(base):  # type: ignore[valid-type,misc]
@@ -178,6 +201,8 @@ def contract_operation(
                 by_name = param.param_in in ("path", "query")  # not headers
                 schema = _parameter_schema(paths, param.name, param.schema, by_name=by_name)
                 param.schema = schema  # type: ignore[assignment]
+                if by_name and param.name in DESCRIPTIONS and not param.description:
+                    param.description = DESCRIPTIONS[param.name]
             for statuses in extra:
                 for status, content in statuses.items():
                     response = self.responses[status]  # type: ignore[index]
@@ -185,5 +210,15 @@ def contract_operation(
                         response.content.pop("application/json", None)  # type: ignore[union-attr]
                     for media_type, schema in content.items():
                         response.content[media_type] = OpenAPIMediaType(schema=schema)  # type: ignore[union-attr,index,arg-type]
+            for by_status in headers:
+                for status, named in by_status.items():
+                    response = self.responses[status]  # type: ignore[index]
+                    response.headers = {  # type: ignore[union-attr]
+                        **(response.headers or {}),  # type: ignore[union-attr]
+                        **{
+                            n: OpenAPIHeader(schema=_SECONDS, description=d)
+                            for n, d in named.items()
+                        },
+                    }
 
     return ContractOperation

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_http.py [--prefill N] [--seconds 5] [--connections 64]
 
-Starts `python -m app.cli serve` on 127.0.0.1 (granian, 1 worker) on a fresh
+Starts `python -m app.cli serve` on 127.0.0.1 (granian, `--workers N`, 1 by default) on a fresh
 database with VOICEPROFILE_BENCH=1, which adds `POST /bench/noop` (same auth and
 body read as POST /transaction, no ledger). Load comes from wrk (`apt-get install
 wrk`) with a Lua script, in its own process, bounded by --seconds per phase; without
@@ -205,6 +205,7 @@ def main() -> int:
         " round outlast a quick phase)",
     )
     parser.add_argument("--array", type=int, default=1000, help="transfers per array request")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     args = parser.parse_args()
     load = _wrk
     if not shutil.which("wrk"):
@@ -236,7 +237,7 @@ def main() -> int:
         with log.open("w") as out:
             server = subprocess.Popen(
                 [py, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                 "--db", str(db)],
+                 "--db", str(db), "--workers", str(args.workers)],
                 stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True,
             )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
@@ -262,7 +263,7 @@ def main() -> int:
         _bodies(arrays, 16, args.array, rng)
         conns = args.connections
         start = args.from_db or f"{args.prefill} prefilled entries"
-        print(f"starting from: {start}; c={conns}; {args.seconds}s per phase;"
+        print(f"starting from: {start}; workers={args.workers}; c={conns}; {args.seconds}s per phase;"
               " machine shared with other processes")  # fmt: skip
         noop = load(f"{url}/bench/noop", key, singles, args.seconds, conns)
         single = load(f"{url}/transaction", key, singles, args.seconds, conns)

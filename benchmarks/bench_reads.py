@@ -1,5 +1,6 @@
-"""Read latency of tops, ranks, windowed tops, stats and balance graphs (SPEC §7),
-served by the real `voiceprofile serve` process over HTTP, on a generated database.
+"""Read latency of tops, ranks, windowed tops (rolling and UTC calendar periods),
+stats and balance graphs (SPEC §7), served by the real `voiceprofile serve` process
+over HTTP, on a generated database.
 
     python benchmarks/bench_reads.py                    # 100k profiles, 1M ledger entries
     python benchmarks/bench_reads.py --big              # 1M profiles, 10M entries (slow to build)
@@ -52,6 +53,8 @@ BOTS = (111111111111111111, 222222222222222222, 333333333333333333)
 BIG_GUILD = 100000000000000000
 USER_BASE = 200000000000000000
 DAY_MS = 86_400_000
+ROLLING = ("day", "week", "month")
+CALENDAR = ("this-week", "last-week", "this-month", "last-month")
 
 
 def _guild(i: int, guilds: int) -> int:
@@ -303,7 +306,7 @@ def measure(client: httpx.Client, label: str, paths: list[str], n: int) -> None:
     times.sort()
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
     print(
-        f"{label:<48} p50 {statistics.median(times):8.2f} ms   p99 {p99:8.2f} ms"
+        f"{label:<52} p50 {statistics.median(times):8.2f} ms   p99 {p99:8.2f} ms"
         f"   ({len(times)} req, {size} B; first {first:.0f} ms)",
         flush=True,
     )
@@ -389,8 +392,8 @@ def run(url: str, key: str, pid: int, profiles: int, guilds: int, quick: bool) -
                 [f"/profile/{BIG_GUILD}/{u}/rank?by={by}" for u in big_members],
                 heavy,
             )
-        print("-- windows")
-        for tf in ("day", "week", "month"):
+        print("-- windows: rolling, then UTC calendar periods")
+        for tf in ROLLING + CALENDAR:
             measure(
                 c,
                 f"guild top by=points timeframe={tf} (typical)",
@@ -403,13 +406,14 @@ def run(url: str, key: str, pid: int, profiles: int, guilds: int, quick: bool) -
                 [f"/profile/{typical}/top?by=levels&timeframe={tf}"],
                 heavy,
             )
-        measure(
-            c,
-            "rank by=points timeframe=week (typical)",
-            [f"/profile/{typical}/{u}/rank?by=points&timeframe=week" for u in members],
-            heavy,
-        )
-        for tf in ("day", "week"):
+        for tf in ("week", "last-week"):
+            measure(
+                c,
+                f"rank by=points timeframe={tf} (typical)",
+                [f"/profile/{typical}/{u}/rank?by=points&timeframe={tf}" for u in members],
+                heavy,
+            )
+        for tf in ("day", "week", "this-week", "last-month"):
             measure(
                 c,
                 f"global top by=points timeframe={tf}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from schemas.base import MAX_COUNTER
 from storage.engine.base import Conn
 from storage.ids import pad
 
@@ -62,11 +63,13 @@ def item(conn: Conn, guild_id: int, bot_id: str, item_id: str) -> ItemRow | None
 
 
 def change_stock(conn: Conn, guild_id: int, bot_id: str, item_id: str, delta: int) -> None:
-    """Take from (delta < 0) or give back to a limited stock; unlimited stays so."""
+    """Take from (delta < 0) or give back to a limited stock; unlimited stays so. A
+    give-back stops at 2^53-1, the most a PUT can set (a revert after a restock to
+    the top would otherwise leave a stock no client could send back)."""
     conn.execute(
-        "UPDATE shop_items SET stock = stock + ? WHERE guild_id = ? AND bot_id = ?"
-        " AND item_id = ? AND stock IS NOT NULL",
-        (delta, pad(guild_id), pad(bot_id), item_id),
+        "UPDATE shop_items SET stock = CASE WHEN stock > ? - ? THEN ? ELSE stock + ? END"
+        " WHERE guild_id = ? AND bot_id = ? AND item_id = ? AND stock IS NOT NULL",
+        (MAX_COUNTER, delta, MAX_COUNTER, delta, pad(guild_id), pad(bot_id), item_id),
     )
 
 

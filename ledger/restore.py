@@ -3,7 +3,8 @@
 Accounts are checked against their owners' ids; entries go through the one replay
 of the log (ledger/replay.py), so an import accepts exactly what `ledger verify`
 would; every account's stated balance must equal the replay's. Other tables' rows
-go in verbatim. The first bad line raises `BadLine` naming it.
+go in verbatim, and then the economy's (item log, inventories, claims) must pass
+the checks of `ledger verify` too. The first bad line raises `BadLine` naming it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from ledger import store
+from ledger import economy_verify, store
 from ledger.replay import Entry, Replay
 from schemas.export import EXPORT_FORMAT, VERSION, AccountLine, EntryLine, Header, Line, RowLine
 from storage import export
@@ -43,6 +44,9 @@ class Importer:
         self.tables: set[str] = set(export.other_tables(conn))
         self.counts = {"account": 0, "entry": 0, "row": 0}
         self.counts_total = 0
+        self.economy = economy_verify.Entries()
+        # The line of each row the economy's checks may name (ledger/economy_verify.py).
+        self.lines: dict[tuple[str, object], int] = {}
 
     def account(self, n: int, a: AccountLine) -> None:
         if a.bot_id is not None:
@@ -127,6 +131,8 @@ class Importer:
             *extra.values(),
         )
         store.insert_row(self.conn, "ledger", export.select(ENTRY_COLUMNS, list(extra)), values)
+        self.economy.see(e.id, e.kind, self.rows[e.src], self.rows[e.dst], e.amount, e.reverts)
+        self.lines[("ledger", e.id)] = n
         self.counts["entry"] += 1
 
     def _extra(self, n: int, table: str, fixed: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -149,16 +155,34 @@ class Importer:
         unknown = sorted(set(r.values) - set(cols))
         if unknown:
             raise BadLine(n, f"table {r.table} has no column {unknown[0]!r}")
-        export.insert_row(
-            self.conn, r.table, {c: export.value_in(n, v) for c, v in r.values.items()}
-        )
+        values = {c: export.value_in(n, v) for c, v in r.values.items()}
+        export.insert_row(self.conn, r.table, values)
+        self._locate(n, r.table, values)
         self.counts["row"] += 1
+
+    def _locate(self, n: int, table: str, values: dict[str, Any]) -> None:
+        if table in ("item_log", "reward_claims"):
+            self.lines[(table, values.get("id"))] = n
+        if table in ("item_log", "inventory"):
+            holding = (values.get("account"), values.get("bot_id"), values.get("item_id"))
+            # An inventory is named by its own line, else by its last item-log row.
+            self.lines[(table, holding)] = n
 
     def finish(self) -> None:
         balances = self.replay.balances
         for vp, (n, stated) in self.account_line.items():
             if balances[vp] != stated:
                 raise BadLine(n, f"account {vp}: balance {stated}, the ledger gives {balances[vp]}")
+        vps = {row: vp for vp, row in self.rows.items()}
+        found = economy_verify.problems(self.conn, self.economy, lambda a: vps.get(a, f"#{a}"))
+        if found:
+            first = found[0]
+            n = (
+                self.lines.get((first.table, first.key))
+                or self.lines.get(("item_log", first.key))  # an inventory the file left out
+                or self.counts_total
+            )
+            raise BadLine(n, f"{first.text} (`ledger verify` checks this too)")
 
 
 def read(source: Path, importer: Importer, advance: Callable[[int], None]) -> None:

@@ -75,8 +75,9 @@ class Reads:
     # -- tops and ranks ---------------------------------------------------------------------
 
     async def _board(self, by: str, timeframe: str | None, window: Window | None, rank: bool):
-        """The board for this read, if one is ready (explicit since/until never have one)."""
-        if window is not None and timeframe is None:
+        """The board for this read, if one is ready (explicit since/until never have
+        one, with `timeframe=all` beside them too: all time's board knows no window)."""
+        if window is not None and timeframe in (None, "all"):
             return None
         return await self.boards.board(by, timeframe, rank=rank)
 

@@ -11,6 +11,7 @@ test_tops.py and test_tops_windows.py.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sqlite3
 import tempfile
@@ -54,6 +55,9 @@ BOARD_TOPS = [
     ("experience", "week"),
     ("time", "week"),
     ("text-message", "month"),
+    ("points", "last-week"),  # calendar periods: rebuilt when theirs ends
+    ("levels", "this-month"),
+    ("time", "last-month"),
 ]
 
 
@@ -151,7 +155,10 @@ steps = st.lists(
             st.integers(0, 5),
             st.integers(0, 2) | st.none(),
         ),
-        st.tuples(st.just("tick"), st.sampled_from([1, 1800, 3600, 86400 - 1, 86400, 6 * 86400])),
+        st.tuples(
+            st.just("tick"),
+            st.sampled_from([1, 1800, 3600, 86400 - 1, 86400, 6 * 86400, 20 * 86400]),
+        ),
         st.tuples(st.just("check")),
     ),
     min_size=1,
@@ -431,3 +438,25 @@ def test_the_real_server_boards_follow_concurrent_transfers(server: Server) -> N
                 found = c.get(f"/profile/9/{user}/rank", params=params).json()
                 assert found == {"rank": rank, "score": score, "total": 5}
         assert len(c.get("/profile/9", params={"limit": 0}).json()) == 5
+
+
+def test_an_unused_board_is_dropped_after_idle_seconds_of_the_servers_clock(
+    settings: Settings, make_key: Any
+) -> None:
+    """Memory goes to the tops in use: a board nobody read for BOARD_IDLE_SECONDS
+    (on the server's one clock) is dropped; one read meanwhile stays."""
+    clock = ManualClock()
+    idle = dataclasses.replace(settings, board_idle_seconds=600.0)
+    with TestClient(create_app(idle, clock=clock)) as client:
+        auth = make_key()
+        boards = client.app.state.services.boards
+        assert client.post("/profile/1/2", json={"voicepoints": 5}, headers=auth).status_code == 201
+        assert (
+            client.get("/profile/1/top", params={"by": "points"}, headers=auth).status_code == 200
+        )
+        clock.advance(599)
+        assert client.get("/stats", headers=auth).status_code == 200
+        assert {"points", "stats"} <= set(boards.sizes())
+        clock.advance(2)  # points: 601 s unused; stats: 2 s
+        assert client.get("/stats", headers=auth).status_code == 200
+        assert set(boards.sizes()) == {"stats"}

@@ -172,3 +172,43 @@ def test_export_and_import_keep_inventories_and_verify(
         conn.close()
     assert [(int(u), i, q) for u, i, q in held] == [(1, "gem", 3), (2, "gem", 1)]
     assert before[0]["quantity"] == 3
+
+
+@pytest.mark.parametrize(
+    ("table", "change", "needle"),
+    [
+        ("inventory", {"quantity": 500}, "held/bought 500/1, the item log gives 1/1"),
+        ("item_log", {"held": 7}, "records 7 held, the replay gives"),
+        ("reward_claims", {"amount": 99}, "records 99, its entry"),
+    ],
+)
+def test_import_refuses_an_economy_that_does_not_replay(
+    client: TestClient,
+    auth: dict,
+    world: dict[str, float],
+    db_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    table: str,
+    change: dict,
+    needle: str,
+) -> None:
+    """What `ledger verify` would reject, an import refuses, naming the line."""
+    client.post(f"/profile/{G}/1/inventory/gem/grant", headers=auth)
+    dump, bad, target = tmp_path / "a.jsonl", tmp_path / "bad.jsonl", tmp_path / "t.db"
+    assert main(["export", str(dump), "--db", str(db_path)]) == 0
+    lines = [json.loads(line) for line in dump.read_text().splitlines()]
+    at = next(i for i, line in enumerate(lines) if line.get("table") == table)
+    lines[at]["values"].update(change)
+    bad.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    capsys.readouterr()
+    assert main(["import", str(bad), "--db", str(target)]) == 1
+    out, err = capsys.readouterr()
+    assert json.loads(out.strip().splitlines()[-1])["line"] == at + 1, err
+    assert f"line {at + 1}: " in err and needle in err, err
+    conn = sqlite3.connect(target)
+    try:
+        assert conn.execute("SELECT count(*) FROM item_log").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM ledger").fetchone()[0] == 0
+    finally:
+        conn.close()

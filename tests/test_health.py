@@ -5,11 +5,13 @@ once a write commits."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 from litestar.testing import TestClient
 
-from app.routes import meta
+from app.config import Settings
+from app.main import create_app
 
 G = "131853185391"
 
@@ -51,12 +53,15 @@ def test_health_is_degraded_while_writes_fail_and_recovers(client: TestClient, a
     assert (r.status_code, r.json()["status"], r.json()["writer"]["writes"]) == (200, "ok", "ok")
 
 
-def test_a_failure_long_ago_no_longer_degrades(client: TestClient, auth: dict, monkeypatch) -> None:
-    set_max_pages(client, None)
-    assert big_write(client, auth, 0) == 503
-    assert client.get("/health").status_code == 503
-    monkeypatch.setattr(meta, "FAILING_FOR", 0.0)  # as if FAILING_FOR went by without writes
-    assert client.get("/health").status_code == 200
+def test_a_failure_older_than_the_setting_no_longer_degrades(
+    settings: Settings, auth: dict
+) -> None:
+    # VOICEPROFILE_HEALTH_FAILING_SECONDS=0: a failed batch is at once "long ago".
+    quick = dataclasses.replace(settings, health_failing_seconds=0.0)
+    with TestClient(create_app(quick)) as client:
+        set_max_pages(client, None)
+        assert big_write(client, auth, 0) == 503
+        assert client.get("/health").status_code == 200
 
 
 def test_metrics_show_the_failing_writer(client: TestClient, make_key) -> None:

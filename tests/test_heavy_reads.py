@@ -89,6 +89,7 @@ def _windows(rnd: random.Random) -> list[dict]:
         {"timeframe": "day"},
         {"timeframe": "week"},
         {"timeframe": "month"},
+        {"timeframe": rnd.choice(["this-week", "this-month"])},  # calendar boards stream too
     ]
 
 

@@ -69,7 +69,22 @@ def test_every_snowflake_parameter_carries_the_pattern(doc: dict[str, Any]) -> N
         ("/profile/top", "offset", {"minimum": 0, "maximum": 2**53 - 1}),
         ("/profile/top", "amount", {"minimum": -(2**53 - 1), "maximum": 2**53 - 1}),
         ("/reputation/{bot_id}/leaderboard", "offset", {"minimum": 0, "maximum": 2**53 - 1}),
-        ("/profile/top", "timeframe", {"enum": ["all", "day", "week", "month"]}),
+        (
+            "/profile/top",
+            "timeframe",
+            {
+                "enum": [
+                    "all",
+                    "day",
+                    "week",
+                    "month",
+                    "this-week",
+                    "last-week",
+                    "this-month",
+                    "last-month",
+                ]
+            },
+        ),
         ("/callback/{event}", "event", {"enum": list(EVENTS)}),
     ],
 )
@@ -79,6 +94,13 @@ def test_bounds_and_choices_are_documented(
     (param,) = [p for p in doc["paths"][path]["get"]["parameters"] if p["name"] == name]
     schema = param["schema"]
     assert {key: schema.get(key) for key in expected} == expected
+
+
+def test_calendar_timeframes_are_described_on_tops_and_ranks(doc: dict[str, Any]) -> None:
+    paths = ("/profile/top", "/profile/{guild_id}/top", "/profile/{guild_id}/{user_id}/rank")
+    for path in paths:
+        (param,) = [p for p in doc["paths"][path]["get"]["parameters"] if p["name"] == "timeframe"]
+        assert "last-week" in param["description"] and "Monday 00:00" in param["description"]
 
 
 def test_idempotency_key_length_is_documented(doc: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from app.config import Settings
+from schemas.economy import KEY_PATTERN
 from storage.engine.migrations import apply_migrations
 from storage.engine.sqlite import connect
 from storage.queries import keys
@@ -280,6 +281,22 @@ def test_reverting_a_purchase_returns_money_items_and_stock(
     assert db.execute("SELECT quantity, bought FROM inventory").fetchall() == [(0, 0)]
 
 
+def test_a_revert_after_a_restock_to_the_top_keeps_the_stock_in_range(
+    client: TestClient, shop: dict
+) -> None:
+    """The stock a revert gives back stops at 2^53-1, the most a PUT accepts, so the
+    item can still be read back and PUT again as it is."""
+    tx = _buy(client, shop, {"user_id": 1}).json()["transaction"]
+    top = {**VIP, "stock": 2**53 - 1}
+    assert client.put(f"/shop/{G}/items/vip", json=top, headers=shop).status_code == 200
+    assert client.post(f"/transaction/{tx['id']}/revert", headers=shop).status_code == 201
+    item = client.get(f"/shop/{G}/items/vip", headers=shop).json()
+    assert item["stock"] == 2**53 - 1
+    fields = ("name", "price", "sell_price", "stock", "per_user_limit", "data", "enabled")
+    again = client.put(f"/shop/{G}/items/vip", json={k: item[k] for k in fields}, headers=shop)
+    assert again.status_code == 200, again.text
+
+
 def test_a_purchase_whose_items_were_used_cannot_be_reverted(
     client: TestClient, shop: dict, db: sqlite3.Connection
 ) -> None:
@@ -344,3 +361,68 @@ def test_a_purchase_is_a_callback_event_and_filterable_by_kind(
     assert client.get("/transaction?kind=reset", headers=shop).json()[0]["kind"] == "reset"
     bad = client.get("/transaction?kind=gift", headers=shop)
     assert bad.status_code == 422 and "purchase" in bad.json()["message"]
+
+
+# -- documentation -------------------------------------------------------------------------
+
+ECONOMY_ROUTES = [
+    ("PUT", "/shop/{guild_id}/items/{item_id}", "ItemIn", "Item"),
+    ("GET", "/shop/{guild_id}/items", None, None),
+    ("GET", "/shop/{guild_id}/items/{item_id}", None, "Item"),
+    ("DELETE", "/shop/{guild_id}/items/{item_id}", None, None),
+    ("POST", "/shop/{guild_id}/items/{item_id}/buy", "BuyIn", "Purchase"),
+    ("GET", "/profile/{guild_id}/{user_id}/inventory", None, None),
+    (
+        "POST",
+        "/profile/{guild_id}/{user_id}/inventory/{item_id}/use",
+        "QuantityIn",
+        "InventoryLine",
+    ),
+    ("POST", "/profile/{guild_id}/{user_id}/inventory/{item_id}/give", "GiveIn", "Gift"),
+    ("POST", "/profile/{guild_id}/{user_id}/inventory/{item_id}/sell", "QuantityIn", "Sale"),
+    ("POST", "/profile/{guild_id}/{user_id}/inventory/{item_id}/grant", "QuantityIn", None),
+    ("POST", "/profile/{guild_id}/{user_id}/inventory/{item_id}/revoke", "QuantityIn", None),
+    ("PUT", "/rewards/{guild_id}/{reward_id}", "RewardIn", "Reward"),
+    ("GET", "/rewards/{guild_id}", None, None),
+    ("GET", "/rewards/{guild_id}/{reward_id}", None, "Reward"),
+    ("DELETE", "/rewards/{guild_id}/{reward_id}", None, None),
+    ("POST", "/rewards/{guild_id}/{reward_id}/claim", "ClaimIn", "Claimed"),
+    ("GET", "/rewards/{guild_id}/{reward_id}/{user_id}", None, "ClaimState"),
+]
+
+
+def test_the_html_page_lists_every_economy_route_with_its_scope(client: TestClient) -> None:
+    page = client.get("/").text
+    assert "a shop with inventories and claimable rewards" in page
+    for method, path, _, _ in ECONOMY_ROUTES:
+        row = f"<tr><td><code>{method}</code></td><td><code>{path}</code></td>"
+        assert row in page, (method, path)
+        assert page.split(row, 1)[1].split("</tr>", 1)[0].endswith("<td>economy</td>"), path
+
+
+def test_openapi_documents_the_economy_bodies_answers_and_idempotency(
+    client: TestClient,
+) -> None:
+    doc = client.get("/schema/openapi.json").json()
+    for method, path, body, answer in ECONOMY_ROUTES:
+        operation = doc["paths"][path][method.lower()]
+        if body is not None:
+            assert f'"title": "{body}"' in json.dumps(operation["requestBody"]), path
+        if answer is not None:
+            ok = next(v for k, v in operation["responses"].items() if k in ("200", "201"))
+            assert ok["content"]["application/json"]["schema"] == {
+                "$ref": f"#/components/schemas/{answer}"
+            }, path
+        assert "409" in operation["responses"] and "422" in operation["responses"], path
+    buy = doc["paths"]["/shop/{guild_id}/items/{item_id}/buy"]["post"]
+    assert "Idempotency-Key" in [p["name"] for p in buy["parameters"]]
+    for code in ("insufficient_funds", "out_of_stock", "limit_reached", "item_disabled"):
+        assert code in buy["description"]
+    claim = doc["paths"]["/rewards/{guild_id}/{reward_id}/claim"]["post"]
+    assert "Retry-After" in claim["description"]
+    retry = claim["responses"]["409"]["headers"]["Retry-After"]
+    assert (retry["schema"]["pattern"], retry["required"]) == ("^[0-9]+$", False)
+    kinds = doc["components"]["schemas"]["Transaction"]["properties"]["kind"]["enum"]
+    assert {"purchase", "refund", "reward"} <= set(kinds)
+    (item_id,) = [p for p in buy["parameters"] if p["name"] == "item_id"]
+    assert item_id["schema"]["pattern"] == KEY_PATTERN

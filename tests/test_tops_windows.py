@@ -219,6 +219,19 @@ def test_windows_that_mean_nothing_are_422(
         assert got.json()["errors"][0]["field"] == field
 
 
+def test_timeframe_all_beside_since_is_the_since_window(
+    client: TestClient, auth: dict[str, str], clock: ManualClock
+) -> None:
+    """`timeframe=all` adds no window; the all-time board must not answer for since."""
+    client.post("/profile/9/1", json={"voicepoints": 5}, headers=auth)
+    client.get("/profile/9/top", headers=auth)  # builds the all-time points board
+    params = {"by": "points", "timeframe": "all", "since": T + 60}
+    for path in ("/profile/9/top", "/profile/top"):
+        top = client.get(path, params=params, headers=auth).json()
+        assert [e["score"] for e in top] == [0], path
+    assert client.get("/profile/9/1/rank", params=params, headers=auth).json()["score"] == 0
+
+
 def test_all_time_is_allowed_on_every_metric(client: TestClient, auth: dict[str, str]) -> None:
     client.post("/profile/9/1", json={"pray": {"streak": 2}}, headers=auth)
     got = client.get("/profile/top", params={"by": "pray-streak", "timeframe": "all"}, headers=auth)

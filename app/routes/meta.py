@@ -14,13 +14,14 @@ from litestar.handlers import HTTPRouteHandler
 
 from app.services import services
 
-__all__ = ["FAILING_FOR", "ROUTES"]
+__all__ = ["ROUTES"]
 
 log = logging.getLogger("voiceprofile.health")
 
 _INTRO = """<h1>Voice Profile Server</h1>
 <p>Voice profiles per guild and user, voicepoints moved through an append-only
-ledger, tops, stats, reputation and settings for Discord bots.</p>
+ledger, a shop with inventories and claimable rewards on that ledger, tops, stats,
+reputation and settings for Discord bots.</p>
 <p>Every endpoint below except this page, <code>/health</code>, the OpenAPI
 documents, the weeb.sh service roots (<code>/images</code>, <code>/auto-image</code>,
 <code>/reputation</code>, <code>/settings</code>) and the image files
@@ -61,12 +62,6 @@ async def index(request: Request) -> str:
     )
 
 
-# How long /health reports a failed write batch when no write came after it: long
-# enough for a load balancer to see it, short enough that a server taken out of
-# rotation (so getting no writes) is tried again; each failure starts it over.
-FAILING_FOR = 60.0
-
-
 @get("/health", summary="Liveness: the database and the writer")
 async def health(request: Request) -> Response[dict[str, Any]]:
     svc = services(request)
@@ -77,7 +72,7 @@ async def health(request: Request) -> Response[dict[str, Any]]:
     except Exception:  # health must answer, whatever is wrong; the why is for the logs
         log.exception("health: the database cannot be read")
         database = "error"
-    writes = "failing" if writer.stats.failing(FAILING_FOR) else "ok"
+    writes = "failing" if writer.stats.failing(svc.settings.health_failing_seconds) else "ok"
     ok = database == "ok" and writer.alive and writes == "ok"
     body = {
         "status": "ok" if ok else "degraded",

@@ -9,10 +9,11 @@ index range count reads every profile ahead). Each board is a Ranking
 
 - `ValueBoard`: every open profile by a metric's values (`PointsBoard`: the
   balance, caught up from the ledger) — boards/values.py.
-- `LedgerWindow`: open profiles by net voicepoints over the last `span` seconds:
-  the sum of their ledger entries in ids `[lo, hi)`, exactly like the SQL path.
+- `LedgerWindow`: open profiles by net voicepoints over a named timeframe (the
+  last 1/7/30 days, or a UTC calendar week or month): the sum of their ledger
+  entries in ids `[lo, hi)`, exactly like the SQL path.
 - `ActivityWindow`: open profiles by what they gained (experience, time or
-  messages) in the activity hours from `first_hour` on — boards/windows.py.
+  messages) in the activity hours `[first_hour, end_hour)` — boards/windows.py.
 
 `sync(conn)` brings a board to the reader's snapshot: new ledger entries (by id),
 entries and activity hours that left the window, profiles opened, closed or
@@ -84,7 +85,6 @@ class Cached(ABC):
         """`sync`, or Stale if the board cannot be trusted any more."""
         if self.broken:
             raise Stale("board dropped after a failed sync", fault=True)
-        self.last_used = time.monotonic()
         try:
             self.sync(conn, now)
         except Stale:

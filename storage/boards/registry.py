@@ -26,25 +26,25 @@ from storage.boards.windows import ActivityWindow, LedgerWindow
 from storage.clock import Clock, SystemClock
 from storage.engine import Engine
 from storage.queries.tops import METRICS
-from storage.queries.windows import TIMEFRAMES
+from storage.queries.windows import CALENDAR, ROLLING
 
 __all__ = ["MODES", "Boards"]
 
 log = logging.getLogger("voiceprofile.boards")
 MODES = ("background", "sync", "off")
 
-BoardKey = tuple[str, str | None]  # (metric, rolling timeframe or None for all time)
+BoardKey = tuple[str, str | None]  # (metric, named timeframe or None for all time)
 
 
 def wanted(by: str, timeframe: str | None, rank: bool = False) -> BoardKey | None:
     """The board that serves this read, if one does: the metrics no index orders
     (`points`, `experience`) over all time, every metric with a window over a
-    rolling timeframe, and ranks over all time (an index range count reads every
-    profile ahead). Other tops are index walks."""
+    named timeframe (rolling or calendar), and ranks over all time (an index range
+    count reads every profile ahead). Other tops are index walks."""
     metric = METRICS[by]
     if timeframe in (None, "all"):
         return (by, None) if not metric.indexed or rank else None
-    if metric.activity is None or TIMEFRAMES.get(timeframe) is None:
+    if metric.activity is None or (timeframe not in ROLLING and timeframe not in CALENDAR):
         return None
     # Metrics that sum the same activity (`levels` and `experience`: experience
     # gained) have the same window scores: one board serves both.
@@ -67,13 +67,11 @@ def _new(key: BoardKey) -> Cached:
         return FlowBoard()
     if timeframe is None:
         return PointsBoard() if by == "points" else ValueBoard(METRICS[by].keys)
-    span = TIMEFRAMES[timeframe]
-    assert span is not None
     activity = METRICS[by].activity
     if activity == "ledger":
-        return LedgerWindow(span)
+        return LedgerWindow(timeframe)
     assert activity is not None
-    return ActivityWindow(activity, span)
+    return ActivityWindow(activity, timeframe)
 
 
 class Boards:
@@ -120,6 +118,7 @@ class Boards:
             finally:
                 conn.close()
             with self._lock:
+                board.last_used = self.clock.monotonic()  # the clock _evict reads
                 self._ready[key] = board
         except Exception:
             log.exception("building the %s board failed; SQL answers meanwhile", key)

@@ -13,6 +13,8 @@ The migrations in storage/engine/sql/sqlite/ hold the schema's SQLite-only parts
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -126,6 +128,7 @@ class SqliteEngine:
         self.path = Path(path)
         self.location = str(path)
         self._versions: dict[int, int] = {}  # connection -> data_version last seen
+        self._turn: int | None = None  # the writers' lock file (begin_write)
 
     def connect(self, *, readonly: bool = False) -> SqliteConn:
         return connect(self.path, readonly=readonly)
@@ -141,12 +144,34 @@ class SqliteEngine:
     def begin_write(self, conn: Conn) -> bool:
         """Start a write transaction holding the database's write lock; True if another
         connection may have committed since this one's last (what it remembers may
-        be stale: PRAGMA data_version changes with every other connection's commit)."""
-        conn.execute("BEGIN IMMEDIATE")
+        be stale: PRAGMA data_version changes with every other connection's commit).
+
+        Server writers first queue for their turn on a lock file beside the database
+        (`end_write` passes it on). Several server processes on one file would
+        otherwise meet at BEGIN IMMEDIATE, where SQLite's busy handler polls with
+        sleeps of up to 100 ms: the kernel's flock wakes the next writer at once."""
+        if self._turn is None:
+            self._turn = os.open(f"{self.path}-write.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._turn, fcntl.LOCK_EX)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            fcntl.flock(self._turn, fcntl.LOCK_UN)
+            raise
         version = data_version(conn)
         changed = self._versions.get(id(conn)) != version
         self._versions[id(conn)] = version
         return changed
+
+    def end_write(self) -> None:
+        """After the COMMIT or ROLLBACK of a `begin_write`: the next writer's turn."""
+        if self._turn is not None:
+            fcntl.flock(self._turn, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._turn is not None:
+            os.close(self._turn)
+            self._turn = None
 
     @staticmethod
     def is_storage_failure(exc: BaseException) -> bool:

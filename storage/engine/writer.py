@@ -37,14 +37,15 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from storage.clock import Clock, SystemClock
 from storage.engine import Engine, open_engine
 from storage.engine.base import Conn
 from storage.engine.sqlite import SqliteEngine
+from storage.engine.write_context import BatchStats, Chore, WriteContext
 from storage.errors import DomainError, StorageUnavailable
 
 __all__ = ["CACHE_KIB", "BatchStats", "Chore", "WriteContext", "Writer"]
@@ -52,90 +53,9 @@ __all__ = ["CACHE_KIB", "BatchStats", "Chore", "WriteContext", "Writer"]
 log = logging.getLogger("voiceprofile.writer")
 T = TypeVar("T")
 A = TypeVar("A")
-S = TypeVar("S")
 
 _STOP = object()
 CACHE_KIB = 64 * 1024
-
-
-@dataclass
-class WriteContext:
-    """What a write task sees: the connection, the clock, the settings, and state
-    private to the writer that lasts across transactions (see `state`)."""
-
-    conn: Conn
-    clock: Clock = field(default_factory=SystemClock)
-    config: Any = None
-    """The application's settings (tasks read the options they need from it)."""
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
-    _states: dict[type, Any] = field(default_factory=dict)
-    _flushed: int = 0  # rows changed by flushes during the running task
-
-    def state(self, cls: type[S]) -> S:
-        """The writer's one instance of `cls`, made with `cls(ctx)` on first use.
-
-        A state may define `flush()`: the writer calls it before COMMIT, so what it
-        keeps in memory is durable when callers hear back. Every state is dropped
-        after a rollback, so it must only hold what it can read again."""
-        found = self._states.get(cls)
-        if found is None:
-            found = self._states[cls] = cls(self)  # type: ignore[call-arg]
-        return found  # type: ignore[no-any-return]
-
-    def flush(self) -> None:
-        """Write what every state holds in memory (before COMMIT, or when a task
-        needs the database itself up to date)."""
-        before = self.conn.total_changes
-        for state in list(self._states.values()):
-            flush = getattr(state, "flush", None)
-            if flush is not None:
-                flush()
-        self._flushed += self.conn.total_changes - before
-
-    def reset(self) -> None:
-        """Forget every state (after a rollback, or another connection's commit)."""
-        self._states.clear()
-
-    def reset_state(self, cls: type) -> None:
-        """Forget one state, whose data a task just changed (read again on next use).
-        What it held for this transaction is written first."""
-        found = self._states.pop(cls, None)
-        flush = getattr(found, "flush", None)
-        if flush is not None:
-            flush()
-
-
-@dataclass
-class BatchStats:
-    """Running figures for /metrics and /health."""
-
-    batches: int = 0
-    tasks: int = 0
-    failed_batches: int = 0
-    last_batch_size: int = 0
-    last_commit_seconds: float = 0.0
-    last_error: str | None = None
-    """Why the last batch failed; None once one committed since (logs and admins only)."""
-    last_failed_at: float | None = None
-    """time.monotonic() of the last failed batch."""
-    observers: list[Callable[[int, float], None]] = field(default_factory=list)
-
-    def failing(self, within: float) -> bool:
-        """The last batch failed, less than `within` seconds ago, and none committed
-        since: writes are being refused (503), or were until writes stopped coming."""
-        return (
-            self.last_error is not None
-            and self.last_failed_at is not None
-            and time.monotonic() - self.last_failed_at < within
-        )
-
-
-class Chore(Protocol):
-    every: float
-
-    def __call__(self, ctx: WriteContext) -> bool:
-        """Do a bounded amount of housekeeping; True if more is left to do."""
-        ...
 
 
 @dataclass(slots=True)
@@ -272,6 +192,7 @@ class Writer:
             self._taken += len(batch)
             self._run_batch(ctx, batch)
         ctx.conn.close()
+        self.engine.close()
 
     def _run_batch(self, ctx: WriteContext, batch: list[_Task]) -> None:
         started = time.perf_counter()
@@ -312,6 +233,7 @@ class Writer:
         self._chores_due(ctx)
         ctx.flush()
         conn.execute("COMMIT")
+        self.engine.end_write()
         return outcomes
 
     def _chores_due(self, ctx: WriteContext) -> None:
@@ -348,9 +270,12 @@ class Writer:
             raise _Rerun(task, exc) from exc
 
     def _rollback(self, ctx: WriteContext) -> None:
-        if ctx.conn.in_transaction:
-            ctx.conn.execute("ROLLBACK")
-        ctx.reset()
+        try:
+            if ctx.conn.in_transaction:
+                ctx.conn.execute("ROLLBACK")
+        finally:
+            self.engine.end_write()
+            ctx.reset()
 
     def _fail_batch(self, ctx: WriteContext, batch: list[_Task], exc: BaseException) -> None:
         log.error("write batch of %d failed, nothing acknowledged: %s", len(batch), exc)
