@@ -70,7 +70,10 @@ def test_experience_alone_orders_the_top_and_the_ranks(boards: str) -> None:
 
 
 @pytest.mark.parametrize("boards", ["sync", "off"])
-@pytest.mark.parametrize("window", [{"timeframe": "day"}, {"timeframe": "week"}, {"since": 0}])
+@pytest.mark.parametrize(
+    "window",
+    [{"timeframe": "day"}, {"timeframe": "week"}, {"timeframe": "this-month"}, {"since": 0}],
+)
 def test_windowed_experience_is_what_was_gained(boards: str, window: dict) -> None:
     with fresh_client(boards) as (client, h):
         _setup(client, h)
