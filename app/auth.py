@@ -2,10 +2,14 @@
 `Wolke KEY` (weeb.sh's token type, so its clients work unchanged), and per-route
 scopes declared as `opt={"scope": ...}`.
 
-The check is a plain ASGI middleware in each route's stack (after routing, so the
-handler and its `opt` are known) that also checks the scope: a Litestar guard that
-is a plain `def` runs in a worker thread per request, and Litestar copies the
-handler for every guard call; together they were a third of a no-op request's time.
+The key and the route's scope are checked by one async `before_request` hook on the
+app (after routing, so the handler and its `opt` are known; before the handler's
+parameters are parsed, so a request without a key is 401 whatever else is wrong).
+Not a guard: a guard that is a plain `def` runs in a worker thread per request, and
+Litestar copies the handler for every guard call (together a third of a no-op
+request's time). Not a middleware: any route middleware makes Litestar add a second
+exception-handling layer to every route. A handler must not set a `before_request`
+of its own: it would replace this one (tests/test_auth.py tries every route).
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
 from storage.queries import keys
 from storage.queries.keys import KeyInfo
 
-__all__ = ["PUBLIC_PATHS", "KeyAuthMiddleware", "caller", "key_digest", "presented_key"]
+__all__ = ["PUBLIC_PATHS", "authorize", "caller", "key_digest", "presented_key"]
 
 # Public without a key: the docs page, the OpenAPI schema and its UIs, health, the
 # weeb.sh service roots (their status objects were public) and the image files.
@@ -65,27 +70,18 @@ def presented_key(scope: dict) -> tuple[str, bytes] | None:
     return found  # type: ignore[no-any-return]
 
 
-class KeyAuthMiddleware:
+async def authorize(request: Request) -> None:
     """The key, then the route's scope; public paths and OPTIONS pass without a key
-    (as Litestar's authentication middleware let them)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["method"] != "OPTIONS"
-            and _PUBLIC.match(scope["path"]) is None
-        ):
-            info = await _authenticate(scope)
-            needed = scope["route_handler"].opt.get("scope")
-            if needed and needed not in info.scopes:
-                raise PermissionDeniedException(f"missing scope {needed}")
-        await self.app(scope, receive, send)
+    (as Litestar's authentication middleware, used before, let them)."""
+    scope = request.scope
+    if scope["method"] != "OPTIONS" and _PUBLIC.match(scope["path"]) is None:
+        info = await _authenticate(scope)
+        needed = scope["route_handler"].opt.get("scope")
+        if needed and needed not in info.scopes:
+            raise PermissionDeniedException(f"missing scope {needed}")
 
 
-async def _authenticate(scope: dict) -> KeyInfo:
+async def _authenticate(scope: Any) -> KeyInfo:
     """The key's record, kept in the scope as Litestar's `request.user`."""
     presented = presented_key(scope)
     if presented is None or not presented[0]:

@@ -10,7 +10,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app import metrics, ops
 from app.allow import with_options
-from app.auth import KeyAuthMiddleware
+from app.auth import authorize
 from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
 from app.lifespan import lifespan
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         route_handlers=handlers,
         lifespan=[lifespan],
         state=State({"settings": settings, "clock": clock or SystemClock()}),
-        middleware=[KeyAuthMiddleware],  # the key and the route's scope
+        before_request=authorize,  # the key and the route's scope
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         cors_config=_cors(settings),
         request_max_body_size=settings.max_body_bytes,
