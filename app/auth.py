@@ -38,6 +38,11 @@ PUBLIC_PATHS = {
 _PUBLIC = re.compile("|".join(sorted(PUBLIC_PATHS)))
 _SCHEMES = ("bearer", "wolke")
 _PRESENTED = "voiceprofile.key"  # the scope's cache of presented_key()
+# Header value -> (header, digest): a client sends the same header on every request,
+# and parsing and hashing it cost more than the rest of the key check. Bounded, as
+# anyone can send made-up values: emptied when full.
+_DIGESTS: dict[bytes, tuple[str, bytes]] = {}
+_DIGESTS_MAX = 4096
 
 
 def _secret(header: str) -> str:
@@ -63,8 +68,12 @@ def presented_key(scope: dict) -> tuple[str, bytes] | None:
         found = None
         for name, value in scope["headers"]:
             if name == b"authorization":
-                header = value.decode("latin-1")
-                found = (header, key_digest(header))
+                found = _DIGESTS.get(value)
+                if found is None:
+                    if len(_DIGESTS) >= _DIGESTS_MAX:
+                        _DIGESTS.clear()
+                    header = value.decode("latin-1")
+                    found = _DIGESTS[value] = (header, key_digest(header))
                 break
         scope[_PRESENTED] = found
     return found  # type: ignore[no-any-return]
