@@ -183,7 +183,7 @@ class Deadlines:
             if body_by is None:  # the body is in: what follows is a disconnect, whenever
                 return await receive()
             # The reader may be a task of the app's own (Litestar's disconnect listener).
-            reader = _current_task() or task
+            reader = _current_task(loop) or task
             self._wait(reader, body_by, _BODY)
             try:
                 message = await receive()
@@ -208,7 +208,7 @@ class Deadlines:
                 await send(message)
                 return
             streaming = True
-            sender = _current_task() or task
+            sender = _current_task(loop) or task
             self._wait(sender, loop.time() + self.send_timeout, _SEND)
             try:
                 await send(message)
