@@ -32,7 +32,6 @@ from litestar import Request, Response, get
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
-    Counter,
     Gauge,
     Histogram,
     disable_created_metrics,
