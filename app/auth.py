@@ -96,7 +96,7 @@ async def _authenticate(scope: Any) -> KeyInfo:
     if presented is None or not presented[0]:
         raise NotAuthorizedException("missing API key: send Authorization: <KEY>")
     header, digest = presented
-    services = scope["litestar_app"].state.services
+    services = scope["litestar_app"].state["services"]
     info = services.keys.get(digest)
     if info is None:
         ticket = services.keys.ticket()
