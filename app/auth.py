@@ -1,18 +1,30 @@
 """API keys on every request (SPEC §4): `Authorization: KEY`, `Bearer KEY` or
 `Wolke KEY` (weeb.sh's token type, so its clients work unchanged), and per-route
-scopes declared as `opt={"scope": ...}`."""
+scopes declared as `opt={"scope": ...}`.
+
+The key and the route's scope are checked by one async `before_request` hook on the
+app (after routing, so the handler and its `opt` are known; before the handler's
+parameters are parsed, so a request without a key is 401 whatever else is wrong).
+Not a guard: a guard that is a plain `def` runs in a worker thread per request, and
+Litestar copies the handler for every guard call (together a third of a no-op
+request's time). Not a middleware: any route middleware makes Litestar add a second
+exception-handling layer to every route. A handler must not set a `before_request`
+of its own: it would replace this one (tests/test_auth.py tries every route).
+"""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from storage.queries import keys
 from storage.queries.keys import KeyInfo
 
-__all__ = ["PUBLIC_PATHS", "KeyAuthMiddleware", "caller", "key_digest", "require_scope"]
+__all__ = ["PUBLIC_PATHS", "authorize", "caller", "key_digest", "presented_key"]
 
 # Public without a key: the docs page, the OpenAPI schema and its UIs, health, the
 # weeb.sh service roots (their status objects were public) and the image files.
@@ -23,7 +35,14 @@ PUBLIC_PATHS = {
     "^/(images|auto-image|reputation|settings)$",
     "^/media/",
 }
+_PUBLIC = re.compile("|".join(sorted(PUBLIC_PATHS)))
 _SCHEMES = ("bearer", "wolke")
+_PRESENTED = "voiceprofile.key"  # the scope's cache of presented_key()
+# Header value -> (header, digest): a client sends the same header on every request,
+# and parsing and hashing it cost more than the rest of the key check. Bounded, as
+# anyone can send made-up values: emptied when full.
+_DIGESTS: dict[bytes, tuple[str, bytes]] = {}
+_DIGESTS_MAX = 4096
 
 
 def _secret(header: str) -> str:
@@ -40,29 +59,54 @@ def key_digest(header: str) -> bytes:
     return keys.hash_secret(_secret(header))
 
 
-class KeyAuthMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        header = connection.headers.get("authorization")
-        if not header:
-            raise NotAuthorizedException("missing API key: send Authorization: <KEY>")
-        secret = _secret(header)
-        services = connection.app.state.services
-        digest = keys.hash_secret(secret)  # as key_digest(header)
-        info = services.keys.get(digest)
-        if info is None:
-            ticket = services.keys.ticket()
-            row = await services.readers.call(keys.lookup, secret)
-            if row is None:
-                raise NotAuthorizedException("unknown or revoked API key")
-            services.keys.put(digest, row, ticket)
-            info = row
-        return AuthenticationResult(user=info, auth=digest)
+def presented_key(scope: dict) -> tuple[str, bytes] | None:
+    """The request's Authorization header and the digest of the key it carries, or
+    None without the header; found and hashed once per request (the rate limiter
+    asks first, the key check after routing)."""
+    found = scope.get(_PRESENTED, False)
+    if found is False:
+        found = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                found = _DIGESTS.get(value)
+                if found is None:
+                    if len(_DIGESTS) >= _DIGESTS_MAX:
+                        _DIGESTS.clear()
+                    header = value.decode("latin-1")
+                    found = _DIGESTS[value] = (header, key_digest(header))
+                break
+        scope[_PRESENTED] = found
+    return found  # type: ignore[no-any-return]
 
 
-def require_scope(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    scope = handler.opt.get("scope")
-    if scope and scope not in connection.user.scopes:
-        raise PermissionDeniedException(f"missing scope {scope}")
+async def authorize(request: Request) -> None:
+    """The key, then the route's scope; public paths and OPTIONS pass without a key
+    (as Litestar's authentication middleware, used before, let them)."""
+    scope = request.scope
+    if scope["method"] != "OPTIONS" and _PUBLIC.match(scope["path"]) is None:
+        info = await _authenticate(scope)
+        needed = scope["route_handler"].opt.get("scope")
+        if needed and needed not in info.scopes:
+            raise PermissionDeniedException(f"missing scope {needed}")
+
+
+async def _authenticate(scope: Any) -> KeyInfo:
+    """The key's record, kept in the scope as Litestar's `request.user`."""
+    presented = presented_key(scope)
+    if presented is None or not presented[0]:
+        raise NotAuthorizedException("missing API key: send Authorization: <KEY>")
+    header, digest = presented
+    services = scope["litestar_app"].state["services"]
+    info = services.keys.get(digest)
+    if info is None:
+        ticket = services.keys.ticket()
+        row = await services.readers.call(keys.lookup, _secret(header))
+        if row is None:
+            raise NotAuthorizedException("unknown or revoked API key")
+        services.keys.put(digest, row, ticket)
+        info = row
+    scope["user"], scope["auth"] = info, digest
+    return info  # type: ignore[no-any-return]
 
 
 def caller(connection: ASGIConnection) -> KeyInfo:

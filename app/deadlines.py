@@ -48,6 +48,7 @@ __all__ = ["Deadlines", "RequestTimeout", "listen_for_signals"]
 log = logging.getLogger("voiceprofile.deadlines")
 
 _TICK = 0.25  # seconds between two looks at what waits
+_current_task = asyncio.current_task
 
 
 class RequestTimeout(DomainError):
@@ -170,18 +171,19 @@ class Deadlines:
         if self._cut:
             await _shutting_down(scope, send)
             return
-        task = asyncio.current_task()
+        task = _current_task()
         assert task is not None
         loop = task.get_loop()
         body_by: float | None = loop.time() + self.body_timeout  # None once it is in
         started = streaming = stalled = False
+        waiting = self._waiting
 
         async def receive_in_time() -> Any:
             nonlocal body_by
             if body_by is None:  # the body is in: what follows is a disconnect, whenever
                 return await receive()
             # The reader may be a task of the app's own (Litestar's disconnect listener).
-            reader = asyncio.current_task() or task
+            reader = _current_task(loop) or task
             self._wait(reader, body_by, _BODY)
             try:
                 message = await receive()
@@ -192,30 +194,31 @@ class Deadlines:
                     ) from None
                 raise
             finally:
-                self._waiting.pop(reader, None)
+                waiting.pop(reader, None)
             if message["type"] != "http.request" or not message.get("more_body"):
                 body_by = None
             return message
 
         async def send_in_time(message: dict) -> None:
             nonlocal started, streaming, stalled
-            if message["type"] == "http.response.start":
-                started = True
-            elif streaming or message.get("more_body"):
-                streaming = True
-                sender = asyncio.current_task() or task
-                self._wait(sender, loop.time() + self.send_timeout, _SEND)
-                try:
-                    await send(message)
-                except asyncio.CancelledError:
-                    if self._ours(sender, _SEND):
-                        stalled = True
-                        raise _Cut from None
-                    raise
-                finally:
-                    self._waiting.pop(sender, None)
+            # Most responses are a start and one whole body: straight through.
+            if not streaming and not message.get("more_body"):
+                if message["type"] == "http.response.start":
+                    started = True
+                await send(message)
                 return
-            await send(message)
+            streaming = True
+            sender = _current_task(loop) or task
+            self._wait(sender, loop.time() + self.send_timeout, _SEND)
+            try:
+                await send(message)
+            except asyncio.CancelledError:
+                if self._ours(sender, _SEND):
+                    stalled = True
+                    raise _Cut from None
+                raise
+            finally:
+                waiting.pop(sender, None)
 
         self._running.add(task)
         try:

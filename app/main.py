@@ -5,13 +5,12 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
-from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app import metrics, ops
 from app.allow import with_options
-from app.auth import PUBLIC_PATHS, KeyAuthMiddleware, require_scope
+from app.auth import authorize
 from app.config import Settings
 from app.errors import EXCEPTION_HANDLERS
 from app.lifespan import lifespan
@@ -99,8 +98,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         route_handlers=handlers,
         lifespan=[lifespan],
         state=State({"settings": settings, "clock": clock or SystemClock()}),
-        middleware=[DefineMiddleware(KeyAuthMiddleware, exclude=sorted(PUBLIC_PATHS))],
-        guards=[require_scope],
+        before_request=authorize,  # the key and the route's scope
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         cors_config=_cors(settings),
         request_max_body_size=settings.max_body_bytes,

@@ -23,18 +23,22 @@ harmlessly.
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
+from collections.abc import Iterator
+from itertools import accumulate
 from typing import Any
 
 from litestar import Request, Response, get
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
-    Counter,
     Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
 )
+from prometheus_client.metrics_core import CounterMetricFamily, Metric
+from prometheus_client.utils import floatToGoString
 
 from app.services import services
 from storage.engine.writer import Writer
@@ -46,16 +50,6 @@ disable_created_metrics()  # the *_created series only add noise here
 REGISTRY = CollectorRegistry(auto_describe=True)
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
-REQUESTS = Counter(
-    "voiceprofile_requests", "HTTP responses", ("method", "route", "status"), registry=REGISTRY
-)
-LATENCY = Histogram(
-    "voiceprofile_request_seconds",
-    "Time to answer a request, in seconds",
-    ("method", "route"),
-    buckets=_LATENCY_BUCKETS,
-    registry=REGISTRY,
-)
 BATCH_SIZE = Histogram(
     "voiceprofile_writer_batch_size",
     "Write tasks committed per transaction (group commit)",
@@ -92,14 +86,58 @@ BOARD_SIZE = Gauge(
 )
 
 
+class _Route:
+    """One (method, route)'s counts: responses by status, latency buckets (not
+    cumulative; the last is +Inf) and their sum. Plain ints, as the event loop is
+    the only writer: prometheus_client's Counter and Histogram take a lock per
+    increment, a third of the recorder's cost per request."""
+
+    __slots__ = ("buckets", "statuses", "sum")
+
+    def __init__(self) -> None:
+        self.statuses: dict[int, int] = {}
+        self.buckets = [0] * (len(_LATENCY_BUCKETS) + 1)
+        self.sum = 0.0
+
+
+# route template -> method -> counts, shared by every app of the process.
+_ROUTES: dict[str, dict[str, _Route]] = {}
+_LE = [*(floatToGoString(b) for b in _LATENCY_BUCKETS), "+Inf"]
+
+
+class _RequestCollector:
+    """voiceprofile_requests_total and voiceprofile_request_seconds, read from
+    _ROUTES at scrape time."""
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "voiceprofile_requests", "HTTP responses", labels=("method", "route", "status")
+        )
+        name = "voiceprofile_request_seconds"
+        latency = Metric(name, "Time to answer a request, in seconds", "histogram")
+        for route, methods in list(_ROUTES.items()):
+            for method, counts in list(methods.items()):
+                for status, n in list(counts.statuses.items()):
+                    requests.add_metric((method, route, str(status)), n)
+                # Samples as prometheus_client's Histogram writes them (`le` last).
+                total = 0
+                for le, total in zip(_LE, accumulate(counts.buckets), strict=True):
+                    labels = {"method": method, "route": route, "le": le}
+                    latency.add_sample(f"{name}_bucket", labels, total)
+                latency.add_sample(f"{name}_count", {"method": method, "route": route}, total)
+                latency.add_sample(f"{name}_sum", {"method": method, "route": route}, counts.sum)
+        yield requests
+        yield latency
+
+
+REGISTRY.register(_RequestCollector())  # type: ignore[arg-type]
+
+
 class MetricsRecorder:
     """Outermost ASGI wrapper: sees every response, 401, 404 and 429 included."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        # Label children cached: `.labels()` takes a lock and builds a tuple each call.
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._timers: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -117,19 +155,20 @@ class MetricsRecorder:
         try:
             await self.app(scope, receive, send_and_see)
         finally:
+            elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "<unmatched>"
             method = scope["method"]
-            if method not in _METHODS:  # any string can be sent: keep the labels bounded
-                method = "OTHER"
-            key = (method, route, status)
-            counter = self._counters.get(key)
-            if counter is None:
-                counter = self._counters[key] = REQUESTS.labels(method, route, str(status))
-            counter.inc()
-            timer = self._timers.get(key[:2])
-            if timer is None:
-                timer = self._timers[key[:2]] = LATENCY.labels(method, route)
-            timer.observe(time.perf_counter() - started)
+            methods = _ROUTES.get(route)
+            if methods is None:
+                methods = _ROUTES[route] = {}
+            counts = methods.get(method)
+            if counts is None:
+                if method not in _METHODS:  # any string can be sent: keep the labels bounded
+                    method = "OTHER"
+                counts = methods.get(method) or methods.setdefault(method, _Route())
+            counts.statuses[status] = counts.statuses.get(status, 0) + 1
+            counts.buckets[bisect_left(_LATENCY_BUCKETS, elapsed)] += 1
+            counts.sum += elapsed
 
 
 def _observe_batch(size: int, seconds: float) -> None:

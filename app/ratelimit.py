@@ -36,7 +36,7 @@ from typing import Any
 
 import msgspec
 
-from app.auth import key_digest
+from app.auth import presented_key
 from app.config import Settings, parse_rate
 from app.errors import body_for
 from storage.clock import Clock, SystemClock
@@ -128,12 +128,12 @@ class RateLimiter:
             await self.app(scope, receive, send)
             return
         now = self._clock.now()
-        header = _authorization(scope)
+        presented = presented_key(scope)
         digest = key_id = None
-        if header is not None:
-            digest = key_digest(header.decode("latin-1"))
+        if presented is not None:
+            digest = presented[1]
             key_id = self._valid.get(digest)
-        if header is None or key_id is not None:
+        if presented is None or key_id is not None:
             # Who pays is known before the app runs: refuse at once when over.
             if key_id is not None:
                 self._valid.move_to_end(digest)  # type: ignore[arg-type]
@@ -180,13 +180,6 @@ class RateLimiter:
             await send(message)
 
         await self.app(scope, receive, send_charged)
-
-
-def _authorization(scope: dict) -> bytes | None:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            return value  # type: ignore[no-any-return]
-    return None
 
 
 def _within(host: str, networks: list[Any]) -> bool:

@@ -99,4 +99,6 @@ async def _close(app: Litestar, svc: Services) -> None:
 
 
 def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    # By key: State's attribute access goes through a failed lookup and __getattr__
+    # (0.7 µs, ten times the item access), on every request.
+    return request.app.state["services"]  # type: ignore[no-any-return]

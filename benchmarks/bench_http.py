@@ -4,17 +4,21 @@
 
 Starts `python -m app.cli serve` on 127.0.0.1 (granian, `--workers N`, 1 by default) on a fresh
 database with VOICEPROFILE_BENCH=1, which adds `POST /bench/noop` (same auth and
-body read as POST /transaction, no ledger). Load comes from wrk (`apt-get install
+body read as POST /transaction, no ledger), and benchmarks/bare_noop.py, a bare
+Litestar+msgspec POST on granian with the same settings. Load comes from wrk (`apt-get install
 wrk`) with a Lua script, in its own process, bounded by --seconds per phase; without
 wrk, from a bounded asyncio httpx client in a separate process (slower: it caps the
 figures, and says so):
 
+0. the bare framework no-op: what Litestar and granian cost on this machine now.
 1. `POST /bench/noop` with a single-transfer body: the server's ceiling.
 2. `POST /transaction`, single user -> user transfers between 1000 funded users.
 3. `POST /transaction`, arrays of 1000 transfers.
 
-Prints requests/s, transfers/s, p50/p99 latency and the ratios (targets: single
-transfers >= 0.7 x no-op with p99 <= 50 ms; arrays >= 30k transfers/s). Every
+Prints requests/s, transfers/s, p50/p99 latency, the load average, and the ratios
+(targets: server no-op >= 0.8 x bare no-op; single transfers >= 0.7 x bare no-op with
+p99 <= 50 ms; arrays >= 30k transfers/s). Phases 0-2 take turns `--rounds` times
+and each prints its median round. `--phases bare,noop` runs only those. Every
 acknowledged transfer is durable (synchronous=FULL, group commit). `--prefill N`
 appends N ledger entries first (benchmarks/prefill.py), e.g. 10000000;
 `--from-db PATH` starts from a copy of a database prefill.py made earlier.
@@ -184,6 +188,26 @@ def _python_load(url: str, key: str, bodies: Path, seconds: int, conns: int) -> 
     return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+def _wait_up(url: str) -> None:
+    """Until `url` answers at all (bounded: 30 s)."""
+    for _ in range(300):
+        try:
+            httpx.post(url, content=b"{}", timeout=5)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def main() -> int:
     if len(sys.argv) == 7 and sys.argv[1] == "--load-worker":
         import asyncio
@@ -206,7 +230,21 @@ def main() -> int:
     )
     parser.add_argument("--array", type=int, default=1000, help="transfers per array request")
     parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="turns taken by the bare no-op, the server no-op and single transfers",
+    )
+    parser.add_argument(
+        "--phases",
+        default="bare,noop,single,array",
+        help="comma-separated subset of bare,noop,single,array (ratios need both sides)",
+    )
     args = parser.parse_args()
+    phases = set(args.phases.split(","))
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     load = _wrk
     if not shutil.which("wrk"):
         print(
@@ -217,7 +255,7 @@ def main() -> int:
         load = _python_load
     tmp = Path(tempfile.mkdtemp(prefix="vp-bench-http-"))
     db, log = tmp / "bench.db", tmp / "server.log"
-    server = None
+    server = bare = None
     try:
         if args.from_db:
             shutil.copyfile(args.from_db, db)
@@ -265,33 +303,74 @@ def main() -> int:
         start = args.from_db or f"{args.prefill} prefilled entries"
         print(f"starting from: {start}; workers={args.workers}; c={conns}; {args.seconds}s per phase;"
               " machine shared with other processes")  # fmt: skip
-        noop = load(f"{url}/bench/noop", key, singles, args.seconds, conns)
-        single = load(f"{url}/transaction", key, singles, args.seconds, conns)
-        array = load(f"{url}/transaction", key, arrays, args.seconds * 2, args.array_connections)
+        results: dict[str, dict] = {}
+        runs: dict[str, list[dict]] = {"bare": [], "noop": [], "single": []}
+        if "bare" in phases:
+            bare_port = _port()
+            bare = subprocess.Popen(
+                [py, str(ROOT / "benchmarks" / "bare_noop.py"), str(bare_port)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
+            )  # fmt: skip
+            _wait_up(f"http://127.0.0.1:{bare_port}/bench/noop")
+        # The machine is shared: the phases compared take turns, `--rounds` times, and
+        # each figure is the median round (a burst of other work hits one round).
+        for _ in range(args.rounds):
+            if bare is not None:
+                runs["bare"].append(load(f"http://127.0.0.1:{bare_port}/bench/noop", key,
+                                         singles, args.seconds, conns))  # fmt: skip
+            if "noop" in phases:
+                runs["noop"].append(load(f"{url}/bench/noop", key, singles, args.seconds, conns))
+            if "single" in phases:
+                runs["single"].append(load(f"{url}/transaction", key, singles, args.seconds, conns))
+        for phase, found in runs.items():
+            if found:
+                results[phase] = sorted(found, key=lambda r: r["rps"])[len(found) // 2]
+                results[phase]["non2xx"] = sum(r["non2xx"] for r in found)
+        if bare is not None:
+            _stop(bare)
+            bare = None
+        if "array" in phases:
+            results["array"] = load(
+                f"{url}/transaction", key, arrays, args.seconds * 2, args.array_connections
+            )
         print(
             f"{'phase':<22} {'req/s':>9} {'transfers/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
         )
-        for name, r, per in (("no-op POST", noop, 0), ("single transfers", single, 1),
-                             (f"arrays of {args.array}", array, args.array)):  # fmt: skip
+        names = {"bare": ("bare framework no-op", 0), "noop": ("server no-op POST", 0),
+                 "single": ("single transfers", 1), "array": (f"arrays of {args.array}", args.array)}  # fmt: skip
+        for phase, r in results.items():
+            name, per = names[phase]
             transfers = f"{r['rps'] * per:,.0f}" if per else "-"
             print(f"{name:<22} {r['rps']:>9,.0f} {transfers:>12} {r['p50']:>8.1f} {r['p99']:>8.1f}"
                   f" {r['non2xx']:>8}")  # fmt: skip
             if r["socket_errors"]:
                 print(f"  {r['socket_errors']}")
-        print(f"single transfers / no-op POST: {single['rps'] / noop['rps']:.2f} (target >= 0.7)")
-        print(f"array transfers/s: {array['rps'] * args.array:,.0f} (target >= 30,000)")
-        failed = sum(r["non2xx"] for r in (noop, single, array))
+        print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        rps = {phase: r["rps"] for phase, r in results.items()}
+        for top, bottom, target in (("noop", "bare", 0.8), ("single", "noop", None),
+                                    ("single", "bare", 0.7)):  # fmt: skip
+            if rps.get(top) and rps.get(bottom):
+                goal = f" (target >= {target})" if target else ""
+                # Each round's own ratio (its phases ran seconds apart), then the median.
+                paired = sorted(
+                    t["rps"] / b["rps"] for t, b in zip(runs[top], runs[bottom], strict=True)
+                )
+                each = ", ".join(f"{r:.2f}" for r in paired)
+                ratio = paired[len(paired) // 2] if paired else rps[top] / rps[bottom]
+                print(f"{names[top][0]} / {names[bottom][0]}: {ratio:.2f}{goal}"
+                      + (f"  (rounds: {each})" if len(paired) > 1 else ""))  # fmt: skip
+        if "array" in rps:
+            print(f"array transfers/s: {rps['array'] * args.array:,.0f} (target >= 30,000)")
+        failed = sum(r["non2xx"] for r in results.values())
         if failed:  # the rates above would count refusals as work done
             print(f"INVALID RUN: {failed} responses were not 2xx (see {log})")
             return 1
         return 0
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        for process in (server, bare):
+            if process is not None:
+                _stop(process)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -1,6 +1,7 @@
 """What operations cost on the hot path (plain script; prints figures and ratios).
 
-1. The ASGI wrappers (metrics + rate limit) around a do-nothing app, per request.
+1. The ASGI wrappers (metrics + rate limit + deadlines) around a do-nothing app,
+   per request.
 2. outbox.emit inside a write task: no callbacks at all, callbacks for other bots
    only, and a listening bot (one INSERT), against the same transfer without emit.
 
@@ -18,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.config import Settings
+from app.deadlines import Deadlines
 from app.metrics import MetricsRecorder
 from app.ratelimit import RateLimiter
 from schemas.transactions import Balances, Party, Transaction
@@ -54,11 +56,12 @@ async def _requests(app: object) -> float:
 
 
 def asgi_wrappers() -> None:
-    settings = Settings(extra={"rate_limit": "1000000000/min"})
+    settings = Settings(db=Path("unused.db"), rate_limit="1000000000/min")
+    timed = Deadlines(_bare, body_timeout=30, send_timeout=30, drain_timeout=30)
     bare = asyncio.run(_requests(_bare))
-    wrapped = asyncio.run(_requests(MetricsRecorder(RateLimiter.wrap(_bare, settings))))
+    wrapped = asyncio.run(_requests(MetricsRecorder(RateLimiter.wrap(timed, settings))))
     print(f"ASGI request, bare app:               {bare * 1e6:7.2f} µs")
-    print(f"ASGI request, metrics + rate limit:    {wrapped * 1e6:7.2f} µs")
+    print(f"ASGI request, metrics + limit + time:  {wrapped * 1e6:7.2f} µs")
     print(f"  overhead per request:                {(wrapped - bare) * 1e6:7.2f} µs")
 
 

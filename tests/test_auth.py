@@ -368,3 +368,17 @@ def test_a_lookup_in_flight_during_a_revoke_does_not_cache_the_old_key() -> None
     assert cache.get(b"digest") == info
     cache.forget(7)
     assert cache.get(b"digest") is None
+
+
+def test_made_up_keys_do_not_grow_the_header_cache() -> None:
+    """A request's Authorization header is parsed and hashed once and remembered by
+    value; a client sending a new made-up value every time must not grow the
+    server's memory without end, and each value still gets its own digest."""
+    from app import auth
+
+    for i in range(auth._DIGESTS_MAX * 2 + 1):
+        header = f"Bearer made-up-{i}"
+        scope = {"headers": [(b"host", b"x"), (b"authorization", header.encode())]}
+        assert auth.presented_key(scope) == (header, keys.hash_secret(f"made-up-{i}"))
+    assert len(auth._DIGESTS) <= auth._DIGESTS_MAX
+    assert auth.presented_key({"headers": [(b"host", b"x")]}) is None
