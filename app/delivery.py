@@ -5,7 +5,8 @@ One dispatcher task per server. It reads due events through the reader pool and
 starts one task per attempt, within limits: a few attempts in flight per callback
 and per bot, more in all. Nothing waits for a batch: a receiver that never answers
 holds only its own callback's slots, each for at most CALLBACK_TIMEOUT, while
-other callbacks' events keep going. Finished attempts are recorded in small
+other callbacks' events keep going; past the limit for all, a bot with nothing in
+flight still gets one attempt (at most TOTAL + one per bot in flight). Finished attempts are recorded in small
 writer tasks, so the ledger writer never waits on the network.
 
 A receiver cannot cost the server more than a slot and a few KB: each attempt
@@ -147,9 +148,9 @@ class Deliverer:
             self._flying.pop(result[0], None)
 
     async def _dispatch(self, now: float) -> int:
-        """Start an attempt for each due event that has a free slot."""
-        if len(self._flying) >= TOTAL:
-            return 0
+        """Start an attempt for each due event that has a free slot. Past TOTAL, a
+        bot with nothing in flight still gets one: bots whose receivers hang could
+        otherwise fill TOTAL together and hold up every other bot."""
         rows = await self.svc.readers.call(outbox.due, now, 2 * PER_CALLBACK)
         if not rows and now - self._last_prune > 3600:
             self._last_prune = now
@@ -158,8 +159,8 @@ class Deliverer:
         per_bot = Counter(bot for bot, _ in self._flying.values())
         started = 0
         for outbox_id, attempts, body, bot, event, url, secret in rows:
-            if len(self._flying) >= TOTAL:
-                break
+            if len(self._flying) >= TOTAL and per_bot[bot] > 0:
+                continue
             if outbox_id in self._flying:
                 continue
             if per_callback[bot, event] >= PER_CALLBACK or per_bot[bot] >= PER_BOT:
