@@ -42,7 +42,8 @@ PER_CALLBACK = 8  # attempts in flight for one (bot, event) callback
 PER_BOT = 16  # ... for one bot, all its callbacks together
 TOTAL = 64  # ... for the whole server
 READ_LIMIT = 4096  # bytes of a receiver's answer read at most
-_KEEP_DONE = 24 * 3600.0
+_KEEP_DONE = 24 * 3600.0  # finished events are kept a day, then pruned
+PRUNE_CHUNK = 1000  # ... at most this many per write transaction
 Result = tuple[int, bool, int, float | None, str | None]
 
 
@@ -154,7 +155,9 @@ class Deliverer:
         rows = await self.svc.readers.call(outbox.due, now, 2 * PER_CALLBACK)
         if not rows and now - self._last_prune > 3600:
             self._last_prune = now
-            await self.svc.writer.run(outbox.prune, now - _KEEP_DONE)
+            older = (now - _KEEP_DONE, PRUNE_CHUNK)
+            while await self.svc.writer.run(outbox.prune, older) == PRUNE_CHUNK:
+                pass  # a chunk per write transaction: other writes go between two
         per_callback = Counter(self._flying.values())
         per_bot = Counter(bot for bot, _ in self._flying.values())
         started = 0
