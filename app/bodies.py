@@ -68,7 +68,9 @@ async def read_body(request: Request, type_: Any, *, required: bool = True) -> A
     except msgspec.ValidationError as exc:
         raise ValidationException(str(exc)) from exc
     except msgspec.DecodeError as exc:
-        raise ClientException(f"JSON is malformed: {exc}") from exc
+        # msgspec starts most of its messages so, not all ("Input data was truncated")
+        detail = str(exc).removeprefix("JSON is malformed: ")
+        raise ClientException(f"JSON is malformed: {detail}") from exc
     except RecursionError as exc:  # `[[[[…]]]]` a thousand deep fits easily in 1 MiB
         raise ClientException("JSON is nested too deeply to read") from exc
 

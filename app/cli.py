@@ -217,8 +217,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _not_a_file(args: argparse.Namespace) -> str | None:
+    """Why `--db` can never be a database file, in one line (sqlite would only say
+    "unable to open database file", from a traceback); None when it may be one."""
+    path = Path(Settings.from_env(db=getattr(args, "db", None)).db)
+    if path.is_dir():
+        return f"the database path {path} is a directory, not a file"
+    above = next((p for p in path.parents if p.exists()), None)
+    if above is not None and not above.is_dir():
+        return f"the database path {path} cannot be made: {above} is a file"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if (why := _not_a_file(args)) is not None:
+        _err(why)
+        return 2
     try:
         return args.run(args)
     except KeyboardInterrupt:

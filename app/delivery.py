@@ -7,7 +7,8 @@ delivers, and another takes over within CALLBACK_POLL if it stops or dies. It re
 starts one task per attempt, within limits: a few attempts in flight per callback
 and per bot, more in all. Nothing waits for a batch: a receiver that never answers
 holds only its own callback's slots, each for at most CALLBACK_TIMEOUT, while
-other callbacks' events keep going. Finished attempts are recorded in small
+other callbacks' events keep going; past the limit for all, a bot with nothing in
+flight still gets one attempt (at most TOTAL + one per bot in flight). Finished attempts are recorded in small
 writer tasks, so the ledger writer never waits on the network.
 
 A receiver cannot cost the server more than a slot and a few KB: each attempt
@@ -44,7 +45,8 @@ PER_CALLBACK = 8  # attempts in flight for one (bot, event) callback
 PER_BOT = 16  # ... for one bot, all its callbacks together
 TOTAL = 64  # ... for the whole server
 READ_LIMIT = 4096  # bytes of a receiver's answer read at most
-_KEEP_DONE = 24 * 3600.0
+_KEEP_DONE = 24 * 3600.0  # finished events are kept a day, then pruned
+PRUNE_CHUNK = 1000  # ... at most this many per write transaction
 Result = tuple[int, bool, int, float | None, str | None]
 
 
@@ -158,19 +160,21 @@ class Deliverer:
             self._flying.pop(result[0], None)
 
     async def _dispatch(self, now: float) -> int:
-        """Start an attempt for each due event that has a free slot."""
-        if len(self._flying) >= TOTAL:
-            return 0
+        """Start an attempt for each due event that has a free slot. Past TOTAL, a
+        bot with nothing in flight still gets one: bots whose receivers hang could
+        otherwise fill TOTAL together and hold up every other bot."""
         rows = await self.svc.readers.call(outbox.due, now, 2 * PER_CALLBACK)
         if not rows and now - self._last_prune > 3600:
             self._last_prune = now
-            await self.svc.writer.run(outbox.prune, now - _KEEP_DONE)
+            older = (now - _KEEP_DONE, PRUNE_CHUNK)
+            while await self.svc.writer.run(outbox.prune, older) == PRUNE_CHUNK:
+                pass  # a chunk per write transaction: other writes go between two
         per_callback = Counter(self._flying.values())
         per_bot = Counter(bot for bot, _ in self._flying.values())
         started = 0
         for outbox_id, attempts, body, bot, event, url, secret in rows:
-            if len(self._flying) >= TOTAL:
-                break
+            if len(self._flying) >= TOTAL and per_bot[bot] > 0:
+                continue
             if outbox_id in self._flying:
                 continue
             if per_callback[bot, event] >= PER_CALLBACK or per_bot[bot] >= PER_BOT:

@@ -31,6 +31,10 @@ _CODES = {
     500: "internal_error",
     503: "storage_unavailable",
 }
+# Litestar's words when the server reports a disconnect before the whole body came:
+# the client left, or (granian) its chunked framing was malformed and it still
+# waits for an answer. Either way the client's doing, not a fault of ours.
+_BODY_CUT = "client disconnected prematurely"
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at (?P<key>`key` in )?`\$(?P<path>[^`]*)`)?$", re.S)
 # msgspec names a missing or unknown field only in its message; a Struct's
 # __post_init__ names it as "field: message". Either way the client gets the field.
@@ -139,6 +143,8 @@ def _http(request: Request, exc: HTTPException) -> Response:
         return _validation(request, exc)
     status = exc.status_code
     message = exc.detail or _CODES.get(status, "error")
+    if status == 500 and message == _BODY_CUT:
+        status, message = 400, "the request body was cut off, or its chunked framing is malformed"
     if status == 400 and "JSON" in message:
         return _malformed(request, message)
     if status == 500:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from app import delivery
 from app.config import Settings
 from app.main import create_app
 from tests.conftest import OTHER_BOT, free_port
@@ -131,3 +132,24 @@ def test_an_attempt_ends_at_its_deadline_and_is_retried(
         attempts, delivered, error = rows[0]
         assert attempts >= 2 and delivered == 0
         assert error == "no complete answer within 1 s"
+
+
+@pytest.mark.parametrize("bad", ["silent"], indirect=True)
+def test_stuck_bots_filling_every_slot_do_not_hold_up_another_bot(
+    db_path: Path, make_key, bad: BadReceiver, good: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several bots whose receivers hang can fill the server's whole limit of
+    attempts in flight (here 1 stands for 64 = 4 bots x 16): a bot with nothing in
+    flight still gets one attempt, so its events arrive at once."""
+    monkeypatch.setattr(delivery, "TOTAL", 1)
+    with _app(db_path, timeout=120) as client:
+        stuck, other = make_key(), make_key(OTHER_BOT)
+        _register(client, stuck, bad.url)
+        _register(client, other, good.url)
+        _create(client, stuck, 2)
+        assert bad.wait("requests", 1) == 1  # the only slot of the limit hangs now
+        _create(client, other, 12)
+        _create(client, stuck, 3)  # the stuck bot gets no second one past the limit
+        events = good.wait_for(1)
+        assert [(e["event"], e["data"]["user_id"]) for e in events] == [("profile.create", "12")]
+        assert bad.requests == 1

@@ -17,7 +17,8 @@ from app.config import Settings
 from app.main import create_app
 from storage.engine.migrations import apply_migrations
 from storage.engine.sqlite import connect
-from storage.queries import keys
+from storage.queries import keys, outbox
+from storage.queries.outbox import prune
 from tests.conftest import BOT, OTHER_BOT, free_port, start_server
 from tests.receivers import Receiver
 
@@ -409,3 +410,43 @@ def test_the_migration_gives_callbacks_to_keys_with_every_other_scope(tmp_path: 
         "none": "",
         "admin only": "admin",
     }
+
+
+def test_finished_events_are_pruned_a_bounded_chunk_at_a_time(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events finished over a day ago are forgotten, at most 1000 per write
+    transaction (a busy day's events must not make one long DELETE that stalls
+    every write); the recent and the pending stay."""
+    conn = connect(db_path)
+    apply_migrations(conn)
+    day_ago = time.time() - 24 * 3600
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO outbox (bot_id, event, body, created_at, next_at, done_at, delivered)"
+        " VALUES ('1', 'transaction', x'7b7d', 0, 0, ?, 1)",
+        [(day_ago - 3600 + n / 1000,) for n in range(2500)] + [(day_ago + 60,)],
+    )
+    conn.execute(
+        "INSERT INTO outbox (bot_id, event, body, created_at, next_at) VALUES"
+        " ('1', 'transaction', x'7b7d', 0, ?)",
+        (time.time() + 3600,),
+    )
+    conn.execute("COMMIT")
+    conn.close()
+    deleted: list[int] = []
+
+    def counted(ctx, older):  # type: ignore[no-untyped-def]
+        deleted.append(prune(ctx, older))
+        return deleted[-1]
+
+    monkeypatch.setattr(outbox, "prune", counted)
+    with TestClient(create_app(Settings(db=db_path, callback_poll=0.05))):
+        deadline = time.monotonic() + 20
+        while sum(deleted) < 2500 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert deleted == [1000, 1000, 500]
+    conn = sqlite3.connect(db_path)
+    left = conn.execute("SELECT count(*), count(done_at) FROM outbox").fetchone()
+    conn.close()
+    assert left == (2, 1)

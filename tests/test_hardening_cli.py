@@ -164,3 +164,36 @@ def test_backup_into_a_missing_directory_under_a_file(
     (tmp_path / "file").write_text("x")
     done = _cli("backup", str(tmp_path / "file" / "copy.db"), "--db", str(db_path))
     _one_line_error(done)
+
+
+# -- a --db that cannot be a database -------------------------------------------------
+
+DB_COMMANDS = [
+    ["serve", "--port", "1"],
+    ["keys", "create", "--name", "n", "--bot-id", "1"],
+    ["keys", "list"],
+    ["ledger", "verify"],
+    ["backup", "{tmp}/copy.db"],
+    ["export", "{tmp}/out.jsonl"],
+    ["import", "{tmp}/in.jsonl"],
+]
+
+
+@pytest.mark.parametrize("where", ["a-directory", "under-a-file"])
+@pytest.mark.parametrize("argv", DB_COMMANDS, ids=[" ".join(a[:2]) for a in DB_COMMANDS])
+def test_a_db_path_that_cannot_be_a_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], where: str
+) -> None:
+    """sqlite's "unable to open database file" came out of serve, keys and import as
+    a traceback; every command now says why in one line, before it starts."""
+    (tmp_path / "in.jsonl").write_text('{"type": "header"}\n')
+    (tmp_path / "file").write_text("x")
+    db = tmp_path / "dir" if where == "a-directory" else tmp_path / "file" / "x.db"
+    (tmp_path / "dir").mkdir()
+    args = [a.format(tmp=tmp_path) for a in argv]
+    assert main([*args, "--db", str(db)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(db) in err[0], err
+    assert "directory" in err[0] if where == "a-directory" else "is a file" in err[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "file", "in.jsonl"]
+    assert list((tmp_path / "dir").iterdir()) == []

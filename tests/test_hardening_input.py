@@ -165,3 +165,24 @@ def test_no_query_integer_is_a_500(
     clear answer (a 422, or "all"/"nothing" for page and limit, as documented)."""
     response = client.get(path, params=params, headers=auth)
     assert response.status_code < 500, response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"\xef\xbb\xbf{}", "JSON is malformed: invalid character (byte 0)"),  # a UTF-8 BOM
+        (
+            b'{"data": "\\ud800.com"}',
+            "JSON is malformed: unexpected end of escaped utf-16 surrogate pair (byte 16)",
+        ),
+        (b'{"data": ', "JSON is malformed: Input data was truncated"),
+    ],
+    ids=["bom", "lone-surrogate", "truncated"],
+)
+def test_a_malformed_body_says_so_once(
+    client: TestClient, auth: dict, body: bytes, message: str
+) -> None:
+    response = client.post(
+        "/profile/12/12", content=body, headers={**auth, "Content-Type": "application/json"}
+    )
+    assert response.json() == {"status": 400, "code": "malformed_json", "message": message}

@@ -138,3 +138,28 @@ def test_sigterm_is_not_held_by_a_client_that_stops_reading(patient: Server, tmp
             assert c.get("/profile/7", params={"limit": 1}).headers["X-Total-Count"] == "1000"
     finally:
         again.stop()
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [("/profile/1/2", b'"code":"bad_request"'), ("/settings/t/i", b'"code":400')],
+    ids=["json-body", "settings-body"],
+)
+def test_a_body_with_broken_chunks_is_a_400_not_a_500(
+    quick: Server, path: str, code: bytes
+) -> None:
+    """granian tells the app a body whose chunked framing is malformed ended in a
+    disconnect, while the client still waits: that is the client's error (it was
+    answered 500, `internal error` in the log)."""
+    sock = connect(quick)
+    sock.sendall(
+        f"POST {path} HTTP/1.1\r\nHost: t\r\nAuthorization: {quick.admin_key}\r\n".encode()
+        + b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b'zz\r\n{"voicepoints": 5}\r\n0\r\n\r\n'
+    )
+    answer = until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer
+    assert code in answer and b"internal" not in answer
+    with quick.client() as c:  # nothing was written, and nothing logged as a fault
+        assert c.get("/profile/1/2").status_code == 404
+    assert "internal error" not in quick.log.read_text()

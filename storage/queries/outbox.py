@@ -199,8 +199,15 @@ def mark(ctx: WriteContext, results: list[tuple[int, bool, int, float | None, st
             )
 
 
-def prune(ctx: WriteContext, older_than: float) -> int:
-    """Forget finished rows older than `older_than` (epoch seconds)."""
-    return ctx.conn.execute(
-        "DELETE FROM outbox WHERE done_at IS NOT NULL AND done_at < ?", (older_than,)
-    ).rowcount
+def prune(ctx: WriteContext, older: tuple[float, int]) -> int:
+    """Forget at most `limit` finished rows done before `older_than` (epoch seconds),
+    `older` = (older_than, limit): a bounded DELETE, so a day of events at a high
+    rate never makes one long write transaction; the caller repeats while it is full."""
+    older_than, limit = older
+    return int(
+        ctx.conn.execute(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE done_at IS NOT NULL"
+            " AND done_at < ? ORDER BY done_at LIMIT ?)",
+            (older_than, limit),
+        ).rowcount
+    )
