@@ -153,6 +153,14 @@ def _http(request: Request, exc: HTTPException) -> Response:
 
 def _domain(request: Request, exc: DomainError) -> Response:
     body = exc.body()
+    if isinstance(exc, InvalidValue) and REFERENCE_AREAS.match(request.url.path):
+        # The original's `in` and `dataPath`, as for the bodies Litestar validates.
+        where = exc.where
+        errors = [
+            {**e, "dataPath": f".{where}.{e['field']}" if e["field"] else f".{where}"}
+            for e in body["errors"]
+        ]
+        body = {**body, "errors": errors, "in": where}
     if isinstance(exc, ReputationRefused):  # the reference's body (SPEC §8)
         body = {
             "status": exc.status,
