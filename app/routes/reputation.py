@@ -121,9 +121,7 @@ async def get_leaderboard(
     if not 0 <= offset <= MAX_COUNTER:
         raise InvalidValue("offset", "must be between 0 and 2^53-1", where="query")
     if abs(amount) > MAX_COUNTER:
-        raise InvalidValue(
-            "amount", "must be at most 2^53-1 (0 or less for all)", where="query"
-        )
+        raise InvalidValue("amount", "must be at most 2^53-1 (0 or less for all)", where="query")
     svc = services(request)
     now = millis(svc.clock)
     board, users, total = await svc.readers.call(leaderboard, bot, amount, offset, now)
