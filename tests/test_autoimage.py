@@ -14,7 +14,7 @@ from PIL import Image
 
 from app.config import Settings
 from tests.conftest import free_port
-from tests.image_server import ImageServer, Route, picture
+from tests.image_server import ImageServer, Route, bomb, picture
 
 
 @pytest.fixture
@@ -214,6 +214,11 @@ def test_waifu_insult(client: TestClient, auth: dict, web: ImageServer) -> None:
     assert missing.status_code == 400 and missing.json()["errors"][0]["field"] == "avatar"
     bad = client.post("/auto-image/waifu-insult", headers=auth, json={"avatar": web.url("/page")})
     assert bad.status_code == 400 and bad.json()["message"] == "invalid avatar url"
+    web.routes["/bomb.png"] = Route(bomb())  # past Pillow's own limit: refused, not a 500
+    bad = client.post(
+        "/auto-image/waifu-insult", headers=auth, json={"avatar": web.url("/bomb.png")}
+    )
+    assert bad.status_code == 400 and "too large" in bad.json()["reason"]
 
 
 def test_love_ship(client: TestClient, auth: dict, web: ImageServer) -> None:

@@ -20,7 +20,7 @@ from storage.engine.migrations import apply_migrations
 from storage.engine.sqlite import connect
 from storage.queries import keys
 from tests.conftest import BOT, OTHER_BOT, free_port
-from tests.image_server import ImageServer, Route, picture
+from tests.image_server import ImageServer, Route, bomb, picture
 
 IMAGE_KEYS = [
     "id",
@@ -185,6 +185,8 @@ def test_an_upload_by_url_as_form_fields(client: TestClient, auth: dict, web: Im
         (b"<html>not an image</html>", "not a PNG, JPEG, GIF or WebP image"),
         (noisy()[:-200], "damaged or truncated"),
         (picture(size=(1001, 1000)), "at most 1000000 pixels"),
+        (bomb(), "at most 1000000 pixels"),  # Pillow's own bomb guard: 400, not 500
+        (bomb(12000, 12000), "at most 1000000 pixels"),  # Pillow warns, we refuse
         (b"BM" + b"\0" * 100, "not a PNG, JPEG, GIF or WebP image"),  # BMP: not kept
     ],
 )

@@ -56,6 +56,13 @@ class Decoded(NamedTuple):
 def decode(data: bytes, max_pixels: int) -> Decoded:
     try:
         image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own guard, from the header alone, for sizes far past ours (a tiny
+        # file claiming 16000x16000): a refusal like any too large image, not a 500.
+        # (The warning is only raised where warnings are errors, as in the tests.)
+        raise NotAnImage(
+            f"the image is too large: at most {max_pixels} pixels, {MAX_SIDE} on a side"
+        ) from None
     except (Image.UnidentifiedImageError, OSError, ValueError):
         raise NotAnImage("the file is not a PNG, JPEG, GIF or WebP image") from None
     width, height = image.size
