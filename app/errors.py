@@ -112,7 +112,9 @@ def _validation(request: Request, exc: ValidationException) -> Response:
     if REFERENCE_AREAS.match(request.url.path):
         where = _source(exc)
         for found in errors:
-            found["dataPath"] = f".{where}.{found['field']}" if found["field"] else f".{where}"
+            # The body itself (`body`: not an object) is the original's `.body`.
+            whole = found["field"] in ("", "body")
+            found["dataPath"] = f".{where}" if whole else f".{where}.{found['field']}"
     refusal = InvalidValue(first["field"], first["message"])
     refusal.extra["errors"] = errors
     if REFERENCE_AREAS.match(request.url.path):

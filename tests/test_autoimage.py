@@ -194,6 +194,12 @@ def test_license_bodies_are_checked_as_the_original(
     assert found["in"] == "body" and found["errors"][0]["field"] == field
 
 
+def test_a_body_that_is_not_an_object_is_the_whole_body(client: TestClient, auth: dict) -> None:
+    response = client.post("/auto-image/license", headers=auth, json=[1])
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["dataPath"] == ".body"  # not `.body.body`
+
+
 def test_an_empty_license_body_is_400(client: TestClient, auth: dict) -> None:
     headers = {**auth, "Content-Type": "application/x-www-form-urlencoded"}
     response = client.post("/auto-image/license", headers=headers, content=b"")
