@@ -174,6 +174,22 @@ def test_license(client: TestClient, auth: dict, web: ImageServer) -> None:
     assert png_of(client.post("/auto-image/license", headers=auth, json=minimal)).size == (812, 540)
 
 
+def test_license_text_with_line_breaks_is_drawn_on_one_line(
+    client: TestClient, auth: dict, web: ImageServer
+) -> None:
+    """A newline, tab or NUL in the title or a widget was a 500 (Pillow will not
+    measure multiline text); they are drawn as spaces. Emoji and RTL text draw too."""
+
+    def license(title: str, widgets: list[str]) -> Image.Image:
+        body = {"title": title, "avatar": web.url("/avatar.png"), "widgets": widgets}
+        return png_of(client.post("/auto-image/license", headers=auth, json=body))
+
+    broken = license("two\nlines", ["a\nb\nc", "tab\there", "nul\u0000"])
+    spaced = license("two lines", ["a b c", "tab here", "nul "])
+    assert broken.tobytes() == spaced.tobytes()
+    assert license("😀🎉 שלום", ["漢字", "\u200b", "\r\n"]).size == (812, 540)
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
