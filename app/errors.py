@@ -116,7 +116,9 @@ def _validation(request: Request, exc: ValidationException) -> Response:
     if REFERENCE_AREAS.match(request.url.path):
         where = _source(exc)
         for found in errors:
-            found["dataPath"] = f".{where}.{found['field']}" if found["field"] else f".{where}"
+            # The body itself (`body`: not an object) is the original's `.body`.
+            whole = found["field"] in ("", "body")
+            found["dataPath"] = f".{where}" if whole else f".{where}.{found['field']}"
     refusal = InvalidValue(first["field"], first["message"])
     refusal.extra["errors"] = errors
     if REFERENCE_AREAS.match(request.url.path):
@@ -159,6 +161,14 @@ def _http(request: Request, exc: HTTPException) -> Response:
 
 def _domain(request: Request, exc: DomainError) -> Response:
     body = exc.body()
+    if isinstance(exc, InvalidValue) and REFERENCE_AREAS.match(request.url.path):
+        # The original's `in` and `dataPath`, as for the bodies Litestar validates.
+        where = exc.where
+        errors = [
+            {**e, "dataPath": f".{where}.{e['field']}" if e["field"] else f".{where}"}
+            for e in body["errors"]
+        ]
+        body = {**body, "errors": errors, "in": where}
     if isinstance(exc, ReputationRefused):  # the reference's body (SPEC §8)
         body = {
             "status": exc.status,

@@ -33,16 +33,22 @@ class DomainError(Exception):
 
 
 class InvalidValue(DomainError):
-    """A value the request carried is not acceptable (422), naming the field."""
+    """A value the request carried is not acceptable (422), naming the field.
+
+    `where` is the part of the request that carried it (`body`, `query`, `path`):
+    the weeb.sh areas report it as the original's `in` (app/errors.py)."""
 
     status = 422
     code = "validation_error"
 
-    def __init__(self, field: str, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, field: str, message: str, *, code: str | None = None, where: str = "body"
+    ) -> None:
         super().__init__(
             f"{field}: {message}" if field else message,
             errors=[{"field": field, "message": message}],
         )
+        self.where = where
         if code:
             self.code = code  # type: ignore[misc]
 

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import contextlib
 import io
+import struct
 import threading
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from PIL import Image
 
-__all__ = ["ImageServer", "Route", "picture"]
+__all__ = ["ImageServer", "Route", "bomb", "picture"]
 
 
 def picture(fmt: str = "PNG", size: tuple[int, int] = (8, 6), colour: str = "red") -> bytes:
@@ -22,6 +24,19 @@ def picture(fmt: str = "PNG", size: tuple[int, int] = (8, 6), colour: str = "red
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, format=fmt)
     return out.getvalue()
+
+
+def bomb(width: int = 16000, height: int = 16000) -> bytes:
+    """A PNG header claiming `width`x`height` pixels, with no pixels: past
+    Pillow's own decompression-bomb limit (2 x 89M pixels), which refuses it on open."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
 
 
 @dataclass

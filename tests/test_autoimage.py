@@ -14,7 +14,7 @@ from PIL import Image
 
 from app.config import Settings
 from tests.conftest import free_port
-from tests.image_server import ImageServer, Route, picture
+from tests.image_server import ImageServer, Route, bomb, picture
 
 
 @pytest.fixture
@@ -174,6 +174,22 @@ def test_license(client: TestClient, auth: dict, web: ImageServer) -> None:
     assert png_of(client.post("/auto-image/license", headers=auth, json=minimal)).size == (812, 540)
 
 
+def test_license_text_with_line_breaks_is_drawn_on_one_line(
+    client: TestClient, auth: dict, web: ImageServer
+) -> None:
+    """A newline, tab or NUL in the title or a widget was a 500 (Pillow will not
+    measure multiline text); they are drawn as spaces. Emoji and RTL text draw too."""
+
+    def license(title: str, widgets: list[str]) -> Image.Image:
+        body = {"title": title, "avatar": web.url("/avatar.png"), "widgets": widgets}
+        return png_of(client.post("/auto-image/license", headers=auth, json=body))
+
+    broken = license("two\nlines", ["a\nb\nc", "tab\there", "nul\u0000"])
+    spaced = license("two lines", ["a b c", "tab here", "nul "])
+    assert broken.tobytes() == spaced.tobytes()
+    assert license("😀🎉 שלום", ["漢字", "\u200b", "\r\n"]).size == (812, 540)
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -192,6 +208,12 @@ def test_license_bodies_are_checked_as_the_original(
     assert response.status_code == 400, response.text
     found = response.json()
     assert found["in"] == "body" and found["errors"][0]["field"] == field
+
+
+def test_a_body_that_is_not_an_object_is_the_whole_body(client: TestClient, auth: dict) -> None:
+    response = client.post("/auto-image/license", headers=auth, json=[1])
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["dataPath"] == ".body"  # not `.body.body`
 
 
 def test_an_empty_license_body_is_400(client: TestClient, auth: dict) -> None:
@@ -214,6 +236,11 @@ def test_waifu_insult(client: TestClient, auth: dict, web: ImageServer) -> None:
     assert missing.status_code == 400 and missing.json()["errors"][0]["field"] == "avatar"
     bad = client.post("/auto-image/waifu-insult", headers=auth, json={"avatar": web.url("/page")})
     assert bad.status_code == 400 and bad.json()["message"] == "invalid avatar url"
+    web.routes["/bomb.png"] = Route(bomb())  # past Pillow's own limit: refused, not a 500
+    bad = client.post(
+        "/auto-image/waifu-insult", headers=auth, json={"avatar": web.url("/bomb.png")}
+    )
+    assert bad.status_code == 400 and "too large" in bad.json()["reason"]
 
 
 def test_love_ship(client: TestClient, auth: dict, web: ImageServer) -> None:

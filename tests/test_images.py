@@ -20,7 +20,7 @@ from storage.engine.migrations import apply_migrations
 from storage.engine.sqlite import connect
 from storage.queries import keys
 from tests.conftest import BOT, OTHER_BOT, free_port
-from tests.image_server import ImageServer, Route, picture
+from tests.image_server import ImageServer, Route, bomb, picture
 
 IMAGE_KEYS = [
     "id",
@@ -185,6 +185,8 @@ def test_an_upload_by_url_as_form_fields(client: TestClient, auth: dict, web: Im
         (b"<html>not an image</html>", "not a PNG, JPEG, GIF or WebP image"),
         (noisy()[:-200], "damaged or truncated"),
         (picture(size=(1001, 1000)), "at most 1000000 pixels"),
+        (bomb(), "at most 1000000 pixels"),  # Pillow's own bomb guard: 400, not 500
+        (bomb(12000, 12000), "at most 1000000 pixels"),  # Pillow warns, we refuse
         (b"BM" + b"\0" * 100, "not a PNG, JPEG, GIF or WebP image"),  # BMP: not kept
     ],
 )
@@ -420,7 +422,36 @@ def test_random_refuses_bad_queries(
 ) -> None:
     response = client.get(f"/images/random?{query}", headers=auth)
     assert response.status_code == 400, response.text
-    assert response.json()["errors"][0]["field"] == field
+    answer = response.json()
+    assert answer["errors"][0]["field"] == field
+    # The original's `in` and `dataPath`, as the README promises for every refusal.
+    assert answer["in"] == "query" and answer["errors"][0]["dataPath"] == f".query.{field}"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "where", "field"),
+    [
+        ("GET", "/images/types?nsfw=maybe", None, "query", "nsfw"),
+        ("GET", "/images/tags?hidden=x", None, "query", "hidden"),
+        ("GET", f"/images/list/{BOT}?limit=0", None, "query", "limit"),
+        ("GET", f"/images/list/{BOT}?page=-1", None, "query", "page"),
+        ("GET", "/images/list/abc", None, "path", "account_id"),
+        ("POST", "/images/info/x/tags?tags=,", None, "query", "tags"),
+        ("POST", "/images/info/x/tags", {"tags": []}, "body", "tags"),
+        ("POST", "/images/upload", {"baseType": "cat"}, "body", "url"),
+        ("POST", "/images/upload", {"baseType": " ", "url": "http://x/"}, "body", "baseType"),
+    ],
+)
+def test_every_refusal_says_where_as_the_original(
+    client: TestClient, auth: dict, method: str, path: str, body: Any, where: str, field: str
+) -> None:
+    response = client.request(method, path, headers=auth, json=body)
+    assert response.status_code == 400, response.text
+    answer = response.json()
+    assert (answer["code"], answer["in"]) == (400, where)
+    assert answer["errors"] == [
+        {"field": field, "message": answer["errors"][0]["message"], "dataPath": f".{where}.{field}"}
+    ]
 
 
 def test_info_gives_the_image_object(client: TestClient, auth: dict, stocked: dict) -> None:

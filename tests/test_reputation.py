@@ -418,6 +418,23 @@ def test_bad_bodies_are_400(rep: Rep, path: str, body: dict, field: str) -> None
     assert answer["code"] == 400 and field in answer["message"] and answer["in"] == "body"
 
 
+@pytest.mark.parametrize(
+    ("path", "where", "field"),
+    [
+        ("abc", "path", "user_id"),
+        ("leaderboard?offset=-1", "query", "offset"),
+        (f"leaderboard?amount={2**60}", "query", "amount"),
+        ("leaderboard?amount=x", "query", "amount"),
+    ],
+)
+def test_bad_paths_and_queries_say_where(rep: Rep, path: str, where: str, field: str) -> None:
+    response = rep.client.get(f"/reputation/{BOT}/{path}", headers=rep.headers)
+    assert response.status_code == 400, response.text
+    answer = response.json()
+    assert (answer["code"], answer["in"]) == (400, where)
+    assert answer["errors"][0]["dataPath"] == f".{where}.{field}"
+
+
 def test_reputation_stays_within_the_counter_range(rep: Rep) -> None:
     assert rep.post("1/increase", {"increase": 2**53 - 1}).status_code == 200
     assert rep.post("1/increase", {"increase": 1}).status_code == 400

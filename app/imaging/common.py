@@ -10,6 +10,7 @@ Everything here is synchronous and CPU-bound: callers run it in a thread.
 from __future__ import annotations
 
 import io
+import unicodedata
 from typing import NamedTuple
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
@@ -56,6 +57,13 @@ class Decoded(NamedTuple):
 def decode(data: bytes, max_pixels: int) -> Decoded:
     try:
         image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own guard, from the header alone, for sizes far past ours (a tiny
+        # file claiming 16000x16000): a refusal like any too large image, not a 500.
+        # (The warning is only raised where warnings are errors, as in the tests.)
+        raise NotAnImage(
+            f"the image is too large: at most {max_pixels} pixels, {MAX_SIDE} on a side"
+        ) from None
     except (Image.UnidentifiedImageError, OSError, ValueError):
         raise NotAnImage("the file is not a PNG, JPEG, GIF or WebP image") from None
     width, height = image.size
@@ -83,7 +91,11 @@ def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 
 def fit_text(draw: ImageDraw.ImageDraw, text: str, width: int, size: int) -> tuple:
-    """(font, text) with the text at `size` or smaller, cut with … to fit `width`."""
+    """(font, text) with the text at `size` or smaller, cut with … to fit `width`.
+
+    Control and format characters (a newline, a tab, NUL) become spaces: the text is
+    one line, and Pillow refuses to measure a multiline one."""
+    text = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in text)
     while size > 10 and draw.textlength(text, font=font(size)) > width:
         size -= 2
     face = font(size)

@@ -18,10 +18,11 @@ T = TypeVar("T")
 _encode = msgspec.json.encode
 
 
-def snowflake(field: str, raw: str) -> int:
+def snowflake(field: str, raw: str, where: str = "path") -> int:
     """A Discord id from a path or query string: 1-20 digits, below 2^64 (SPEC §4)."""
     if not is_snowflake(raw):
-        raise InvalidValue(field, f"{raw!r} is not a snowflake (1-20 digits, below 2^64)")
+        message = f"{raw!r} is not a snowflake (1-20 digits, below 2^64)"
+        raise InvalidValue(field, message, where=where)
     return int(raw)
 
 
@@ -34,7 +35,7 @@ def page_bounds(limit: int, page: int) -> tuple[int, int] | None:
 
     A limit or offset past anything storable just means "all" or "nothing left"."""
     if page < 0:
-        raise InvalidValue("page", "must be 0 or more")
+        raise InvalidValue("page", "must be 0 or more", where="query")
     if limit <= 0:
         return None
     # SQLite integers stop at 2^63: past that no list is that long anyway.

@@ -66,23 +66,26 @@ def flag(name: str, raw: str | None) -> bool | None:
         return None
     if raw in FLAGS:
         return raw in ("true", "1")
-    raise InvalidValue(name, f"{raw!r} is not true or false")
+    raise InvalidValue(name, f"{raw!r} is not true or false", where="query")
 
 
 def _filters(request: Request, hidden: str | None, nsfw: str | None, **more: Any) -> Filters:
     mode = "false" if nsfw is None else nsfw
     if mode not in NSFW:
-        raise InvalidValue("nsfw", f"{nsfw!r} is not false, true or only")
+        raise InvalidValue("nsfw", f"{nsfw!r} is not false, true or only", where="query")
     return Filters(caller(request).bot_id, flag("hidden", hidden), mode, **more)  # type: ignore[arg-type]
 
 
-def tag_list(raw: str | list[str | TagName], field: str = "tags") -> tuple[str, ...]:
+def tag_list(
+    raw: str | list[str | TagName], field: str = "tags", where: str = "body"
+) -> tuple[str, ...]:
     """Tag names from a comma-separated string or an array, trimmed, each once."""
     items = raw.split(",") if isinstance(raw, str) else raw
     names = [(i.name if isinstance(i, TagName) else i).strip() for i in items]
     for name in names:
         if len(name) > 64:
-            raise InvalidValue(field, f"a tag is at most 64 characters: {name[:20]!r}…")
+            message = f"a tag is at most 64 characters: {name[:20]!r}…"
+            raise InvalidValue(field, message, where=where)
     return tuple(dict.fromkeys(n for n in names if n))
 
 
@@ -130,14 +133,15 @@ async def random_image(
     hidden: FromQuery[str | None] = None,
     filetype: FromQuery[str | None] = None,
 ) -> Picture:
-    names = tag_list(tags or "")
+    names = tag_list(tags or "", where="query")
     if not type and not names:
-        raise InvalidValue("type", "give a type, tags, or both")
+        raise InvalidValue("type", "give a type, tags, or both", where="query")
     file_type = None
     if filetype is not None:
         file_type = FILE_TYPES.get(filetype)
         if file_type is None:
-            raise InvalidValue("filetype", f"{filetype!r} is not jpg, jpeg, png, gif or webp")
+            message = f"{filetype!r} is not jpg, jpeg, png, gif or webp"
+            raise InvalidValue("filetype", message, where="query")
     f = _filters(request, hidden, nsfw, type=type or None, tags=names, file_type=file_type)
     found = await services(request).readers.call(store.random_image, f, random.random())
     if found is None:
@@ -169,15 +173,16 @@ async def delete_image(request: Request, image_id: FromPath[str]) -> ImageDelete
 async def _tag_names(request: Request, query: str | None) -> tuple[str, ...]:
     """From a JSON body `{"tags": [...] | "a,b"}`, a form field or the query."""
     content = request.headers.get("content-type", "").lower()
+    where = "body"
     if content.startswith("application/x-www-form-urlencoded"):
         raw: Any = (await request.form()).get("tags") or ""
     elif (await request.body()).strip():
         raw = (await read_body(request, TagsIn)).tags
     else:
-        raw = query or ""
-    names = tag_list(raw)
+        raw, where = query or "", "query"
+    names = tag_list(raw, where=where)
     if not names:
-        raise InvalidValue("tags", "name at least one tag")
+        raise InvalidValue("tags", "name at least one tag", where=where)
     return names
 
 
@@ -223,7 +228,7 @@ async def remove_tags(
 
 async def _list(request: Request, account: str | None, limit: int, page: int) -> ImageList:
     if not 1 <= limit <= 1000:
-        raise InvalidValue("limit", "must be between 1 and 1000")
+        raise InvalidValue("limit", "must be between 1 and 1000", where="query")
     bounds = page_bounds(limit, page)
     assert bounds is not None
     who = caller(request).bot_id

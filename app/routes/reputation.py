@@ -119,9 +119,9 @@ async def get_leaderboard(
     bot = _own_bot(request, bot_id)
     # The same bounds as the profile tops (SQLite's LIMIT/OFFSET stop at 2^63).
     if not 0 <= offset <= MAX_COUNTER:
-        raise InvalidValue("offset", "must be between 0 and 2^53-1")
+        raise InvalidValue("offset", "must be between 0 and 2^53-1", where="query")
     if abs(amount) > MAX_COUNTER:
-        raise InvalidValue("amount", "must be at most 2^53-1 (0 or less for all)")
+        raise InvalidValue("amount", "must be at most 2^53-1 (0 or less for all)", where="query")
     svc = services(request)
     now = millis(svc.clock)
     board, users, total = await svc.readers.call(leaderboard, bot, amount, offset, now)
