@@ -29,6 +29,7 @@ from app.routes import (
     profiles,
     reputation,
     rewards,
+    seasons,
     shop,
     transactions,
     weeb,
@@ -45,6 +46,7 @@ ROUTE_MODULES = [
     keys,
     lookup,  # before profiles: POST /profile/{guild_id}/lookup
     tops_routes,
+    seasons,  # before profiles: /profile/{guild_id}/seasons
     profiles,
     transactions,
     stats_routes,
