@@ -130,18 +130,45 @@ def _profile(row: Any, guild_id: str, ended_at: float) -> Profile:
     )
 
 
+def _beyond(keys: tuple[str, ...], values: Any, vp: str, ahead: bool) -> tuple[str, list]:
+    """SQL for the rows ranked before (`ahead`) or after a row with `values` and `vp`:
+    better (worse) on a key with every earlier key equal, or all equal and a lower
+    (higher) id."""
+    cmp, tie = (">", "<") if ahead else ("<", ">")
+    terms, params = [], []
+    for i, key in enumerate(keys):
+        terms.append(" AND ".join([*(f"{k} = ?" for k in keys[:i]), f"{key} {cmp} ?"]))
+        params += [*values[:i], values[i]]
+    terms.append(" AND ".join([*(f"{k} = ?" for k in keys), f"vp_id {tie} ?"]))
+    params += [*values, vp]
+    return " OR ".join(f"({t})" for t in terms), params
+
+
 def top(
-    conn: Conn, sid: int, season: Season, by: str, limit: int, offset: int
-) -> list[tuple[int, Profile]]:
-    """`(score, profile)` of ranks offset+1 … offset+limit (limit <= 0: all)."""
+    conn: Conn,
+    sid: int,
+    season: Season,
+    by: str,
+    limit: int,
+    offset: int = 0,
+    after: tuple[Any, str] | None = None,
+) -> list[tuple[Any, ...]]:
+    """Ranks offset+1 … offset+limit, or the `limit` after the row `after` (its key
+    values and vp_id: a stream's next chunk, read without re-reading the ones before).
+    Each row is (key values…, score, profile)."""
     keys = METRICS[by].keys
+    where, params = "season = ?", [sid]
+    if after is not None:
+        beyond, more = _beyond(keys, after[0], after[1], ahead=False)
+        where, params = f"{where} AND ({beyond})", params + more
     order = ", ".join(f"{k} DESC" for k in keys)
     rows = conn.execute(
-        f"SELECT {keys[0]}, {_STANDING} FROM season_standings WHERE season = ?"
+        f"SELECT {', '.join(keys)}, {_STANDING} FROM season_standings WHERE {where}"
         f" ORDER BY {order}, vp_id LIMIT ? OFFSET ?",
-        (sid, limit if limit > 0 else -1, offset),
+        (*params, limit, offset),
     ).fetchall()
-    return [(row[0], _profile(row[1:], season.guild_id, season.ended_at)) for row in rows]
+    n = len(keys)
+    return [(row[:n], row[0], _profile(row[n:], season.guild_id, season.ended_at)) for row in rows]
 
 
 def rank(conn: Conn, sid: int, by: str, vp: str) -> tuple[int, int, int] | None:
@@ -153,16 +180,9 @@ def rank(conn: Conn, sid: int, by: str, vp: str) -> tuple[int, int, int] | None:
     ).fetchone()
     if mine is None:
         return None
-    # Ahead: better on a key with all earlier keys equal, or all equal and a lower id.
-    ahead, params = [], []
-    for i, key in enumerate(keys):
-        ahead.append(" AND ".join([*(f"{k} = ?" for k in keys[:i]), f"{key} > ?"]))
-        params += [*mine[:i], mine[i]]
-    ahead.append(" AND ".join([*(f"{k} = ?" for k in keys), "vp_id < ?"]))
-    params += [*mine, vp]
+    ahead, params = _beyond(keys, mine, vp, ahead=True)
     better, total = conn.execute(
-        f"SELECT count(*) FILTER (WHERE {' OR '.join(f'({a})' for a in ahead)}), count(*)"
-        " FROM season_standings WHERE season = ?",
+        f"SELECT count(*) FILTER (WHERE {ahead}), count(*) FROM season_standings WHERE season = ?",
         (*params, sid),
     ).fetchone()
     return better + 1, mine[0], total
