@@ -18,6 +18,7 @@ from ledger.state import LedgerState
 from schemas.seasons import COUNTERS, Season
 from storage.errors import Conflict
 from storage.ids import pad, unpad
+from storage.queries import outbox
 from storage.queries import seasons as rows
 
 __all__ = ["SeasonExists", "end"]
@@ -95,4 +96,5 @@ def end(state: LedgerState, cmd: EndSeason) -> tuple[bool, Season]:
             " WHERE guild_id = ? AND open = 1",
             (now, pad(cmd.guild_id)),
         )
+    outbox.emit(state.ctx, cmd.bot_id, "season.end", season)
     return True, season

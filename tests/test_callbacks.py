@@ -409,3 +409,23 @@ def test_the_migration_gives_callbacks_to_keys_with_every_other_scope(tmp_path: 
         "none": "",
         "admin only": "admin",
     }
+
+
+def test_a_season_end_is_an_event_once(
+    client: TestClient, auth: dict, receiver: Receiver, db: sqlite3.Connection
+) -> None:
+    _register(client, auth, "season.end", receiver.url)
+    _profile(client, auth, 2, 5)
+    body = {"name": "spring", "reset": ["experience", "voicepoints"]}
+    r = client.post("/profile/1/seasons", json=body, headers=auth)
+    assert r.status_code == 201, r.text
+    # the same name again finds the season: no second event
+    assert client.post("/profile/1/seasons", json=body, headers=auth).status_code == 200
+    client.post("/profile/1/seasons", json={"name": "summer"}, headers=auth)
+    events = receiver.wait_for(2)
+    assert [e["event"] for e in events] == ["season.end", "season.end"]
+    assert events[0]["data"] == r.json() and events[0]["data"]["voicepoints"] == 5
+    assert events[1]["data"]["number"] == 2
+    for headers, raw in receiver.received:
+        assert _verify(headers, raw), headers
+    assert db.execute("SELECT count(*) FROM outbox WHERE event = 'season.end'").fetchone()[0] == 2
