@@ -37,7 +37,7 @@ from app.routes import (
 from app.routes import settings as settings_store
 from app.routes import stats as stats_routes
 from app.routes import tops as tops_routes
-from storage.clock import Clock, SystemClock
+from storage.clock import Clock, OffsetClock, SystemClock
 
 __all__ = ["create_app"]
 
@@ -91,6 +91,8 @@ def _cors(settings: Settings) -> CORSConfig | None:
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
     """The application; `clock` is the one clock every part asks the time (tests set it)."""
     settings = settings or Settings.from_env()
+    if clock is None:
+        clock = OffsetClock(settings.clock_offset) if settings.clock_offset else SystemClock()
     modules = [*ROUTE_MODULES, bench] if settings.bench else ROUTE_MODULES
     handlers = [h for module in modules for h in module.ROUTES]
     handlers += image_upload.routes(settings)  # its body limit is the image limit
@@ -98,7 +100,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
-        state=State({"settings": settings, "clock": clock or SystemClock()}),
+        state=State({"settings": settings, "clock": clock}),
         middleware=[DefineMiddleware(KeyAuthMiddleware, exclude=sorted(PUBLIC_PATHS))],
         guards=[require_scope],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
