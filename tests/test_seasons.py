@@ -81,6 +81,10 @@ def test_seasons_number_per_guild_and_list(client: TestClient, auth: dict[str, s
     listed = client.get(f"/profile/{GUILD}/seasons", headers=auth)
     assert listed.status_code == 200
     assert [(s["number"], s["name"]) for s in listed.json()] == [(1, "a"), (2, "b")]
+    assert listed.headers["X-Total-Count"] == "2"
+    paged = client.get(f"/profile/{GUILD}/seasons?limit=1&page=1", headers=auth)
+    assert [s["name"] for s in paged.json()] == ["b"] and paged.headers["X-Total-Count"] == "2"
+    assert client.get(f"/profile/{GUILD}/seasons?page=-1", headers=auth).status_code == 422
     one = client.get(f"/profile/{GUILD}/1", headers=auth).json()
     assert one["pray"] == {"date": 0, "streak": 0} and one["timespent"] == {"global": 0}
     assert client.get(f"/profile/{OTHER}/seasons", headers=auth).json()[0]["members"] == 1

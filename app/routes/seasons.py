@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from litestar import Request, Response, delete, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
 from app.auth import caller
 from app.bodies import documented, read_body
-from app.routes.common import snowflake
+from app.routes.common import json_list, page_bounds, snowflake
 from app.services import services
 from ledger import apply
 from ledger.commands import EndSeason
@@ -63,10 +63,20 @@ async def end_season(request: Request, guild_id: FromPath[str]) -> Response[Seas
     return Response(season, status_code=201 if created else 200)
 
 
-@get("/profile/{guild_id:str}/seasons", opt=READ, summary="A guild's seasons, oldest first")
-async def list_seasons(request: Request, guild_id: FromPath[str]) -> list[Season]:
+@get(
+    "/profile/{guild_id:str}/seasons",
+    opt=READ,
+    summary="A guild's seasons, oldest first",
+    description="`limit` (default 50, `<= 0`: all), `page`; `X-Total-Count` counts them all.",
+    responses={200: ResponseSpec(list[Season], generate_examples=False)},
+)
+async def list_seasons(
+    request: Request, guild_id: FromPath[str], limit: FromQuery[int] = 50, page: FromQuery[int] = 0
+) -> Response:
     gid = snowflake("guild_id", guild_id)
-    return await services(request).readers.call(seasons.seasons, gid)  # type: ignore[no-any-return]
+    bounds = page_bounds(limit, page) or (-1, 0)
+    found, total = await services(request).readers.call(seasons.seasons, gid, *bounds)
+    return json_list(found, total)
 
 
 class ScheduleNotFound(NotFound):

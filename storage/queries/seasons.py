@@ -62,11 +62,18 @@ def find(conn: Conn, guild_id: int, number: int) -> tuple[int, Season] | None:
     return None if row is None else _season(row)
 
 
-def seasons(conn: Conn, guild_id: int) -> list[Season]:
+def seasons(
+    conn: Conn, guild_id: int, limit: int = -1, offset: int = 0
+) -> tuple[list[Season], int]:
+    """A page of the guild's seasons, oldest first (limit -1: all), and their count."""
     rows = conn.execute(
-        f"SELECT {_SEASON} FROM seasons WHERE guild_id = ? ORDER BY number", (pad(guild_id),)
+        f"SELECT {_SEASON} FROM seasons WHERE guild_id = ? ORDER BY number LIMIT ? OFFSET ?",
+        (pad(guild_id), limit, offset),
     ).fetchall()
-    return [_season(row)[1] for row in rows]
+    total = conn.execute(
+        "SELECT count(*) FROM seasons WHERE guild_id = ?", (pad(guild_id),)
+    ).fetchone()[0]
+    return [_season(row)[1] for row in rows], int(total)
 
 
 def next_number(conn: Conn, guild_id: int) -> int:
