@@ -220,3 +220,24 @@ def test_bad_guild_and_malformed_json(client: TestClient, auth: dict[str, str]) 
     assert client.get("/profile/abc/seasons", headers=auth).status_code == 422
     r = client.post(f"/profile/{GUILD}/seasons", content=b"{", headers=auth)
     assert r.status_code == 400
+
+
+def test_seasons_travel_through_export_and_import(
+    client: TestClient, auth: dict[str, str], db_path: Path, tmp_path: Path
+) -> None:
+    from app.cli import main
+
+    _members(client, auth)
+    _end(client, auth, {"name": "one", "reset": ["experience", "voicepoints"]})
+    body = {"every": "week", "reset": ["level"]}
+    client.put(f"/profile/{GUILD}/seasons/schedule", json=body, headers=auth)
+    first, second, copy = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "copy.db"
+    assert main(["export", str(first), "--db", str(db_path)]) == 0
+    assert main(["import", str(first), "--db", str(copy)]) == 0
+    assert main(["export", str(second), "--db", str(copy)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert main(["ledger", "verify", "--db", str(copy)]) == 0
+    conn = sqlite3.connect(copy)
+    assert conn.execute("SELECT count(*) FROM season_standings").fetchone()[0] == 3
+    assert conn.execute("SELECT every FROM season_schedules").fetchone()[0] == "week"
+    conn.close()
