@@ -1,21 +1,22 @@
 """Season bodies (SPEC §12): ending a season, the archive's list, the schedule."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 from msgspec import Meta
 
 from schemas.base import Request
 
-__all__ = ["COUNTERS", "Counter", "Schedule", "ScheduleIn", "Season", "SeasonIn"]
+__all__ = ["COUNTERS", "Resettable", "Schedule", "ScheduleIn", "Season", "SeasonIn"]
 
-Counter = Literal["experience", "level", "text", "timespent", "pray", "voicepoints"]
-COUNTERS: tuple[str, ...] = ("experience", "level", "text", "timespent", "pray", "voicepoints")
+Resettable = Literal["experience", "level", "text", "timespent", "pray", "voicepoints"]
+COUNTERS: tuple[str, ...] = get_args(Resettable)
+"""What a season may reset, in the order a season lists them."""
 
 # Names are unique per guild: the name is what makes a retried or doubled season end
 # one season (README, "Seasons").
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
-Resets = Annotated[list[Counter], Meta(max_length=len(COUNTERS))]
+Resets = Annotated[list[Resettable], Meta(max_length=len(COUNTERS))]
 
 
 class SeasonIn(Request):
