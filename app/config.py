@@ -25,6 +25,7 @@ _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60}
 _PERIODS |= {"h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 _MAY_BE_ZERO = (
     "port",
+    "clock_offset",
     "key_cache_seconds",
     "prune_every",
     "board_retry_seconds",
@@ -121,6 +122,12 @@ class Settings:
     """Seconds one delivery attempt may take in all (connect, send, answer)."""
     callback_poll: float = 2.0
     """Seconds between looks for due retries when nothing woke the deliverer."""
+    season_check_seconds: float = 60.0
+    """Seconds between looks for a scheduled season due to end (also at each start):
+    a season ends at most this long after its UTC boundary."""
+    clock_offset: float = 0.0
+    """Seconds added to the system clock: to rehearse (and test) calendar behaviour,
+    such as scheduled seasons across a restart, in a real server. 0 in production."""
     media: str = ""
     """Folder of the image store's files (each stored once, named by its SHA-256).
     Empty: `media/` beside the database (`media_dir`)."""

@@ -10,6 +10,7 @@ from litestar import Litestar
 from app import delivery, imagekit, metrics
 from app.config import Settings
 from app.deadlines import listen_for_signals
+from app.season_clock import SeasonClock
 from app.services import KeyCache, Services, close_services
 from ledger.idempotency import PruneKeys
 from storage.boards.registry import Boards
@@ -64,6 +65,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         metrics.observe_batches(writer)
         svc.deliverer = delivery.start(svc)
         svc.images = imagekit.start(svc)  # shares the deliverer's network guard
+        svc.seasons = SeasonClock(writer, readers, clock, settings.season_check_seconds)
+        await svc.seasons.start()
         if app.state.get("signals"):  # a server process (app/asgi.py)
             listen_for_signals(app)
         yield

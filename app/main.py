@@ -29,6 +29,7 @@ from app.routes import (
     profiles,
     reputation,
     rewards,
+    seasons,
     shop,
     transactions,
     weeb,
@@ -36,7 +37,7 @@ from app.routes import (
 from app.routes import settings as settings_store
 from app.routes import stats as stats_routes
 from app.routes import tops as tops_routes
-from storage.clock import Clock, SystemClock
+from storage.clock import Clock, OffsetClock, SystemClock
 
 __all__ = ["create_app"]
 
@@ -46,6 +47,7 @@ ROUTE_MODULES = [
     lookup,  # before profiles: POST /profile/{guild_id}/lookup
     guild_export,  # GET /profile/{guild_id}/export
     tops_routes,
+    seasons,  # before profiles: /profile/{guild_id}/seasons
     profiles,
     transactions,
     stats_routes,
@@ -90,6 +92,8 @@ def _cors(settings: Settings) -> CORSConfig | None:
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
     """The application; `clock` is the one clock every part asks the time (tests set it)."""
     settings = settings or Settings.from_env()
+    if clock is None:
+        clock = OffsetClock(settings.clock_offset) if settings.clock_offset else SystemClock()
     modules = [*ROUTE_MODULES, bench] if settings.bench else ROUTE_MODULES
     handlers = [h for module in modules for h in module.ROUTES]
     handlers += image_upload.routes(settings)  # its body limit is the image limit
@@ -97,7 +101,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = Litestar(
         route_handlers=handlers,
         lifespan=[lifespan],
-        state=State({"settings": settings, "clock": clock or SystemClock()}),
+        state=State({"settings": settings, "clock": clock}),
         before_request=authorize,  # the key and the route's scope
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         cors_config=_cors(settings),

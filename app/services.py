@@ -20,6 +20,7 @@ from storage.reads import Reads
 if TYPE_CHECKING:
     from app.delivery import Deliverer
     from app.imagekit import ImageKit
+    from app.season_clock import SeasonClock
 
 __all__ = ["KeyCache", "Services", "close_services", "services"]
 
@@ -71,6 +72,7 @@ class Services:
     reads: Reads
     deliverer: Deliverer | None = None
     images: ImageKit | None = None
+    seasons: SeasonClock | None = None
     closing: asyncio.Future[None] | None = None
 
 
@@ -94,6 +96,8 @@ async def _close(app: Litestar, svc: Services) -> None:
         await svc.deliverer.stop()
     if svc.images is not None:
         await svc.images.close()
+    if svc.seasons is not None:
+        await svc.seasons.stop()
     await svc.writer.close()  # drains the queue and commits before closing
     await svc.readers.close()
 

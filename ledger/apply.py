@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger import inventory, profiles, reputation, reputation_settings, rewards, shop, transfers
+from ledger import (
+    inventory,
+    profiles,
+    reputation,
+    reputation_settings,
+    rewards,
+    seasons,
+    shop,
+    transfers,
+)
 from ledger.commands import (
     AdjustReputation,
     BuyItem,
@@ -19,6 +28,7 @@ from ledger.commands import (
     CreateProfile,
     DeleteProfile,
     EditProfiles,
+    EndSeason,
     GiveItems,
     GiveReputation,
     PostTransfers,
@@ -48,6 +58,8 @@ def apply(ctx: WriteContext, command: Command) -> Any:
                 return profiles.edit(state, command)
             case DeleteProfile():
                 return profiles.delete(state, command)
+            case EndSeason():
+                return seasons.end(state, command)
             case GiveReputation():
                 return reputation.give(state, command)
             case AdjustReputation():

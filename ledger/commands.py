@@ -16,6 +16,7 @@ __all__ = [
     "CreateProfile",
     "DeleteProfile",
     "EditProfiles",
+    "EndSeason",
     "GiveItems",
     "GiveReputation",
     "PostTransfers",
@@ -73,6 +74,16 @@ class DeleteProfile(msgspec.Struct, tag=True, frozen=True):
     bot_id: str
     guild_id: int
     user_id: int
+    may_move_money: bool = True
+
+
+class EndSeason(msgspec.Struct, tag=True, frozen=True):
+    """Archive a guild's standings as its next season, then reset `reset` (SPEC §12)."""
+
+    bot_id: str
+    guild_id: int
+    name: str
+    reset: tuple[str, ...]
     may_move_money: bool = True
 
 
@@ -160,6 +171,7 @@ Command = (
     | CreateProfile
     | EditProfiles
     | DeleteProfile
+    | EndSeason
     | GiveReputation
     | AdjustReputation
     | ResetReputation

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-__all__ = ["Clock", "ManualClock", "SystemClock", "millis"]
+__all__ = ["Clock", "ManualClock", "OffsetClock", "SystemClock", "millis"]
 
 
 class Clock(Protocol):
@@ -24,6 +24,16 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+
+class OffsetClock(SystemClock):
+    """The system clock moved by `offset` seconds (Settings.clock_offset)."""
+
+    def __init__(self, offset: float) -> None:
+        self.offset = offset
+
+    def now(self) -> float:
+        return time.time() + self.offset
 
 
 class ManualClock:

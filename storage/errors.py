@@ -13,6 +13,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "ProfileNotFound",
+    "SeasonNotFound",
     "StorageUnavailable",
     "in_bulk",
 ]
@@ -87,3 +88,7 @@ def in_bulk(exc: DomainError, index: int) -> DomainError:
         if not error["field"].startswith("["):
             error["field"] = f"[{index}].{error['field']}"
     return exc
+
+
+class SeasonNotFound(NotFound):
+    code = "season_not_found"

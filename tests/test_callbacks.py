@@ -450,3 +450,23 @@ def test_finished_events_are_pruned_a_bounded_chunk_at_a_time(
     left = conn.execute("SELECT count(*), count(done_at) FROM outbox").fetchone()
     conn.close()
     assert left == (2, 1)
+
+
+def test_a_season_end_is_an_event_once(
+    client: TestClient, auth: dict, receiver: Receiver, db: sqlite3.Connection
+) -> None:
+    _register(client, auth, "season.end", receiver.url)
+    _profile(client, auth, 2, 5)
+    body = {"name": "spring", "reset": ["experience", "voicepoints"]}
+    r = client.post("/profile/1/seasons", json=body, headers=auth)
+    assert r.status_code == 201, r.text
+    # the same name again finds the season: no second event
+    assert client.post("/profile/1/seasons", json=body, headers=auth).status_code == 200
+    client.post("/profile/1/seasons", json={"name": "summer"}, headers=auth)
+    events = receiver.wait_for(2)
+    assert [e["event"] for e in events] == ["season.end", "season.end"]
+    assert events[0]["data"] == r.json() and events[0]["data"]["voicepoints"] == 5
+    assert events[1]["data"]["number"] == 2
+    for headers, raw in receiver.received:
+        assert _verify(headers, raw), headers
+    assert db.execute("SELECT count(*) FROM outbox WHERE event = 'season.end'").fetchone()[0] == 2

@@ -60,6 +60,8 @@ BODY_ENDPOINTS = [
     ("POST", "/images/upload", b'{"url": "http://x.test/' + BAD + b'", "baseType": "cat"}'),
     ("POST", "/images/info/{image_id}/tags", b'{"tags": ["' + BAD + b'"]}'),
     ("DELETE", "/images/info/{image_id}/tags", b'{"tags": ["' + BAD + b'"]}'),
+    ("POST", "/profile/{guild_id}/seasons", b'{"name": "' + BAD + b'"}'),
+    ("PUT", "/profile/{guild_id}/seasons/schedule", b'{"every": "' + BAD + b'"}'),
     ("POST", "/auto-image/love-ship", b'{"targetOne": "' + BAD + b'", "targetTwo": "x"}'),
 ]
 _VALUES = {

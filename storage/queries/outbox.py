@@ -39,6 +39,7 @@ EVENTS = (
     "reputation",
     "purchase",
     "reward",
+    "season.end",
 )
 _encode = msgspec.json.encode
 
