@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger import inventory, profiles, reputation, reputation_settings, rewards, shop, transfers
+from ledger import imports, inventory, profiles, reputation, reputation_settings, rewards, shop, transfers
 from ledger.commands import (
     AdjustReputation,
     BuyItem,
@@ -21,6 +21,7 @@ from ledger.commands import (
     EditProfiles,
     GiveItems,
     GiveReputation,
+    ImportProfiles,
     PostTransfers,
     ResetRepSettings,
     ResetReputation,
@@ -48,6 +49,8 @@ def apply(ctx: WriteContext, command: Command) -> Any:
                 return profiles.edit(state, command)
             case DeleteProfile():
                 return profiles.delete(state, command)
+            case ImportProfiles():
+                return imports.import_profiles(state, command)
             case GiveReputation():
                 return reputation.give(state, command)
             case AdjustReputation():

@@ -1,0 +1,188 @@
+"""Importing a guild from another bot's data (SPEC §12): one command, one transaction.
+
+Each member's profile is created or set to the imported values (fields the source
+does not carry keep their value, or the default on a new profile). A balance is
+never written: the difference to the imported one is an entry of kind `import`
+between the calling bot's treasury and the member, posted like any other.
+
+Fast on a large guild: the guild's accounts are read in one query, every value and
+every posting checked in memory, then new profiles are inserted with their final
+values in one executemany and changed ones updated in another. Nothing is written
+before everything was checked (the writer's contract), so a refusal changes nothing.
+A member whose values and balance already match is left alone: importing the same
+data again writes nothing and appends no entry. Like a POST, an import sets a
+starting state, so it adds no activity to windowed tops.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ledger import postings
+from ledger.accounts import Account
+from ledger.commands import ImportProfiles, ImportRow
+from ledger.errors import MissingScope
+from ledger.rules import moved
+from ledger.state import LedgerState
+from schemas.imports import ImportResult
+from storage.ids import pad, vp_id
+from storage.queries import outbox
+
+__all__ = ["import_profiles"]
+
+# (experience, level, pray_streak, text_level, text_experience, text_messages, time_global)
+Values = tuple[int, int, int, int | None, int | None, int | None, int]
+_DEFAULTS: Values = (0, 1, 0, None, None, None, 0)
+
+
+class _Current(NamedTuple):
+    id: int
+    vp_id: str
+    open: bool
+    balance: int
+    values: Values
+
+
+_COLUMNS = (
+    "experience, level, pray_streak, text_level, text_experience, text_messages, time_global"
+)
+_INSERT = (
+    f"INSERT INTO accounts (vp_id, guild_id, user_id, open, {_COLUMNS}, created_at, updated_at)"
+    " VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE = (
+    "UPDATE accounts SET experience = ?, level = ?, pray_streak = ?, text_level = ?,"
+    " text_experience = ?, text_messages = ?, time_global = ?, updated_at = ? WHERE id = ?"
+)
+# A deleted profile's account, opened again: what the import does not set is default.
+_REOPEN = (
+    "UPDATE accounts SET open = 1, experience = ?, level = ?, pray_streak = ?, text_level = ?,"
+    " text_experience = ?, text_messages = ?, time_global = ?, pray_date = 0, timespent = NULL,"
+    " data = NULL, created_at = ?, updated_at = ? WHERE id = ? AND open = 0"
+)
+
+
+def _guild(state: LedgerState, guild_id: int) -> dict[int, _Current]:
+    """Every member account of the guild, open or closed, by user id: one query."""
+    rows = state.conn.execute(
+        f"SELECT id, vp_id, user_id, open, balance, {_COLUMNS} FROM accounts WHERE guild_id = ?",
+        (pad(guild_id),),
+    ).fetchall()
+    staged = state.balance  # balances this transaction changed and not yet flushed
+    return {
+        int(user): _Current(aid, vp, bool(is_open), staged.get(aid, balance), tuple(values))  # type: ignore[arg-type]
+        for aid, vp, user, is_open, balance, *values in rows
+    }
+
+
+def _target(base: Values, row: ImportRow) -> Values:
+    experience, level, streak, t_level, t_exp, t_msgs, time = base
+    if row.text_level is not None or row.text_experience is not None or row.message_count is not None:
+        t_level = row.text_level if row.text_level is not None else (t_level or 0)
+        t_exp = row.text_experience if row.text_experience is not None else (t_exp or 0)
+        t_msgs = row.message_count if row.message_count is not None else (t_msgs or 0)
+    return (
+        experience if row.experience is None else row.experience,
+        level if row.level is None else row.level,
+        streak if row.pray_streak is None else row.pray_streak,
+        t_level,
+        t_exp,
+        t_msgs,
+        time if row.timespent is None else row.timespent,
+    )
+
+
+def import_profiles(state: LedgerState, cmd: ImportProfiles) -> ImportResult:
+    now = state.ctx.clock.now()
+    current = _guild(state, cmd.guild_id)
+    inserts: list[tuple] = []
+    updates: list[tuple] = []
+    reopens: list[tuple] = []
+    moves: list[tuple[int, int]] = []  # (user id, balance change)
+    unchanged = 0
+    for row in cmd.rows:
+        found = current.get(row.user_id)
+        is_open = found is not None and found.open
+        values = _target(found.values if is_open else _DEFAULTS, row)  # type: ignore[union-attr]
+        balance = 0 if found is None else found.balance
+        change = 0 if row.voicepoints is None else row.voicepoints - balance
+        if change:
+            moves.append((row.user_id, change))
+        if found is None:
+            vp = vp_id(cmd.guild_id, row.user_id)
+            inserts.append((vp, pad(cmd.guild_id), pad(row.user_id), *values, now, now))
+        elif not found.open:
+            reopens.append((*values, now, now, found.id))
+        elif values != found.values:
+            updates.append((*values, now, found.id))
+        elif not change:
+            unchanged += 1
+    treasury = _check_moves(state, cmd, moves)
+    result = ImportResult(
+        source=cmd.source,
+        dry_run=cmd.dry_run,
+        members=len(cmd.rows),
+        created=len(inserts) + len(reopens),
+        updated=len(cmd.rows) - len(inserts) - len(reopens) - unchanged,
+        unchanged=unchanged,
+        voicepoints_moved=sum(abs(change) for _, change in moves),
+        voicepoints_net=sum(change for _, change in moves),
+        entries=len(moves),
+    )
+    if cmd.dry_run:
+        return result
+    # -- everything checked: write ----------------------------------------------------
+    conn = state.conn
+    if inserts:
+        conn.executemany(_INSERT, inserts)
+    if updates:
+        conn.executemany(_UPDATE, updates)
+    if reopens:
+        conn.executemany(_REOPEN, reopens)
+    if moves:
+        assert treasury is not None
+        _post(state, cmd, treasury, moves, current, bool(inserts))
+    return result
+
+
+def _check_moves(
+    state: LedgerState, cmd: ImportProfiles, moves: list[tuple[int, int]]
+) -> Account | None:
+    """The treasury the moves go through, once the rules allow every one of them (a
+    member's target balance is within range already: the importer checked it)."""
+    if not moves:
+        return None
+    if not cmd.may_move_money:
+        raise MissingScope("ledger:write")
+    treasury = state.treasury(cmd.bot_id)
+    reserve = state.load(treasury.id)
+    for _, change in moves:
+        # The member's side cannot fail: its balance goes to a checked target.
+        if change > 0:
+            reserve = moved(reserve, 0, change, src_is_treasury=True)[0]
+        else:
+            reserve = moved(-change, reserve, -change, src_is_treasury=False)[1]
+    return treasury
+
+
+def _post(
+    state: LedgerState,
+    cmd: ImportProfiles,
+    treasury: Account,
+    moves: list[tuple[int, int]],
+    current: dict[int, _Current],
+    inserted: bool,
+) -> None:
+    if inserted:  # the new accounts' ids, in one query
+        current = _guild(state, cmd.guild_id)
+    guild = str(cmd.guild_id)
+    reason = f"import from {cmd.source}"
+    for user_id, change in moves:
+        found = current[user_id]
+        account = Account(found.id, found.vp_id, None, guild, str(user_id))
+        state.know(account, found.balance, True)
+        if change > 0:
+            tx = postings.post(state, postings.IMPORT, treasury, account, change, reason, treasury)
+        else:
+            tx = postings.post(state, postings.IMPORT, account, treasury, -change, reason, treasury)
+        outbox.emit_transaction(state.ctx, tx)
