@@ -33,6 +33,7 @@ __all__ = [
     "MAX_STRUCTURES",
     "SOURCES",
     "BadImportItem",
+    "collect",
     "parse",
 ]
 
@@ -125,7 +126,7 @@ def _decode(raw: Any, type_: Any, prefix: str) -> Any:
     except msgspec.ValidationError as exc:
         text = str(exc)
         message, _, at = text.partition(" - at `$")
-        path = prefix + at.rstrip("`")
+        path = (prefix + at.rstrip("`")).lstrip(".")
         raise InvalidValue(path or "body", message) from None
     except msgspec.DecodeError as exc:
         raise _Malformed(f"JSON is malformed: {exc}") from None
@@ -247,24 +248,32 @@ def _csv(body: bytes) -> Iterator[ImportRow]:
 # -- the entry point ----------------------------------------------------------------------
 
 
-def parse(source: str, body: bytes) -> tuple[ImportRow, ...]:
-    """The members of `body`, each once (the last listing wins), in first-seen order."""
+def parse(source: str, body: bytes, *, bounded: bool = True) -> tuple[ImportRow, ...]:
+    """The members of `body`, each once (the last listing wins), in first-seen order.
+    `bounded`: refuse more than MAX_MEMBERS (a request; the CLI reads the operator's
+    own files and is not bounded)."""
+    return tuple(collect(source, body, {}, bounded=bounded).values())
+
+
+def collect(
+    source: str, body: bytes, members: dict[int, ImportRow], *, bounded: bool = True
+) -> dict[int, ImportRow]:
+    """Add the members of `body` to `members` (a later listing replaces an earlier)."""
     if source not in SOURCES:
         raise InvalidValue("source", f"must be one of {', '.join(SOURCES)}")
     if source == "csv":
-        if body.count(b"\n") > MAX_MEMBERS + 1:
+        if bounded and body.count(b"\n") > MAX_MEMBERS + 1:
             raise _too_many()
         rows = _csv(body)
     else:
-        if body.count(b"{") + body.count(b"[") > MAX_STRUCTURES:
+        if bounded and body.count(b"{") + body.count(b"[") > MAX_STRUCTURES:
             raise _too_many()
         rows = _members(source, body)
-    members: dict[int, ImportRow] = {}
     for row in rows:
         members[row.user_id] = row
-        if len(members) > MAX_MEMBERS:
+        if bounded and len(members) > MAX_MEMBERS:
             raise _too_many()
-    return tuple(members.values())
+    return members
 
 
 def _too_many() -> PayloadTooLarge:

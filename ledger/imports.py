@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ledger import postings
-from ledger.accounts import Account
+from ledger.accounts import Account, treasury_vp
 from ledger.commands import ImportProfiles, ImportRow
 from ledger.errors import MissingScope
 from ledger.rules import moved
@@ -154,8 +154,11 @@ def _check_moves(
         return None
     if not cmd.may_move_money:
         raise MissingScope("ledger:write")
-    treasury = state.treasury(cmd.bot_id)
-    reserve = state.load(treasury.id)
+    # A dry run must not open the treasury it would need (a new one is written at
+    # COMMIT by `state.treasury`): a missing treasury holds 0.
+    found = state.account(treasury_vp(cmd.bot_id))
+    treasury = found if found is not None or cmd.dry_run else state.treasury(cmd.bot_id)
+    reserve = 0 if treasury is None else state.load(treasury.id)
     for _, change in moves:
         # The member's side cannot fail: its balance goes to a checked target.
         if change > 0:
