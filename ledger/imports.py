@@ -134,6 +134,9 @@ def import_profiles(state: LedgerState, cmd: ImportProfiles) -> ImportResult:
     # -- everything checked: write ----------------------------------------------------
     conn = state.conn
     if inserts:
+        # Kept in the source's order (its rank): sorting by vp_id measured slower.
+        # The cost is the accounts table's 19 indexes and the board feed's trigger
+        # (about half of it), per row.
         conn.executemany(_INSERT, inserts)
     if updates:
         conn.executemany(_UPDATE, updates)
