@@ -38,7 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="pages as the service answered")
     parser.add_argument("--guild", required=True, help="the guild the members belong to")
     parser.add_argument("--bot-id", required=True, help="the bot whose treasury pays balances")
-    parser.add_argument("--dry-run", action="store_true", help="say what would change; change nothing")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="say what would change; change nothing"
+    )
 
 
 def _err(text: str) -> None:

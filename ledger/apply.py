@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger import imports, inventory, profiles, reputation, reputation_settings, rewards, shop, transfers
+from ledger import (
+    imports,
+    inventory,
+    profiles,
+    reputation,
+    reputation_settings,
+    rewards,
+    shop,
+    transfers,
+)
 from ledger.commands import (
     AdjustReputation,
     BuyItem,

@@ -26,7 +26,7 @@ from ledger.rules import moved
 from ledger.state import LedgerState
 from schemas.imports import ImportResult
 from storage.ids import pad, vp_id
-from storage.queries import outbox
+from storage.queries import import_rows, outbox
 
 __all__ = ["import_profiles"]
 
@@ -43,31 +43,9 @@ class _Current(NamedTuple):
     values: Values
 
 
-_COLUMNS = (
-    "experience, level, pray_streak, text_level, text_experience, text_messages, time_global"
-)
-_INSERT = (
-    f"INSERT INTO accounts (vp_id, guild_id, user_id, open, {_COLUMNS}, created_at, updated_at)"
-    " VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_UPDATE = (
-    "UPDATE accounts SET experience = ?, level = ?, pray_streak = ?, text_level = ?,"
-    " text_experience = ?, text_messages = ?, time_global = ?, updated_at = ? WHERE id = ?"
-)
-# A deleted profile's account, opened again: what the import does not set is default.
-_REOPEN = (
-    "UPDATE accounts SET open = 1, experience = ?, level = ?, pray_streak = ?, text_level = ?,"
-    " text_experience = ?, text_messages = ?, time_global = ?, pray_date = 0, timespent = NULL,"
-    " data = NULL, created_at = ?, updated_at = ? WHERE id = ? AND open = 0"
-)
-
-
 def _guild(state: LedgerState, guild_id: int) -> dict[int, _Current]:
     """Every member account of the guild, open or closed, by user id: one query."""
-    rows = state.conn.execute(
-        f"SELECT id, vp_id, user_id, open, balance, {_COLUMNS} FROM accounts WHERE guild_id = ?",
-        (pad(guild_id),),
-    ).fetchall()
+    rows = import_rows.guild_accounts(state.conn, guild_id)
     staged = state.balance  # balances this transaction changed and not yet flushed
     return {
         int(user): _Current(aid, vp, bool(is_open), staged.get(aid, balance), tuple(values))  # type: ignore[arg-type]
@@ -77,7 +55,11 @@ def _guild(state: LedgerState, guild_id: int) -> dict[int, _Current]:
 
 def _target(base: Values, row: ImportRow) -> Values:
     experience, level, streak, t_level, t_exp, t_msgs, time = base
-    if row.text_level is not None or row.text_experience is not None or row.message_count is not None:
+    if (
+        row.text_level is not None
+        or row.text_experience is not None
+        or row.message_count is not None
+    ):
         t_level = row.text_level if row.text_level is not None else (t_level or 0)
         t_exp = row.text_experience if row.text_experience is not None else (t_exp or 0)
         t_msgs = row.message_count if row.message_count is not None else (t_msgs or 0)
@@ -137,11 +119,11 @@ def import_profiles(state: LedgerState, cmd: ImportProfiles) -> ImportResult:
         # Kept in the source's order (its rank): sorting by vp_id measured slower.
         # The cost is the accounts table's 19 indexes and the board feed's trigger
         # (about half of it), per row.
-        conn.executemany(_INSERT, inserts)
+        import_rows.insert(conn, inserts)
     if updates:
-        conn.executemany(_UPDATE, updates)
+        import_rows.update(conn, updates)
     if reopens:
-        conn.executemany(_REOPEN, reopens)
+        import_rows.reopen(conn, reopens)
     if moves:
         assert treasury is not None
         _post(state, cmd, treasury, moves, current, bool(inserts))

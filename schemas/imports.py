@@ -29,7 +29,7 @@ Value = int | float | str | None
 """A number as a service sends it: checked by the importer, never trusted."""
 
 
-class _Source(msgspec.Struct, frozen=True):
+class _Source(msgspec.Struct):
     """A service's object: every field we do not map is ignored."""
 
 

@@ -244,8 +244,10 @@ SAMPLES: dict[str, Callable[[], Any]] = {
     "amari": lambda: [amari_page(p, 250, 500) for p in range(2)],
     "tatsu": lambda: [tatsu_page(p, 100) for p in range(4)],
     "unbelievaboat": lambda: unb_users(0, 400),
-    "csv": lambda: "user_id,experience,level,voicepoints,message_count,timespent,pray_streak\n"
-    + "".join(f"{uid(i)},{i * 10},{i % 50},{i},{i * 2},{i * 60},{i % 7}\n" for i in range(500)),
+    "csv": lambda: (
+        "user_id,experience,level,voicepoints,message_count,timespent,pray_streak\n"
+        + "".join(f"{uid(i)},{i * 10},{i % 50},{i},{i * 2},{i * 60},{i % 7}\n" for i in range(500))
+    ),
 }
 
 
@@ -341,7 +343,9 @@ def test_a_bad_csv_line_is_named(client: TestClient, auth: dict, db: sqlite3.Con
 
 def test_csv_extra_columns_blank_cells_and_a_bom(client: TestClient, auth: dict) -> None:
     ensure(client, auth, GUILD, uid(2), level=8)
-    text = f"\ufeffUser_ID,nickname,level,experience\r\n{uid(1)},bob,3,30\r\n{uid(2)},ann,,70\r\n\r\n"
+    text = (
+        f"\ufeffUser_ID,nickname,level,experience\r\n{uid(1)},bob,3,30\r\n{uid(2)},ann,,70\r\n\r\n"
+    )
     r = post(client, auth, "csv", text)
     assert r.status_code == 200, r.text
     assert counts(r.json()) == (1, 1, 0)
@@ -366,9 +370,7 @@ def test_a_treasury_that_cannot_pay_refuses_the_whole_import(
 # -- who may, what is sent ----------------------------------------------------------------
 
 
-def test_scopes(
-    client: TestClient, make_key: Callable[..., dict], db: sqlite3.Connection
-) -> None:
+def test_scopes(client: TestClient, make_key: Callable[..., dict], db: sqlite3.Connection) -> None:
     reader = make_key(scopes=("profiles:read",))
     r = post(client, reader, "mee6", mee6_page(0, 3))
     assert r.status_code == 403 and r.json()["message"] == "missing scope profiles:write"
