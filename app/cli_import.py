@@ -18,7 +18,7 @@ from pathlib import Path
 
 import msgspec
 
-from app import import_sources
+from app import import_fetch, import_sources
 from app.config import Settings
 from app.progress import Progress
 from ledger import apply
@@ -35,9 +35,17 @@ __all__ = ["configure", "import_from"]
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", choices=import_sources.SOURCES)
-    parser.add_argument("files", nargs="+", metavar="FILE", help="pages as the service answered")
+    parser.add_argument(
+        "files", nargs="*", metavar="FILE", help="pages as the service answered (or --token)"
+    )
     parser.add_argument("--guild", required=True, help="the guild the members belong to")
     parser.add_argument("--bot-id", required=True, help="the bot whose treasury pays balances")
+    parser.add_argument(
+        "--token", help="fetch every page from the live service with this API token instead"
+    )
+    parser.add_argument(
+        "--base-url", help="the service's address for --token (default: its public API)"
+    )
     parser.add_argument(
         "--dry-run", action="store_true", help="say what would change; change nothing"
     )
@@ -45,6 +53,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _err(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def _fetch(source: str, guild: str, token: str, base_url: str | None) -> tuple[ImportRow, ...]:
+    bar = Progress("import-from", 0, "members")
+    members: dict[int, ImportRow] = {}
+    try:
+        for _page, rows in import_fetch.fetch_members(source, guild, token, base_url):
+            members.update((row.user_id, row) for row in rows)
+            bar.advance(len(rows))
+    finally:
+        bar.close()
+    return tuple(members.values())
 
 
 def _read(source: str, files: list[Path]) -> tuple[ImportRow, ...]:
@@ -78,6 +98,12 @@ def import_from(args: argparse.Namespace) -> int:
         if not is_snowflake(value):
             _err(f"{name} {value!r} is not a snowflake (1-20 digits, below 2^64)")
             return 2
+    if args.token is not None and (args.files or args.source == "csv"):
+        _err("--token fetches the pages itself: give no FILE (and no csv)")
+        return 2
+    if args.token is None and not args.files:
+        _err("give the FILEs to import, or --token to fetch the pages")
+        return 2
     files = [Path(f) for f in args.files]
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
@@ -85,7 +111,10 @@ def import_from(args: argparse.Namespace) -> int:
         return 2
     settings = Settings.from_env(db=args.db)
     try:
-        rows = _read(args.source, files)
+        if args.token is not None:
+            rows = _fetch(args.source, args.guild, args.token, args.base_url)
+        else:
+            rows = _read(args.source, files)
         conn = open_engine(settings.db).connect()
         try:
             apply_migrations(conn)

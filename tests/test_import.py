@@ -485,3 +485,101 @@ def test_cli_refuses_a_bad_guild(tmp_path: Path, capsys: pytest.CaptureFixture[s
     f.write_text("user_id\n1\n")
     code = main(["import-from", "csv", str(f), "--guild", "g", "--bot-id", BOT, "--db", str(f)])
     assert code == 2 and "--guild" in capsys.readouterr().err
+
+
+# -- the CLI fetching from a live service (a local stand-in) ---------------------------
+
+
+class _StandIn:
+    """A local stand-in for a service's API on 127.0.0.1: pages by the query it gets."""
+
+    def __init__(self, pages: Callable[[dict[str, str]], Any], limited: int = 0) -> None:
+        import http.server
+        import threading
+        from urllib.parse import parse_qsl, urlparse
+
+        self.requests: list[tuple[str, dict[str, str], str | None]] = []
+        self.limited = limited  # answer this many requests with 429 first
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                url = urlparse(self.path)
+                query = dict(parse_qsl(url.query))
+                owner.requests.append((url.path, query, self.headers.get("Authorization")))
+                if owner.limited:
+                    owner.limited -= 1
+                    self.send_response(429)
+                    self.send_header("Retry-After", "0")
+                    self.end_headers()
+                    return
+                body = json.dumps(pages(query)).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _StandIn:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(10)
+
+
+def test_cli_fetches_every_mee6_page_with_the_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    members = 2300
+
+    def pages(query: dict[str, str]) -> Any:
+        page, limit = int(query["page"]), int(query["limit"])
+        page_body = mee6_page(0, members)
+        page_body["players"] = page_body["players"][page * limit : (page + 1) * limit]
+        return page_body
+
+    db = tmp_path / "live.db"
+    with _StandIn(pages, limited=1) as service:
+        code, summary, err = _cli(
+            capsys, "import-from", "mee6", "--token", "secret-token", "--base-url", service.url,
+            "--guild", GUILD, "--bot-id", BOT, "--db", str(db),
+        )  # fmt: skip
+    assert code == 0, err
+    assert summary["created"] == members
+    paths = {path for path, _, _ in service.requests}
+    assert paths == {f"/api/plugins/levels/leaderboard/{GUILD}"}
+    assert [q["page"] for _, q, _ in service.requests] == ["0", "0", "1", "2"]  # one 429
+    assert {token for _, _, token in service.requests} == {"secret-token"}
+
+
+def test_cli_fetch_stops_when_a_service_ignores_paging(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with _StandIn(lambda query: tatsu_page(0, 100)) as service:
+        code, summary, _ = _cli(
+            capsys, "import-from", "tatsu", "--token", "t", "--base-url", service.url,
+            "--guild", GUILD, "--bot-id", BOT, "--db", str(tmp_path / "t.db"),
+        )  # fmt: skip
+    assert code == 0 and summary["created"] == 100
+    assert [q["offset"] for _, q, _ in service.requests] == ["0", "100"]
+
+
+def test_cli_fetch_names_a_failing_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with _StandIn(lambda query: {"players": "nope"}) as service:
+        code, _, err = _cli(
+            capsys, "import-from", "mee6", "--token", "t", "--base-url", service.url,
+            "--guild", GUILD, "--bot-id", BOT, "--db", str(tmp_path / "t.db"),
+        )  # fmt: skip
+    assert code == 1 and "page 0" in err and "nothing was imported" in err
