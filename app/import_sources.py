@@ -68,6 +68,12 @@ class BadImportItem(InvalidValue):
         self.extra.update(where)
 
 
+def _shown(value: Any) -> str:
+    """A value as a message quotes it: a hostile one is cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}…({len(text)} chars)"
+
+
 def _count(value: Any, where: dict[str, int], path: str) -> int | None:
     """A counter or balance: a whole number in [0, 2^53-1], sent as a number or string."""
     if value is None:
@@ -75,25 +81,27 @@ def _count(value: Any, where: dict[str, int], path: str) -> int | None:
     number: Any = value
     if isinstance(value, str):
         text = value.strip()
-        if text.lstrip("+-").isdigit() and text.isascii():
-            number = int(text)
+        digits = text.lstrip("+-")
+        if digits.isdigit() and text.isascii():
+            # int() of thousands of digits is refused by Python (and slow before that)
+            number = int(text) if len(digits) <= 20 else (-1 if text[0] == "-" else MAX_COUNTER + 1)
         else:
             try:
                 number = float(text)
             except ValueError:
-                raise BadImportItem(where, path, f"{value!r} is not a number") from None
+                raise BadImportItem(where, path, f"{_shown(value)} is not a number") from None
     if isinstance(number, float):
         if not math.isfinite(number):
-            raise BadImportItem(where, path, f"{value!r} is not a finite number")
+            raise BadImportItem(where, path, f"{_shown(value)} is not a finite number")
         if not number.is_integer():
-            raise BadImportItem(where, path, f"{value!r} is not a whole number")
+            raise BadImportItem(where, path, f"{_shown(value)} is not a whole number")
         number = int(number)
     if isinstance(number, bool) or not isinstance(number, int):
-        raise BadImportItem(where, path, f"{value!r} is not a number")
+        raise BadImportItem(where, path, f"{_shown(value)} is not a number")
     if number < 0:
-        raise BadImportItem(where, path, f"{value!r} is negative")
+        raise BadImportItem(where, path, f"{_shown(value)} is negative")
     if number > MAX_COUNTER:
-        raise BadImportItem(where, path, f"{value!r} is above 2^53-1")
+        raise BadImportItem(where, path, f"{_shown(value)} is above 2^53-1")
     return number
 
 
@@ -103,7 +111,9 @@ def _user(value: Any, where: dict[str, int], path: str) -> int:
             return value
     elif isinstance(value, str) and is_snowflake(value):
         return int(value)
-    raise BadImportItem(where, path, f"{value!r} is not a snowflake (1-20 digits, below 2^64)")
+    raise BadImportItem(
+        where, path, f"{_shown(value)} is not a snowflake (1-20 digits, below 2^64)"
+    )
 
 
 # -- JSON pages ---------------------------------------------------------------------------

@@ -291,6 +291,8 @@ BAD = [
     ("mee6", "level", -1, "negative"),
     ("amari", "exp", "lots", "not a number"),
     ("tatsu", "score", 2**60, "above 2^53-1"),
+    ("tatsu", "score", "9" * 5000, "above 2^53-1"),
+    ("amari", "exp", "-" + "9" * 5000, "negative"),
 ]
 
 
