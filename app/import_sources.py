@@ -231,6 +231,13 @@ def _csv(body: bytes) -> Iterator[ImportRow]:
     except UnicodeDecodeError as exc:
         raise InvalidValue("body", f"CSV is not UTF-8 (byte {exc.start})") from None
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        yield from _csv_rows(reader)
+    except csv.Error as exc:  # a NUL byte, a cell past the csv module's size limit
+        raise BadImportItem({"line": reader.line_num}, "body", f"CSV is malformed: {exc}") from None
+
+
+def _csv_rows(reader: Any) -> Iterator[ImportRow]:
     header = next(reader, None)
     if header is None:
         raise InvalidValue("body", "the CSV has no header row")

@@ -354,6 +354,15 @@ def test_csv_extra_columns_blank_cells_and_a_bom(client: TestClient, auth: dict)
     assert (profile(client, auth, 2)["level"], profile(client, auth, 2)["experience"]) == (8, 70)
 
 
+@pytest.mark.parametrize("text", [f"user_id,level\n{uid(1)},\x003\n", "user_id\n" + "9" * 200_000])
+def test_malformed_csv_is_refused_naming_the_line(
+    client: TestClient, auth: dict, text: str
+) -> None:
+    r = post(client, auth, "csv", text)
+    assert r.status_code == 422, r.text
+    assert r.json()["message"].startswith("line 2: ")
+
+
 def test_csv_without_user_id_is_refused(client: TestClient, auth: dict) -> None:
     r = post(client, auth, "csv", "id,level\n1,2\n")
     assert r.status_code == 422 and "user_id" in r.json()["message"]
