@@ -10,9 +10,11 @@ never a snowflake, so it is never taken for a user id.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from litestar import Request, post
+from litestar.openapi.spec import Operation
 from litestar.params import FromPath, FromQuery
 
 from app import import_sources
@@ -27,6 +29,8 @@ from schemas.imports import ImportResult
 from storage.errors import InvalidValue
 
 __all__ = ["routes"]
+
+Source = Literal["mee6", "amari", "tatsu", "unbelievaboat", "csv"]
 
 _DOC = (
     "Body: one page, or a JSON array of pages, exactly as the service's API answers it"
@@ -80,6 +84,23 @@ async def _import(request: Request, guild_id: str, source: str, dry_run: bool) -
     return await services(request).writer.run(apply, command)  # type: ignore[no-any-return]
 
 
+@dataclass
+class _Body(Operation):
+    """The body as OpenAPI can say it: a service's page(s), or a CSV file."""
+
+    documents_body = True  # app/openapi_errors.py adds the 415 of another media type
+
+    def __post_init__(self) -> None:
+        pages = {"oneOf": [{"type": "object"}, {"type": "array"}]}
+        self.request_body = {  # type: ignore[assignment]  # rendered as it is
+            "required": True,
+            "content": {
+                "application/json": {"schema": pages},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+
+
 def routes(settings: Settings) -> list[Any]:
     @post(
         "/profile/{guild_id:str}/import",
@@ -88,11 +109,12 @@ def routes(settings: Settings) -> list[Any]:
         summary="Import a guild from MEE6, Amari, Tatsu or UnbelievaBoat pages, or a CSV",
         description=_DOC,
         request_max_body_size=settings.import_max_bytes,
+        operation_class=_Body,
     )
     async def import_guild(
         request: Request,
         guild_id: FromPath[str],
-        source: FromQuery[str],
+        source: FromQuery[Source],
         dry_run: FromQuery[bool] = False,
     ) -> ImportResult:
         return await _import(request, guild_id, source, dry_run)
