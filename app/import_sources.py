@@ -120,14 +120,14 @@ def _user(value: Any, where: dict[str, int], path: str) -> int:
 
 
 def _pages(body: bytes, page_type: type) -> Iterator[tuple[int | None, Any]]:
-    """(index in the array of pages, or None for a lone page; the page decoded)."""
-    start = body.lstrip()[:1]
-    if start == b"[":
-        raws = _decode(body, list[msgspec.Raw], "")
-        for index, raw in enumerate(raws):
-            yield index, _decode(raw, page_type, f"[{index}]")
+    """(index in the array of pages, or None for a lone page; the page decoded).
+    Decoded as typed pages in one pass: an element that is no page stops the decoder
+    there, before it built the rest (`[1,1,1,…]` costs nothing)."""
+    decoded = _decode(body, list[page_type] | page_type, "")  # type: ignore[valid-type]
+    if isinstance(decoded, list):
+        yield from enumerate(decoded)
     else:
-        yield None, _decode(body, page_type, "")
+        yield None, decoded
 
 
 def _decode(raw: Any, type_: Any, prefix: str) -> Any:
@@ -184,30 +184,21 @@ def _members(source: str, body: bytes) -> Iterator[ImportRow]:
 def _unbelievaboat(body: bytes) -> Iterator[ImportRow]:
     """An array of members (one page), `{"users": [...]}` (one page), or an array of
     either kind of page."""
-    start = body.lstrip()[:1]
-    if start == b"{":
-        pages: list[tuple[int | None, list[UnbItem]]] = [
-            (None, _decode(body, UnbItem, "").users or [])
-        ]
+    decoded = _decode(body, list[list[UnbItem] | UnbItem] | UnbItem, "")
+    pages: list[tuple[int | None, list[UnbItem], str]]  # (page, members, their path)
+    if isinstance(decoded, UnbItem):
+        pages = [(None, _page_users(decoded, None), "users")]
+    elif all(isinstance(e, UnbItem) and e.users is None for e in decoded):
+        pages = [(None, decoded, "")]  # type: ignore[arg-type]  # one page: members
     else:
-        raws = _decode(body, list[msgspec.Raw], "")
-        nested = [memoryview(raw)[:1] == b"[" for raw in raws]
-        if not any(nested):
-            items: list[UnbItem] = [_decode(r, UnbItem, f"[{i}]") for i, r in enumerate(raws)]
-            if any(i.users is not None for i in items):
-                pages = [(i, _page_users(item, i)) for i, item in enumerate(items)]
-            else:
-                pages = [(None, items)]
-        else:
-            pages = []
-            for i, raw in enumerate(raws):
-                decoded = _decode(raw, list[UnbItem] | UnbItem, f"[{i}]")
-                pages.append((i, decoded if isinstance(decoded, list) else _page_users(decoded, i)))
-    for page, users in pages:
-        prefix = "" if page is None else f"[{page}]"
+        pages = [
+            (i, e, f"[{i}]") if isinstance(e, list) else (i, _page_users(e, i), f"[{i}].users")
+            for i, e in enumerate(decoded)
+        ]
+    for page, users, path in pages:
         for item, member in enumerate(users):
             where = {"page": page or 0, "item": item}
-            at = f"{prefix}.users[{item}]" if page is not None else f"[{item}]"
+            at = f"{path}[{item}]"
             cash = _count(member.cash, where, f"{at}.cash")
             bank = _count(member.bank, where, f"{at}.bank")
             total = _count(member.total, where, f"{at}.total")
@@ -216,9 +207,10 @@ def _unbelievaboat(body: bytes) -> Iterator[ImportRow]:
             yield ImportRow(_user(member.user_id, where, f"{at}.user_id"), voicepoints=total)
 
 
-def _page_users(item: UnbItem, page: int) -> list[UnbItem]:
+def _page_users(item: UnbItem, page: int | None) -> list[UnbItem]:
     if item.users is None:
-        raise InvalidValue(f"[{page}]", f"page {page}: an array of pages mixes pages and members")
+        where = "body" if page is None else f"[{page}]"
+        raise InvalidValue(where, "neither a page `{users: [...]}` nor an array of members")
     return item.users
 
 

@@ -594,3 +594,19 @@ def test_cli_fetch_names_a_failing_service(
             "--guild", GUILD, "--bot-id", BOT, "--db", str(tmp_path / "t.db"),
         )  # fmt: skip
     assert code == 1 and "page 0" in err and "nothing was imported" in err
+
+
+@pytest.mark.parametrize("source", ["mee6", "unbelievaboat"])
+def test_an_array_of_countless_numbers_is_refused_without_being_built(source: str) -> None:
+    import tracemalloc
+
+    body = b"[" + b"1," * 2_000_000 + b"1]"  # 4 MB: no object or array to count
+    tracemalloc.start()
+    try:
+        with pytest.raises(import_sources.InvalidValue) as refused:
+            import_sources.parse(source, body)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert refused.value.extra["errors"][0]["field"] == "[0]"
+    assert peak < 20 * 1024 * 1024  # two million decoded items would take far more
