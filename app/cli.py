@@ -16,7 +16,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app import cli_ops, cli_verify
+from app import cli_import, cli_ops, cli_verify
 from app.config import Settings
 from schemas.base import is_snowflake
 from storage.engine import open_engine
@@ -209,6 +209,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     cli_verify.configure(p)
     p.set_defaults(run=cli_verify.ledger_verify)
+
+    p = with_db(
+        sub.add_parser(
+            "import-from", help="import a guild from MEE6/Amari/Tatsu/UnbelievaBoat pages or CSV"
+        )
+    )
+    cli_import.configure(p)
+    p.set_defaults(run=cli_import.import_from)
 
     for name, (help_text, fn, configure) in cli_ops.COMMANDS.items():  # backup, export, import
         p = with_db(sub.add_parser(name, help=help_text))

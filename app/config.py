@@ -72,6 +72,8 @@ class Settings:
     stays flat whatever the list's length."""
     max_body_bytes: int = 1024 * 1024
     """Largest request body accepted (413 above)."""
+    import_max_bytes: int = 32 * 1024 * 1024
+    """Largest body of `POST /profile/{guild_id}/import` (a guild's leaderboard pages)."""
     rate_limit: str = "6000/min"
     """Requests per key (or per client address without a valid key): COUNT/PERIOD
     (`100/s`, `50000/hour`), or `0` for no limit."""

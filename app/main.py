@@ -21,6 +21,7 @@ from app.routes import (
     guild_export,
     image_upload,
     images,
+    imports,
     inventory,
     keys,
     lookup,
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     modules = [*ROUTE_MODULES, bench] if settings.bench else ROUTE_MODULES
     handlers = [h for module in modules for h in module.ROUTES]
     handlers += image_upload.routes(settings)  # its body limit is the image limit
+    handlers += imports.routes(settings)  # and this one the import limit
     handlers = with_options(handlers)
     app = Litestar(
         route_handlers=handlers,

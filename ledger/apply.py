@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ledger import (
+    imports,
     inventory,
     profiles,
     reputation,
@@ -31,6 +32,7 @@ from ledger.commands import (
     EndSeason,
     GiveItems,
     GiveReputation,
+    ImportProfiles,
     PostTransfers,
     ResetRepSettings,
     ResetReputation,
@@ -60,6 +62,8 @@ def apply(ctx: WriteContext, command: Command) -> Any:
                 return profiles.delete(state, command)
             case EndSeason():
                 return seasons.end(state, command)
+            case ImportProfiles():
+                return imports.import_profiles(state, command)
             case GiveReputation():
                 return reputation.give(state, command)
             case AdjustReputation():

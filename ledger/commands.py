@@ -19,6 +19,8 @@ __all__ = [
     "EndSeason",
     "GiveItems",
     "GiveReputation",
+    "ImportProfiles",
+    "ImportRow",
     "PostTransfers",
     "ResetRepSettings",
     "ResetReputation",
@@ -84,6 +86,33 @@ class EndSeason(msgspec.Struct, tag=True, frozen=True):
     guild_id: int
     name: str
     reset: tuple[str, ...]
+    may_move_money: bool = True
+
+
+class ImportRow(msgspec.Struct, frozen=True, array_like=True):
+    """One member's imported values; None: the source does not carry that field, so
+    an existing profile keeps its value (a new one gets the default)."""
+
+    user_id: int
+    experience: int | None = None
+    level: int | None = None
+    voicepoints: int | None = None
+    message_count: int | None = None
+    text_level: int | None = None
+    text_experience: int | None = None
+    timespent: int | None = None
+    pray_streak: int | None = None
+
+
+class ImportProfiles(msgspec.Struct, tag=True, frozen=True):
+    """POST /profile/{g}/import: a guild's members set to imported values, balances by
+    `import` entries against the bot's treasury; all of it or nothing."""
+
+    bot_id: str
+    guild_id: int
+    source: str
+    rows: tuple[ImportRow, ...]
+    dry_run: bool = False
     may_move_money: bool = True
 
 
@@ -172,6 +201,7 @@ Command = (
     | EditProfiles
     | DeleteProfile
     | EndSeason
+    | ImportProfiles
     | GiveReputation
     | AdjustReputation
     | ResetReputation

@@ -143,6 +143,13 @@ class LedgerState:
         self.balance[account_id] = balance
         self.dirty.add(account_id)
 
+    def know(self, account: Account, balance: int, is_open: bool) -> None:
+        """An account a command read itself (an import reads a whole guild in one
+        query): remembered as `account` would have, a staged balance kept."""
+        self.accounts.setdefault(account.vp_id, account)
+        self.balance.setdefault(account.id, balance)
+        self.open[account.id] = is_open
+
     def opened(self, account_id: int, is_open: bool) -> None:
         """A profile was opened or closed by a direct write: remember it."""
         if account_id in self.open:
