@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -173,3 +175,38 @@ def test_the_openapi_document_names_both_media_types(client: TestClient) -> None
         if p["name"] == "format"
     )
     assert format_param["schema"]["enum"] == ["csv", "jsonl"]
+
+
+def test_an_exported_guild_imported_elsewhere_has_the_same_profiles_and_balances(
+    client: TestClient, auth: dict[str, str], guild: list[dict], db_path: Path
+) -> None:
+    """Moving a guild: its CSV export, imported as `source=csv` into another guild,
+    gives the same rows (text stats absent stay absent), balances by `import`
+    entries; importing it again changes nothing; the ledger still verifies."""
+    exported = client.get(f"/profile/{G}/export", params={"format": "csv"}, headers=auth).text
+    dest = 131853185399
+    r = client.post(
+        f"/profile/{dest}/import",
+        params={"source": "csv"},
+        content=exported.encode(),
+        headers={**auth, "content-type": "text/csv"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["created"] == 4
+    again = client.get(f"/profile/{dest}/export", params={"format": "jsonl"}, headers=auth)
+    assert [json.loads(line) for line in again.text.splitlines()] == guild
+    r = client.post(
+        f"/profile/{dest}/import",
+        params={"source": "csv"},
+        content=exported.encode(),
+        headers={**auth, "content-type": "text/csv"},
+    )
+    assert (r.status_code, r.json()["unchanged"], r.json()["entries"]) == (200, 4, 0)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "ledger", "verify", "--db", str(db_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
