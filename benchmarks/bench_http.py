@@ -14,11 +14,14 @@ figures, and says so):
 1. `POST /bench/noop` with a single-transfer body: the server's ceiling.
 2. `POST /transaction`, single user -> user transfers between 1000 funded users.
 3. `POST /transaction`, arrays of 1000 transfers.
+4. `typical`: the same single-transfer bodies against benchmarks/typical_fastapi.py
+   (FastAPI + SQLAlchemy ORM on SQLite, WAL, synchronous=FULL, one COMMIT per
+   request, uvicorn with one worker) seeded with the same 1000 funded users.
 
 Prints requests/s, transfers/s, p50/p99 latency, the load average, and the ratios
 (targets: server no-op >= 0.8 x bare no-op; single transfers >= 0.7 x bare no-op with
-p99 <= 50 ms; arrays >= 30k transfers/s). Phases 0-2 take turns `--rounds` times
-and each prints its median round. `--phases bare,noop` runs only those. Every
+p99 <= 50 ms; arrays >= 30k transfers/s; single transfers >= 15 x typical). Phases
+0-2 and 4 take turns `--rounds` times and each prints its median round. `--phases bare,noop` runs only those. Every
 acknowledged transfer is durable (synchronous=FULL, group commit). `--prefill N`
 appends N ledger entries first (benchmarks/prefill.py), e.g. 10000000;
 `--from-db PATH` starts from a copy of a database prefill.py made earlier.
@@ -45,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.prefill import prefill  # noqa: E402
+from benchmarks.typical_fastapi import seed as seed_typical  # noqa: E402
 from storage.ids import vp_id  # noqa: E402
 
 GUILD, BOT, USERS = 1, 1, 1000
@@ -238,8 +242,8 @@ def main() -> int:
     )
     parser.add_argument(
         "--phases",
-        default="bare,noop,single,array",
-        help="comma-separated subset of bare,noop,single,array (ratios need both sides)",
+        default="bare,noop,single,array,typical",
+        help="comma-separated subset of bare,noop,single,array,typical (ratios need both sides)",
     )
     args = parser.parse_args()
     phases = set(args.phases.split(","))
@@ -255,7 +259,7 @@ def main() -> int:
         load = _python_load
     tmp = Path(tempfile.mkdtemp(prefix="vp-bench-http-"))
     db, log = tmp / "bench.db", tmp / "server.log"
-    server = bare = None
+    server = bare = typical = None
     try:
         if args.from_db:
             shutil.copyfile(args.from_db, db)
@@ -304,7 +308,7 @@ def main() -> int:
         print(f"starting from: {start}; workers={args.workers}; c={conns}; {args.seconds}s per phase;"
               " machine shared with other processes")  # fmt: skip
         results: dict[str, dict] = {}
-        runs: dict[str, list[dict]] = {"bare": [], "noop": [], "single": []}
+        runs: dict[str, list[dict]] = {"bare": [], "noop": [], "single": [], "typical": []}
         if "bare" in phases:
             bare_port = _port()
             bare = subprocess.Popen(
@@ -313,6 +317,20 @@ def main() -> int:
                 env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
             )  # fmt: skip
             _wait_up(f"http://127.0.0.1:{bare_port}/bench/noop")
+        if "typical" in phases:
+            # The same users with the same funding, the same key in the same header.
+            typical_db, typical_port = tmp / "typical.db", _port()
+            seed_typical(str(typical_db), ((vp_id(GUILD, u), 10**12) for u in range(1, USERS + 1)))
+            typical = subprocess.Popen(
+                [py, "-m", "uvicorn", "--factory", "benchmarks.typical_fastapi:app_from_env",
+                 "--host", "127.0.0.1", "--port", str(typical_port), "--workers", "1",
+                 "--no-access-log", "--log-level", "warning"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT), "TYPICAL_DB": str(typical_db),
+                     "TYPICAL_KEY": key},
+                start_new_session=True,
+            )  # fmt: skip
+            _wait_up(f"http://127.0.0.1:{typical_port}/transaction")
         # The machine is shared: the phases compared take turns, `--rounds` times, and
         # each figure is the median round (a burst of other work hits one round).
         for _ in range(args.rounds):
@@ -323,42 +341,49 @@ def main() -> int:
                 runs["noop"].append(load(f"{url}/bench/noop", key, singles, args.seconds, conns))
             if "single" in phases:
                 runs["single"].append(load(f"{url}/transaction", key, singles, args.seconds, conns))
+            if typical is not None:
+                runs["typical"].append(load(f"http://127.0.0.1:{typical_port}/transaction", key,
+                                            singles, args.seconds, conns))  # fmt: skip
         for phase, found in runs.items():
             if found:
                 results[phase] = sorted(found, key=lambda r: r["rps"])[len(found) // 2]
                 results[phase]["non2xx"] = sum(r["non2xx"] for r in found)
-        if bare is not None:
-            _stop(bare)
-            bare = None
+        for process in (bare, typical):
+            if process is not None:
+                _stop(process)
+        bare = typical = None
         if "array" in phases:
             results["array"] = load(
                 f"{url}/transaction", key, arrays, args.seconds * 2, args.array_connections
             )
         print(
-            f"{'phase':<22} {'req/s':>9} {'transfers/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+            f"{'phase':<26} {'req/s':>9} {'transfers/s':>12} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
         )
         names = {"bare": ("bare framework no-op", 0), "noop": ("server no-op POST", 0),
-                 "single": ("single transfers", 1), "array": (f"arrays of {args.array}", args.array)}  # fmt: skip
+                 "single": ("single transfers", 1), "array": (f"arrays of {args.array}", args.array),
+                 "typical": ("typical FastAPI+SQLAlchemy", 1)}  # fmt: skip
         for phase, r in results.items():
             name, per = names[phase]
             transfers = f"{r['rps'] * per:,.0f}" if per else "-"
-            print(f"{name:<22} {r['rps']:>9,.0f} {transfers:>12} {r['p50']:>8.1f} {r['p99']:>8.1f}"
+            print(f"{name:<26} {r['rps']:>9,.0f} {transfers:>12} {r['p50']:>8.1f} {r['p99']:>8.1f}"
                   f" {r['non2xx']:>8}")  # fmt: skip
             if r["socket_errors"]:
                 print(f"  {r['socket_errors']}")
         print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         rps = {phase: r["rps"] for phase, r in results.items()}
         for top, bottom, target in (("noop", "bare", 0.8), ("single", "noop", None),
-                                    ("single", "bare", 0.7)):  # fmt: skip
+                                    ("single", "bare", 0.7), ("single", "typical", 15)):  # fmt: skip
             if rps.get(top) and rps.get(bottom):
                 goal = f" (target >= {target})" if target else ""
                 # Each round's own ratio (its phases ran seconds apart), then the median.
                 paired = sorted(
                     t["rps"] / b["rps"] for t, b in zip(runs[top], runs[bottom], strict=True)
                 )
-                each = ", ".join(f"{r:.2f}" for r in paired)
+                # A multiple (the typical baseline) reads as N.N×, a fraction as 0.NN.
+                shown = (lambda r: f"{r:.1f}×") if bottom == "typical" else (lambda r: f"{r:.2f}")
+                each = ", ".join(shown(r) for r in paired)
                 ratio = paired[len(paired) // 2] if paired else rps[top] / rps[bottom]
-                print(f"{names[top][0]} / {names[bottom][0]}: {ratio:.2f}{goal}"
+                print(f"{names[top][0]} / {names[bottom][0]}: {shown(ratio)}{goal}"
                       + (f"  (rounds: {each})" if len(paired) > 1 else ""))  # fmt: skip
         if "array" in rps:
             print(f"array transfers/s: {rps['array'] * args.array:,.0f} (target >= 30,000)")
@@ -368,7 +393,7 @@ def main() -> int:
             return 1
         return 0
     finally:
-        for process in (server, bare):
+        for process in (server, bare, typical):
             if process is not None:
                 _stop(process)
         shutil.rmtree(tmp, ignore_errors=True)
