@@ -106,6 +106,7 @@ def create_app(db_path: str, api_key: str) -> FastAPI:
     engine = make_engine(db_path)
     session_factory = sessionmaker(engine, expire_on_commit=False)
     app = FastAPI(title="typical transfers")
+    app.state.engine = engine  # for whoever closes it
 
     def get_db() -> Iterator[Session]:
         with session_factory() as session:
