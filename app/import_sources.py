@@ -24,7 +24,7 @@ import msgspec
 
 from ledger.commands import ImportRow
 from schemas.base import MAX_COUNTER, MAX_SNOWFLAKE, is_snowflake
-from schemas.imports import AmariPage, Mee6Page, TatsuPage, UnbItem
+from schemas.imports import CSV_COLUMNS, AmariPage, Mee6Page, TatsuPage, UnbItem
 from storage.errors import DomainError, InvalidValue, PayloadTooLarge
 
 __all__ = [
@@ -42,18 +42,6 @@ MAX_MEMBERS = 250_000
 """Members in one request (a larger guild imports in several, or with the CLI)."""
 MAX_STRUCTURES = 4 * MAX_MEMBERS
 """JSON objects and arrays in one body: MEE6 sends two per member."""
-
-CSV_COLUMNS = (
-    "user_id",
-    "experience",
-    "level",
-    "voicepoints",
-    "message_count",
-    "text_level",
-    "text_experience",
-    "timespent",
-    "pray_streak",
-)
 
 
 class BadImportItem(InvalidValue):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import msgspec
 
 __all__ = [
+    "CSV_COLUMNS",
     "AmariMember",
     "AmariPage",
     "ImportResult",
@@ -24,6 +25,20 @@ __all__ = [
     "UnbItem",
     "Value",
 ]
+
+CSV_COLUMNS = (
+    "user_id",
+    "experience",
+    "level",
+    "voicepoints",
+    "message_count",
+    "text_level",
+    "text_experience",
+    "timespent",
+    "pray_streak",
+)
+"""The CSV importer's columns, in the order the per-guild export writes them (an
+export imports as it is)."""
 
 Value = int | float | str | None
 """A number as a service sends it: checked by the importer, never trusted."""

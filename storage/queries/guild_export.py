@@ -8,23 +8,14 @@ holds more than `size` rows.
 
 from __future__ import annotations
 
+from schemas.imports import CSV_COLUMNS
 from storage.engine.base import Conn
 from storage.ids import pad, unpad
 
 __all__ = ["FIELDS", "ExportRow", "chunk_after", "count"]
 
-# The CSV importer's columns (issue 14), in its order: an export imports as it is.
-FIELDS = (
-    "user_id",
-    "experience",
-    "level",
-    "voicepoints",
-    "message_count",
-    "text_level",
-    "text_experience",
-    "timespent",
-    "pray_streak",
-)
+# The CSV importer's columns, in its order: an export imports as it is.
+FIELDS = CSV_COLUMNS
 _COLUMNS = (
     "user_id, experience, level, balance, text_messages, text_level, text_experience,"
     " time_global, pray_streak"
