@@ -7,9 +7,9 @@ between the calling bot's treasury and the member, posted like any other.
 
 Fast on a large guild: the guild's accounts are read in one query, every value and
 every posting checked in memory, then new profiles are inserted with their final
-values in one statement and changed ones updated in another
-(storage/queries/import_rows.py says why one statement, not one per row). Nothing is written
-before everything was checked (the writer's contract), so a refusal changes nothing.
+values in one statement and changed ones updated in another (one statement, not
+one per row: storage/queries/import_rows.py says why). Nothing is written before
+everything was checked (the writer's contract), so a refusal changes nothing.
 A member whose values and balance already match is left alone: importing the same
 data again writes nothing and appends no entry. Like a POST, an import sets a
 starting state, so it adds no activity to windowed tops.
