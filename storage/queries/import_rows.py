@@ -25,8 +25,8 @@ VALUES = "experience, level, pray_streak, text_level, text_experience, text_mess
 _STAGED = "temp.import_staged"
 # Untyped columns: values are stored as bound, as a direct insert would store them.
 _STAGE = (
-    f"CREATE TEMP TABLE import_staged (id INTEGER PRIMARY KEY, vp_id, guild_id, user_id,"
-    f" {VALUES}, created_at, updated_at)"
+    "CREATE TEMP TABLE IF NOT EXISTS import_staged"
+    f" (id INTEGER PRIMARY KEY, vp_id, guild_id, user_id, {VALUES}, created_at, updated_at)"
 )
 _FILL = f"INSERT INTO {_STAGED} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT = (
@@ -64,13 +64,16 @@ def next_id(conn: Conn) -> int:
 
 
 def _staged(conn: Conn, rows: list[tuple], statement: str) -> None:
-    """`statement` over `rows` staged in the temporary table. The table lives only
-    for this call (a rollback drops it too: temporary tables are transactional)."""
-    conn.execute(f"DROP TABLE IF EXISTS {_STAGED}")
+    """`statement` over `rows` staged in the temporary table, emptied again after
+    (and on a rollback: temporary tables are transactional). The table is kept,
+    empty, in the writer's connection: creating and dropping it each time would
+    change the connection's schema, making it prepare every statement again, and a
+    DROP fails while any statement of the connection is still running."""
     conn.execute(_STAGE)
+    conn.execute(f"DELETE FROM {_STAGED}")
     conn.executemany(_FILL, rows)
     conn.execute(statement)
-    conn.execute(f"DROP TABLE {_STAGED}")
+    conn.execute(f"DELETE FROM {_STAGED}")
 
 
 # Each takes rows (id, vp_id, guild_id, user_id, *VALUES, created_at, updated_at).
