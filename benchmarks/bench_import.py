@@ -6,7 +6,10 @@ the one write transaction and its COMMIT):
 
 1. MEE6 leaderboard pages of 1000 players, shaped as MEE6 answers (every member new);
 2. UnbelievaBoat pages for the same members (a balance each: one `import` entry each);
-3. the MEE6 pages again (nothing changes, nothing is written).
+3. the MEE6 pages again (nothing changes, nothing is written);
+4. a CSV of the same members with levels and balances into another, empty guild
+   (every member created and given a balance in the one request, as an exported
+   guild moves in).
 
 Read the figures as seconds per import and members per second.
 Usage: `python benchmarks/bench_import.py [MEMBERS]` (default 100000).
@@ -30,6 +33,7 @@ from storage.engine.sqlite import connect
 from storage.queries import keys
 
 GUILD = "390000000000000001"
+GUILD2 = "390000000000000002"
 PAGE = 1000
 
 
@@ -77,12 +81,24 @@ def _unb(n: int) -> bytes:
     return json.dumps(pages, separators=(",", ":")).encode()
 
 
-def _timed(client: TestClient, key: str, source: str, body: bytes, n: int) -> dict[str, Any]:
+def _csv(n: int) -> bytes:
+    lines = ["user_id,experience,level,voicepoints,message_count"]
+    lines += [
+        f"{200000000000000000 + i},{10_000_000 - i},{100 - i * 100 // n},{i + 500},{50_000 - i // 3}"
+        for i in range(n)
+    ]
+    return "\n".join(lines).encode()
+
+
+def _timed(
+    client: TestClient, key: str, source: str, body: bytes, n: int, guild: str = GUILD
+) -> dict[str, Any]:
+    kind = "text/csv" if source == "csv" else "application/json"
     started = time.perf_counter()
     r = client.post(
-        f"/profile/{GUILD}/import?source={source}",
+        f"/profile/{guild}/import?source={source}",
         content=body,
-        headers={"Authorization": key, "content-type": "application/json"},
+        headers={"Authorization": key, "content-type": kind},
     )
     elapsed = time.perf_counter() - started
     assert r.status_code == 200, r.text[:300]
@@ -110,6 +126,8 @@ def main() -> None:
             assert _timed(client, key, "mee6", mee6, n)["created"] == n
             assert _timed(client, key, "unbelievaboat", unb, n)["entries"] == n
             assert _timed(client, key, "mee6", mee6, n)["unchanged"] == n
+            both = _timed(client, key, "csv", _csv(n), n, GUILD2)
+            assert both["created"] == both["entries"] == n
 
 
 if __name__ == "__main__":

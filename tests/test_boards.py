@@ -3,7 +3,7 @@ and answer exactly what SQL answers.
 
 One database, two in-process servers: one with boards (`sync`), which makes every
 write, and one without (`off`), which only reads. Between random writes — profiles
-created, deleted and re-created, transfers, activity, the clock moving windows
+created, deleted and re-created, guild imports, transfers, activity, the clock moving windows
 on — every board-served top and rank is compared between the two. The SQL
 answers are themselves checked against plain sorts and ledger replays in
 test_tops.py and test_tops_windows.py.
@@ -155,6 +155,20 @@ steps = st.lists(
             st.integers(0, 5),
             st.integers(0, 2) | st.none(),
         ),
+        st.tuples(  # a guild import: profiles created, set, re-opened, balances moved
+            st.just("import"),
+            st.sampled_from(GUILDS),
+            st.lists(
+                st.tuples(
+                    st.sampled_from(USERS),
+                    st.integers(0, 5),
+                    st.integers(0, 3),
+                    st.integers(0, 9) | st.none(),
+                    st.integers(0, 4) | st.none(),
+                ),
+                max_size=4,
+            ),
+        ),
         st.tuples(
             st.just("tick"),
             st.sampled_from([1, 1800, 3600, 86400 - 1, 86400, 6 * 86400, 20 * 86400]),
@@ -192,6 +206,17 @@ def _apply(client: TestClient, h: dict[str, str], clock: ManualClock, step: tupl
         if text_level is not None:
             body["text"] = {"level": text_level, "experience": xp}
         client.patch(f"/profile/{guild}/{user}", json=body, headers=h)
+    elif kind == "import":
+        guild, members = args
+        lines = ["user_id,experience,level,voicepoints,message_count"]
+        for user, xp, level, points, messages in members:
+            lines.append(f"{user},{xp},{level},{'' if points is None else points},{messages or ''}")
+        r = client.post(
+            f"/profile/{guild}/import?source=csv",
+            content="\n".join(lines).encode(),
+            headers={**h, "content-type": "text/csv"},
+        )
+        assert r.status_code in (200, 409), r.text  # 409: the treasury cannot pay
     elif kind == "tick":
         clock.advance(args[0])
 
