@@ -24,7 +24,14 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from storage.queries import keys
 from storage.queries.keys import KeyInfo
 
-__all__ = ["PUBLIC_PATHS", "authorize", "caller", "key_digest", "presented_key"]
+__all__ = [
+    "PUBLIC_PATHS",
+    "authorize",
+    "caller",
+    "key_digest",
+    "may_move_money",
+    "presented_key",
+]
 
 # Public without a key: the docs page, the OpenAPI schema and its UIs, health, the
 # weeb.sh service roots (their status objects were public) and the image files.
@@ -111,3 +118,10 @@ async def _authenticate(scope: Any) -> KeyInfo:
 
 def caller(connection: ASGIConnection) -> KeyInfo:
     return connection.user  # type: ignore[no-any-return]
+
+
+def may_move_money(key: KeyInfo) -> bool:
+    """Whether a profile write by this key may move voicepoints (an opening balance,
+    a reset's or a delete's return to the treasury, an import, a season's reset):
+    only with `ledger:write`; without it the ledger refuses such a change."""
+    return "ledger:write" in key.scopes

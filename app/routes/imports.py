@@ -18,7 +18,7 @@ from litestar.openapi.spec import Operation
 from litestar.params import FromPath, FromQuery
 
 from app import import_sources
-from app.auth import caller
+from app.auth import caller, may_move_money
 from app.bodies import UnsupportedMediaType
 from app.config import Settings
 from app.routes.common import snowflake
@@ -79,7 +79,7 @@ async def _import(request: Request, guild_id: str, source: str, dry_run: bool) -
         source,
         rows,
         dry_run=dry_run,
-        may_move_money="ledger:write" in key.scopes,
+        may_move_money=may_move_money(key),
     )
     return await services(request).writer.run(apply, command)  # type: ignore[no-any-return]
 

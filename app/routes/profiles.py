@@ -9,7 +9,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 from msgspec import UNSET
 
-from app.auth import caller
+from app.auth import caller, may_move_money
 from app.bodies import documented, read_body
 from app.routes.common import snowflake
 from app.routes.profile_listing import View, listing
@@ -32,9 +32,9 @@ __all__ = ["ROUTES"]
 
 READ = {"scope": "profiles:read"}
 WRITE = {"scope": "profiles:write"}
-# A create, reset or delete that moves a balance is a ledger write too; the writer
-# decides (storage/profile_writes.py), since only it knows the balance.
-LEDGER_WRITE = "ledger:write"
+# A create, reset or delete that moves a balance is a ledger write too: the key's
+# `may_move_money` goes with the command and the ledger decides, since only it knows
+# the balance.
 
 # Bodies are decoded by the handlers (app/bodies.py): `documented(...)` gives OpenAPI
 # their schemas, these texts what the fields mean.
@@ -137,7 +137,7 @@ async def create(
     data = await read_body(request, ProfileCreate | None, required=False)
     key = caller(request)
     command = CreateProfile(
-        key.bot_id, gid, uid, data or ProfileCreate(), may_move_money=LEDGER_WRITE in key.scopes
+        key.bot_id, gid, uid, data or ProfileCreate(), may_move_money=may_move_money(key)
     )
     created, profile = await services(request).writer.run(apply, command)
     return Response(profile, status_code=201 if created else 200)
@@ -217,7 +217,7 @@ async def bulk_add(request: Request) -> list[Profile]:
 async def remove(request: Request, guild_id: FromPath[str], user_id: FromPath[str]) -> None:
     gid, uid = _ids(guild_id, user_id)
     key = caller(request)
-    command = DeleteProfile(key.bot_id, gid, uid, may_move_money=LEDGER_WRITE in key.scopes)
+    command = DeleteProfile(key.bot_id, gid, uid, may_move_money=may_move_money(key))
     await services(request).writer.run(apply, command)
 
 

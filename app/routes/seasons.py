@@ -6,7 +6,7 @@ from litestar import Request, Response, delete, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery
 
-from app.auth import caller
+from app.auth import caller, may_move_money
 from app.bodies import documented, read_body
 from app.routes.common import json_list, page_bounds, snowflake
 from app.services import services
@@ -57,7 +57,7 @@ async def end_season(request: Request, guild_id: FromPath[str]) -> Response[Seas
         gid,
         body.name,
         tuple(body.reset),
-        may_move_money="ledger:write" in key.scopes,
+        may_move_money=may_move_money(key),
     )
     created, season = await services(request).writer.run(apply, command)
     return Response(season, status_code=201 if created else 200)
