@@ -104,7 +104,7 @@ async def put_schedule(request: Request, guild_id: FromPath[str]) -> Schedule:
     gid = snowflake("guild_id", guild_id)
     body = await read_body(request, ScheduleIn)
     key = caller(request)
-    if "voicepoints" in body.reset and "ledger:write" not in key.scopes:
+    if "voicepoints" in body.reset and not may_move_money(key):
         raise MissingScope("ledger:write")
     reset = [c for c in COUNTERS if c in body.reset]
     args = (gid, body.every, reset, key.bot_id)
