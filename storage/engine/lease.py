@@ -22,25 +22,23 @@ class Lease:
 
     def __init__(self, db: str | Path, role: str) -> None:
         self.path = Path(f"{db}-{role}.lock")
-        self._fd: int | None = None
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
+        self._fd: int | None = None  # the open lock file, kept between tries
+        self.held = False
 
     def try_take(self) -> bool:
-        if self._fd is not None:
+        if self.held:
             return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            os.close(fd)
             return False
-        self._fd = fd
+        self.held = True
         return True
 
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)  # closing the last descriptor drops the flock
             self._fd = None
+        self.held = False
