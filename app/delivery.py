@@ -3,13 +3,14 @@ with bounded exponential backoff, surviving restarts (the outbox is in SQLite).
 
 One dispatcher task per database: of several server processes on one database
 (`serve --workers N`), the one holding the `callbacks` lease (storage/engine/lease.py)
-delivers, and another takes over within CALLBACK_POLL if it stops or dies. It reads due events through the reader pool and
-starts one task per attempt, within limits: a few attempts in flight per callback
-and per bot, more in all. Nothing waits for a batch: a receiver that never answers
-holds only its own callback's slots, each for at most CALLBACK_TIMEOUT, while
-other callbacks' events keep going; past the limit for all, a bot with nothing in
-flight still gets one attempt (at most TOTAL + one per bot in flight). Finished attempts are recorded in small
-writer tasks, so the ledger writer never waits on the network.
+delivers, and another takes over within CALLBACK_POLL if it stops or dies. It reads
+due events through the reader pool and starts one task per attempt, within limits:
+a few attempts in flight per callback and per bot, more in all. Nothing waits for a
+batch: a receiver that never answers holds only its own callback's slots, each for
+at most CALLBACK_TIMEOUT, while other callbacks' events keep going; past the limit
+for all, a bot with nothing in flight still gets one attempt (at most TOTAL + one
+per bot in flight). Finished attempts are recorded in small writer tasks, so the
+ledger writer never waits on the network.
 
 A receiver cannot cost the server more than a slot and a few KB: each attempt
 has one deadline for everything (resolving, connecting, sending, the answer), and
@@ -46,8 +47,8 @@ PER_BOT = 16  # ... for one bot, all its callbacks together
 TOTAL = 64  # ... for the whole server
 READ_LIMIT = 4096  # bytes of a receiver's answer read at most
 _KEEP_DONE = 24 * 3600.0  # finished events are kept a day, then pruned
-_STOP_WAIT = 5.0  # seconds stop() waits for cancelled attempts
 PRUNE_CHUNK = 1000  # ... at most this many per write transaction
+_STOP_WAIT = 5.0  # seconds stop() waits for cancelled attempts
 Result = tuple[int, bool, int, float | None, str | None]
 
 
