@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from app import cli_import, cli_ops, cli_verify
 from app.config import Settings
 from schemas.base import is_snowflake
-from storage.engine import open_engine
+from storage.engine import is_url, open_engine
 from storage.engine.migrations import apply_migrations
 from storage.queries import keys
 
@@ -81,16 +81,18 @@ _KILL_MARGIN = 5
 
 def serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    with closing(_Database(settings)) as db:
-        _first_start_key(db)
+    with closing(_Database(settings)) as database:
+        _first_start_key(database)
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces, Loops, TaskImpl
     from granian.http import HTTP1Settings
 
     # The worker process builds the app from the environment (app.asgi:from_env).
-    os.environ["VOICEPROFILE_DB"] = str(Path(settings.db).resolve())
+    db = settings.db
+    os.environ["VOICEPROFILE_DB"] = db if isinstance(db, str) else str(Path(db).resolve())
     procs = f", {settings.workers} workers" if settings.workers > 1 else ""
-    _err(f"serving on http://{settings.host}:{settings.port} (database {settings.db}{procs})")
+    where = open_engine(db).location
+    _err(f"serving on http://{settings.host}:{settings.port} (database {where}{procs})")
     Granian(
         "app.asgi:from_env",
         factory=True,
@@ -170,7 +172,9 @@ def _parser() -> argparse.ArgumentParser:
 
     def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument(
-            "--db", help="SQLite file (default: $VOICEPROFILE_DB or ./data/voiceprofile.db)"
+            "--db",
+            help="SQLite file or postgresql:// URL"
+            " (default: $VOICEPROFILE_DB or ./data/voiceprofile.db)",
         )
         return p
 
@@ -228,7 +232,10 @@ def _parser() -> argparse.ArgumentParser:
 def _not_a_file(args: argparse.Namespace) -> str | None:
     """Why `--db` can never be a database file, in one line (sqlite would only say
     "unable to open database file", from a traceback); None when it may be one."""
-    path = Path(Settings.from_env(db=getattr(args, "db", None)).db)
+    db = Settings.from_env(db=getattr(args, "db", None)).db
+    if is_url(db):
+        return None
+    path = Path(db)
     if path.is_dir():
         return f"the database path {path} is a directory, not a file"
     above = next((p for p in path.parents if p.exists()), None)

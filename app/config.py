@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from storage.engine.base import is_url
+
 __all__ = ["BOARD_MODES", "Settings", "parse_rate"]
 
 BOARD_MODES = ("background", "sync", "off")
@@ -46,8 +48,9 @@ def parse_rate(text: str) -> tuple[int, int] | None:
 
 @dataclass(frozen=True)
 class Settings:
-    db: Path = Path("data/voiceprofile.db")
-    """The SQLite file: the server's whole state."""
+    db: Path | str = Path("data/voiceprofile.db")
+    """The database: a SQLite file (the embedded default), or a `postgresql://` URL
+    (README, "PostgreSQL")."""
     host: str = "127.0.0.1"
     """Address `voiceprofile serve` binds to."""
     port: int = 8000
@@ -181,7 +184,10 @@ class Settings:
     @property
     def media_dir(self) -> Path:
         """Where the image files live: `media`, or `media/` beside the database."""
-        return Path(self.media) if self.media else self.db.parent / "media"
+        if self.media:
+            return Path(self.media)
+        # A PostgreSQL server keeps no folder of ours: ./data/media, as for the default.
+        return Path("data/media") if is_url(self.db) else Path(self.db).parent / "media"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -197,6 +203,8 @@ class Settings:
                 except ValueError:
                     raise SystemExit(f"{_var(f.name)}={raw!r} is not a valid value") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if isinstance(values.get("db"), str):
+            values["db"] = _cast(Path | str, values["db"])
         try:
             return cls(**values)
         except ValueError as exc:
@@ -208,6 +216,8 @@ def _var(name: str) -> str:
 
 
 def _cast(kind: Any, raw: str) -> Any:
+    if kind == Path | str:  # the database: a file or a postgresql:// URL
+        return raw if is_url(raw) else Path(raw)
     if kind is bool:
         if raw.strip().lower() not in ("1", "0", "true", "false", "yes", "no"):
             raise ValueError(raw)

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -24,21 +23,43 @@ from app.config import Settings
 from app.main import create_app
 from storage.clock import Clock, SystemClock
 from storage.engine.migrations import apply_migrations
-from storage.engine.sqlite import connect
 from storage.queries import keys
+from tests import backend
 
 BOT = "111111111111111111"
 OTHER_BOT = "222222222222222222"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL run, tests about SQLite itself are deselected (and counted)."""
+    if not backend.POSTGRES:
+        return
+    keep = [item for item in items if item.get_closest_marker("sqlite_only") is None]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database backend: {backend.BACKEND}"
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    backend.cleanup()
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
+    """The test's database, named as a file; `backend.target` gives what the server
+    takes on this run's backend."""
     return tmp_path / "vp.db"
 
 
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
-    return Settings(db=db_path, key_cache_seconds=0.0, boards="sync")
+    return Settings(db=backend.target(db_path), key_cache_seconds=0.0, boards="sync")
 
 
 @pytest.fixture
@@ -60,7 +81,7 @@ def make_key(db_path: Path) -> Callable[..., dict[str, str]]:
     def make(
         bot_id: str = BOT, scopes: tuple[str, ...] = keys.DEFAULT_SCOPES, name: str = "test"
     ) -> dict[str, str]:
-        conn = connect(db_path)
+        conn = backend.connect(db_path)
         apply_migrations(conn)
         _, secret = keys.create_key(conn, name, bot_id, scopes)
         conn.close()
@@ -76,9 +97,9 @@ def auth(make_key: Callable[..., dict[str, str]], client: TestClient) -> dict[st
 
 
 @pytest.fixture
-def db(db_path: Path, client: TestClient) -> Iterator[sqlite3.Connection]:
+def db(db_path: Path, client: TestClient) -> Iterator[backend.Connection]:
     """An independent connection: sees only what the server committed."""
-    conn = sqlite3.connect(db_path, isolation_level=None)
+    conn = backend.connect(db_path)
     yield conn
     conn.close()
 
@@ -120,7 +141,7 @@ def start_server(
     """`voiceprofile serve` on 127.0.0.1 and a free port; waits for /health. `env`
     adds or overrides variables (VOICEPROFILE_ALLOW_HOSTS, ...)."""
     port = free_port()
-    env = {**os.environ, "VOICEPROFILE_DB": str(db), **(env or {})}
+    env = {**os.environ, "VOICEPROFILE_DB": str(backend.target(db)), **(env or {})}
     out = log.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],

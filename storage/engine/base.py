@@ -12,7 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
-__all__ = ["Conn", "Cursor", "Dialect"]
+__all__ = ["Conn", "Cursor", "Dialect", "is_url"]
+
+
+def is_url(db: object) -> bool:
+    """Whether the database setting names a PostgreSQL server (else a SQLite file)."""
+    return isinstance(db, str) and db.startswith(("postgresql://", "postgres://"))
 
 
 class Cursor(Protocol):

@@ -1,18 +1,24 @@
 """A role that one server process at a time holds on a database (callback delivery).
 
 With several server processes on one database (`serve --workers N`, or servers
-started side by side), each would otherwise send every due callback event. The
-holder of a role's lease does the work; the others try to take it at each poll.
-On SQLite the lease is an exclusive `flock` on a file beside the database: the
-kernel drops it when its process dies, however it dies, so a survivor takes the
-role at its next try (PostgreSQL would use a session advisory lock).
+started side by side, on one host or several), each would otherwise send every due
+callback event. The holder of a role's lease does the work; the others try to take
+it at each poll. The lock is one the operating system or the database drops when
+its holder dies, however it dies, so a survivor takes the role at its next try:
+- SQLite: an exclusive `flock` on a file beside the database;
+- PostgreSQL: a session advisory lock on a connection kept open for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import zlib
 from pathlib import Path
+from typing import Any
+
+from storage.engine.base import is_url
 
 __all__ = ["Lease"]
 
@@ -21,24 +27,59 @@ class Lease:
     """`try_take()` is non-blocking: True while this process holds the role."""
 
     def __init__(self, db: str | Path, role: str) -> None:
+        self.url = str(db) if is_url(db) else None
         self.path = Path(f"{db}-{role}.lock")
+        self.key = zlib.crc32(role.encode())  # the advisory lock's second key
         self._fd: int | None = None  # the open lock file, kept between tries
+        self._conn: Any = None  # PostgreSQL: the session that holds the lock
         self.held = False
 
     def try_take(self) -> bool:
         if self.held:
-            return True
+            if self._conn is None or self._alive():
+                return True
+            self.release()  # the session died: so did the lock
+        self.held = self._take_pg() if self.url else self._take_file()
+        return self.held
+
+    def _take_file(self) -> bool:
         if self._fd is None:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
-        self.held = True
+        return True
+
+    def _take_pg(self) -> bool:
+        import psycopg
+
+        try:
+            if self._conn is None:
+                self._conn = psycopg.connect(self.url, autocommit=True)  # type: ignore[arg-type]
+            row = self._conn.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)", (0x7671, self.key)
+            ).fetchone()
+        except psycopg.Error:
+            self.release()
+            return False
+        return bool(row[0])
+
+    def _alive(self) -> bool:
+        import psycopg
+
+        try:
+            self._conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
         return True
 
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)  # closing the last descriptor drops the flock
             self._fd = None
+        if self._conn is not None:
+            with contextlib.suppress(Exception):  # it is gone either way
+                self._conn.close()  # ending the session drops its advisory locks
+            self._conn = None
         self.held = False

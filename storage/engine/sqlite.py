@@ -19,6 +19,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from storage.engine.base import Conn
@@ -188,11 +189,20 @@ class SqliteEngine:
     def exists(self) -> bool:
         return self.path.is_file()
 
-    def tables(self, conn: sqlite3.Connection) -> list[str]:
+    def tables(self, conn: Any) -> list[str]:
         return tables(conn)
 
+    def columns(self, conn: Any, table: str) -> list[str]:
+        return columns(conn, table)
+
+    def primary_key(self, conn: Any, table: str) -> list[str]:
+        return primary_key(conn, table)
+
+    def after_load(self, conn: Any) -> None:
+        """After rows were inserted with their ids: nothing (rowids follow the max)."""
+
     @contextmanager
-    def writing(self, conn: sqlite3.Connection) -> Iterator[None]:
+    def writing(self, conn: Any) -> Iterator[None]:
         """One write transaction from outside the server's writer (the CLI): WAL and
         the busy timeout let it wait its turn behind a running server."""
         conn.execute("BEGIN IMMEDIATE")
@@ -205,7 +215,7 @@ class SqliteEngine:
         conn.execute("COMMIT")
 
     @contextmanager
-    def reading(self, conn: sqlite3.Connection) -> Iterator[None]:
+    def reading(self, conn: Any) -> Iterator[None]:
         """One read snapshot, however long (an export while the server writes)."""
         conn.execute(self.read_begin)
         try:
@@ -213,7 +223,7 @@ class SqliteEngine:
         finally:
             conn.execute("COMMIT")
 
-    def defer_foreign_keys(self, conn: sqlite3.Connection) -> None:
+    def defer_foreign_keys(self, conn: Any) -> None:
         """Inside a transaction: rows may refer forward until COMMIT (an import)."""
         conn.execute("PRAGMA defer_foreign_keys = ON")
 

@@ -1,0 +1,269 @@
+"""PostgreSQL, for operators who outgrow one file: every PostgreSQL-specific thing.
+
+The queries in storage/queries/ and ledger/ are written once, with `?` placeholders
+and SQL both engines run. This module makes a psycopg 3 connection take them:
+
+- `?` becomes psycopg's `%s` (and a literal `%` becomes `%%`), once per statement
+  text (cached); quoted strings are left alone.
+- Results look like SQLite's: `sum()` over bigint returns numeric in PostgreSQL, a
+  comparison returns boolean; the loaders below give back int (or float) and 0/1,
+  so no query and no caller needs a cast.
+- Writers serialize on a transaction-level advisory lock taken right after BEGIN
+  (SQLite's BEGIN IMMEDIATE): ids are assigned and committed in one serial order,
+  which the ledger's contiguous ids and the boards' change feeds rely on, across
+  every process and host that writes to the database. A one-row counter bumped by
+  every write transaction tells a writer that another one committed since its own
+  last turn (SQLite's PRAGMA data_version).
+- A read transaction is REPEATABLE READ, READ ONLY: several statements, one snapshot.
+The migrations in storage/engine/sql/postgres/ hold the schema's PostgreSQL parts
+(identity columns, plpgsql triggers, deferrable foreign keys).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import pq
+from psycopg.adapt import Loader
+
+from storage.engine.base import is_url
+
+__all__ = ["DIALECT", "PgConn", "PgEngine", "is_url"]
+
+# The advisory lock every write transaction holds (an arbitrary constant: "vp").
+WRITE_LOCK = 0x7670
+
+
+class _Dialect:
+    name = "postgres"
+
+    def indexed_by(self, index: str) -> str:
+        return ""  # PostgreSQL's planner picks the index from the statistics
+
+    def contains_ci(self, column: str) -> str:
+        return f"strpos(lower({column}), lower(?)) > 0"
+
+
+DIALECT = _Dialect()
+
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\?|%")
+
+
+@lru_cache(maxsize=4096)
+def _placeholders(sql: str) -> str:
+    """SQLite's `?` as psycopg's `%s`; a literal `%` escaped; quoted text kept."""
+    return _TOKEN.sub(lambda m: "%s" if m[0] == "?" else "%%" if m[0] == "%" else m[0], sql)
+
+
+class _NumberLoader(Loader):
+    """numeric as int when whole (sum() of bigint), else float (avg())."""
+
+    def load(self, data: Any) -> int | float:
+        text = bytes(data)
+        if b"." in text or b"e" in text or b"N" in text:
+            return float(text)
+        return int(text)
+
+
+class _BoolLoader(Loader):
+    """boolean as 0/1, as SQLite returns a comparison."""
+
+    def load(self, data: Any) -> int:
+        return 1 if bytes(data) == b"t" else 0
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE")
+
+
+class PgConn:
+    """A psycopg connection in autocommit mode (transactions are opened explicitly)
+    that runs the queries written for both engines."""
+
+    dialect = DIALECT
+
+    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+        self.raw = raw
+        raw.adapters.register_loader("numeric", _NumberLoader)
+        raw.adapters.register_loader("bool", _BoolLoader)
+        self._changes = 0
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
+
+    @property
+    def total_changes(self) -> int:
+        """Rows inserted, updated or deleted by this connection's statements."""
+        return self._changes
+
+    def _count(self, cursor: psycopg.Cursor[Any]) -> None:
+        status = cursor.statusmessage or ""
+        if status.startswith(_WRITES) and cursor.rowcount > 0:
+            self._changes += cursor.rowcount
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
+        cursor = self.raw.execute(_placeholders(sql), params)  # type: ignore[call-overload]
+        self._count(cursor)
+        return cursor
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> psycopg.Cursor[Any]:
+        cursor = self.raw.cursor()
+        cursor.executemany(_placeholders(sql), params)  # type: ignore[call-overload]
+        self._count(cursor)
+        return cursor
+
+    def script(self, sql: str) -> None:
+        """Several statements in one go (a migration): no parameters."""
+        self.raw.execute(sql)  # type: ignore[call-overload]
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _storage_failure(exc: BaseException) -> bool:
+    # Class 08 (connection), 53 (disk full, out of memory), 57 (shutdown), 58 (I/O)
+    # and a lost connection: the database cannot take the write, the batch fails.
+    if isinstance(exc, psycopg.InterfaceError | psycopg.errors.ConnectionException):
+        return True
+    state = getattr(getattr(exc, "diag", None), "sqlstate", None) or ""
+    return isinstance(exc, psycopg.OperationalError) and (
+        not state or state[:2] in ("08", "53", "57", "58")
+    )
+
+
+class PgEngine:
+    """A PostgreSQL database named by a `postgresql://` URL."""
+
+    name = "postgres"
+    read_begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+    errors = (psycopg.Error,)
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.location = _without_password(url)
+        self._turns: dict[int, int] = {}  # connection -> write turn last seen
+
+    def connect(self, *, readonly: bool = False) -> PgConn:
+        options = "-c default_transaction_read_only=on" if readonly else None
+        raw = psycopg.connect(self.url, autocommit=True, options=options or "")
+        return PgConn(raw)
+
+    def connect_writer(self, cache_kib: int) -> PgConn:
+        return self.connect()
+
+    def begin_write(self, conn: Any) -> bool:
+        """BEGIN, then wait for the database-wide write lock; True if another
+        writer committed since this connection's last turn."""
+        conn.execute("BEGIN")
+        conn.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        turn = int(conn.raw.execute("UPDATE write_turns SET n = n + 1 RETURNING n").fetchone()[0])
+        last = self._turns.get(id(conn))
+        self._turns[id(conn)] = turn
+        return last is None or turn != last + 1
+
+    def end_write(self) -> None:
+        """The advisory lock ends with the transaction."""
+
+    def close(self) -> None:
+        pass
+
+    @staticmethod
+    def is_storage_failure(exc: BaseException) -> bool:
+        return _storage_failure(exc)
+
+    def open_readonly(self) -> PgConn:
+        return self.connect(readonly=True)
+
+    def exists(self) -> bool:
+        try:
+            self.connect(readonly=True).close()
+        except psycopg.Error:
+            return False
+        return True
+
+    def tables(self, conn: Any) -> list[str]:
+        rows = conn.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+            " AND table_name <> 'write_turns' ORDER BY table_name"
+        )
+        return [r[0] for r in rows]
+
+    def columns(self, conn: Any, table: str) -> list[str]:
+        rows = conn.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+            (table,),
+        )
+        return [r[0] for r in rows]
+
+    def primary_key(self, conn: Any, table: str) -> list[str]:
+        rows = conn.execute(
+            "SELECT a.attname FROM pg_index i"
+            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
+            " WHERE i.indrelid = (current_schema() || '.' || ?)::regclass AND i.indisprimary"
+            " ORDER BY array_position(i.indkey::int2[], a.attnum)",
+            (table,),
+        )
+        return [r[0] for r in rows]
+
+    @contextmanager
+    def writing(self, conn: Any) -> Iterator[None]:
+        """One write transaction from outside the server's writer (the CLI): it takes
+        its turn on the writers' lock like the server's writer does."""
+        self.begin_write(conn)
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextmanager
+    def reading(self, conn: Any) -> Iterator[None]:
+        conn.execute(self.read_begin)
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
+
+    def defer_foreign_keys(self, conn: Any) -> None:
+        """Inside a transaction: rows may refer forward until COMMIT (an import);
+        every foreign key of the schema is DEFERRABLE."""
+        conn.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    def after_load(self, conn: Any) -> None:
+        """After rows were inserted with their ids (an import): each identity
+        column continues after the largest id, as SQLite's rowid does."""
+        rows = conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND is_identity = 'YES'"
+        ).fetchall()
+        for table, column in rows:
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+                f' coalesce((SELECT max("{column}") FROM "{table}"), 0) + 1, false)'
+            )
+
+    def backup(self, target: Path, progress: Any) -> int:
+        raise NotImplementedError(
+            "voiceprofile backup copies a SQLite file; on PostgreSQL use pg_dump or"
+            " pg_basebackup (README: operations), or `voiceprofile export`"
+        )
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))

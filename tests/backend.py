@@ -1,0 +1,67 @@
+"""Which database engine the test run uses, and databases of it for the tests.
+
+`make test` runs the suite twice: on SQLite (the default) and with
+VOICEPROFILE_TEST_BACKEND=postgres on a PostgreSQL server the run starts itself
+(tests/pg_cluster.py). Tests name their database as a path under tmp_path, as they
+always did; `target(path)` gives what the server takes: on SQLite the path, on
+PostgreSQL a fresh database belonging to that path (the same path, the same database:
+a restarted server finds its data). Databases made during a test are dropped after it.
+Tests that are about SQLite itself (the file backup, query plans, the disk-full trick)
+carry the `sqlite_only` marker and are deselected, and counted, on the PostgreSQL run.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from storage.engine import Connection, open_engine
+
+__all__ = ["BACKEND", "POSTGRES", "Connection", "cleanup", "connect", "target"]
+
+BACKEND = os.environ.get("VOICEPROFILE_TEST_BACKEND", "sqlite")
+if BACKEND not in ("sqlite", "postgres"):
+    raise RuntimeError(f"VOICEPROFILE_TEST_BACKEND={BACKEND!r}: sqlite or postgres")
+POSTGRES = BACKEND == "postgres"
+
+_cluster: Any = None
+_made: dict[str, str] = {}  # path -> database, made since the last cleanup
+
+
+def _pg() -> Any:
+    global _cluster
+    if _cluster is None:
+        from tests import pg_cluster
+
+        _cluster = pg_cluster.start(Path(tempfile.mkdtemp(prefix="vp-test-pg-")))
+        atexit.register(_cluster.stop)
+    return _cluster
+
+
+def target(db: str | Path) -> str | Path:
+    """What `--db` takes for the test database named `db` on this run's backend."""
+    if not POSTGRES or isinstance(db, str):
+        return db
+    key = str(Path(db).resolve())
+    if key not in _made:
+        name = "t_" + hashlib.sha256(key.encode()).hexdigest()[:24]
+        _pg().drop_database(name)
+        _pg().create_database(name)
+        _made[key] = name
+    return _pg().url(_made[key])
+
+
+def connect(db: str | Path, *, readonly: bool = False) -> Connection:
+    """A connection to the test database `db`, on this run's backend."""
+    return open_engine(target(db)).connect(readonly=readonly)
+
+
+def cleanup() -> None:
+    """Drop the databases the last test made (PostgreSQL)."""
+    while _made:
+        _, name = _made.popitem()
+        _pg().drop_database(name)
