@@ -93,9 +93,10 @@ def members(conn: Conn, guild_id: int) -> list[tuple[Any, ...]]:
 
 def insert(conn: Conn, season: Season, standings: list[tuple[Any, ...]]) -> None:
     """Write the season and its standings (each MEMBER_COLUMNS, balance as staged)."""
+    # RETURNING, not cursor.lastrowid: psycopg's cursor (PostgreSQL) has none.
     cursor = conn.execute(
         "INSERT INTO seasons (guild_id, number, name, reset, bot_id, ended_at, members, moved)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (
             pad(season.guild_id),
             season.number,
@@ -107,7 +108,7 @@ def insert(conn: Conn, season: Season, standings: list[tuple[Any, ...]]) -> None
             season.voicepoints,
         ),
     )
-    sid = cursor.lastrowid
+    sid = cursor.fetchone()[0]
     conn.executemany(
         f"INSERT INTO season_standings (season, account, {_STANDING})"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
