@@ -2,11 +2,14 @@
 
 - backup PATH: a consistent copy of the live database (SQLite's online backup API
   inside one read snapshot: the server keeps writing while it runs), written to a
-  temporary file beside PATH and renamed into place only once complete.
+  temporary file beside PATH and renamed into place only once complete. On
+  PostgreSQL it says in one line what to use instead (pg_dump, or export) and exits 2.
 - export PATH: the economy as JSON Lines (the format: schemas/export.py).
 - import PATH: into an empty database, in one transaction: every line is decoded
   strictly and checked (ids, the hash chain, the balances on each entry); the first
   bad line is named with its number and nothing is kept.
+export and import work on either engine, so the pair moves an install between SQLite
+and PostgreSQL (README: "Moving to PostgreSQL").
 
 All three print one JSON summary line on stdout (for scripts) and, when stderr is a
 terminal, a progress bar with the rate and the time left.
@@ -30,6 +33,7 @@ from app.progress import Progress
 from ledger import restore
 from storage import export as export_lines
 from storage.engine import Connection, Engine, open_engine
+from storage.engine.base import error_text
 from storage.engine.migrations import apply_migrations
 from storage.export import BadLine
 
@@ -66,7 +70,7 @@ def _discard(partial: Path) -> None:
 def _reason(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror if exc.filename is None else f"{exc.strerror}: {exc.filename}"
-    return str(exc)
+    return error_text(exc)
 
 
 def _writable_target(target: Path) -> None:
@@ -101,6 +105,9 @@ def backup(args: argparse.Namespace) -> int:
         finally:
             bar.close()
         os.replace(partial, target)
+    except NotImplementedError as exc:  # PostgreSQL: no file to copy; it names the tools
+        _err(str(exc))
+        return 2
     except (OSError, *engine.errors) as exc:  # a directory, a full disk, an I/O error
         _discard(partial)
         _err(f"backup failed: {_reason(exc)}; nothing was written to {target}")
@@ -122,10 +129,10 @@ def backup(args: argparse.Namespace) -> int:
 def _export_into(engine: Engine, conn: Connection, partial: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     with engine.reading(conn):  # one snapshot: the export is consistent while serving
-        total = export_lines.count_lines(conn)
+        total = export_lines.count_lines(engine, conn)
         bar = Progress("export", total, "lines")
         with partial.open("wb") as out:
-            for line in export_lines.lines(conn):
+            for line in export_lines.lines(engine, conn):
                 kind = line[9 : line.index(b'"', 9)].decode()  # {"type":"<kind>"
                 counts[kind] = counts.get(kind, 0) + 1
                 out.write(line + b"\n")
@@ -173,19 +180,24 @@ def import_(args: argparse.Namespace) -> int:
         _err(f"no file at {source}")
         return 2
     engine = _engine(args)
-    conn = engine.connect()
     try:
+        conn = engine.connect()
         apply_migrations(conn)
-        if not export_lines.is_empty(conn):
+    except engine.errors as exc:  # no such PostgreSQL database, a refused connection
+        _err(f"{engine.location}: {_reason(exc)}; nothing was imported")
+        return 1
+    try:
+        if not export_lines.is_empty(engine, conn):
             _err("the database already holds data: import only goes into an empty database")
             return 1
-        importer = restore.Importer(conn)
+        importer = restore.Importer(engine, conn)
         bar = Progress("import", source.stat().st_size, "bytes")
         try:
             with engine.writing(conn):
                 engine.defer_foreign_keys(conn)  # other tables may refer forward
                 restore.read(source, importer, bar.advance)
                 importer.finish()
+                engine.after_load(conn)  # PostgreSQL: new ids continue after the imported
         except BadLine as exc:
             bar.close()
             _err(f"{source}: {exc}; nothing was imported")

@@ -9,7 +9,6 @@ the checks of `ledger verify` too. The first bad line raises `BadLine` naming it
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,8 @@ from ledger import economy_verify, store
 from ledger.replay import Entry, Replay
 from schemas.export import EXPORT_FORMAT, VERSION, AccountLine, EntryLine, Header, Line, RowLine
 from storage import export
-from storage.engine.base import Conn
+from storage.engine import Engine
+from storage.engine.base import Conn, error_text
 from storage.export import ACCOUNT_COLUMNS, ENTRY_COLUMNS, BadLine
 from storage.ids import pad, treasury_id, vp_id
 
@@ -35,13 +35,14 @@ def _text(raw: msgspec.Raw) -> str | None:
 
 
 class Importer:
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, engine: Engine, conn: Conn) -> None:
+        self.engine = engine
         self.conn = conn
         self.rows: dict[str, int] = {}  # vp_id -> account row
         self.replay = Replay()
         self.account_line: dict[str, tuple[int, int]] = {}  # vp -> (line, stated balance)
         self.columns: dict[str, list[str]] = {}
-        self.tables: set[str] = set(export.other_tables(conn))
+        self.tables: set[str] = set(export.other_tables(engine, conn))
         self.counts = {"account": 0, "entry": 0, "row": 0}
         self.counts_total = 0
         self.economy = economy_verify.Entries()
@@ -140,7 +141,7 @@ class Importer:
             return {}
         known = self.columns.get(table)
         if known is None:
-            known = self.columns[table] = export.extra_columns(self.conn, table, fixed)
+            known = self.columns[table] = export.extra_columns(self.engine, self.conn, table, fixed)
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise BadLine(n, f"table {table} has no column {unknown[0]!r}")
@@ -151,7 +152,7 @@ class Importer:
             raise BadLine(n, f"no table {r.table!r} to import into")
         cols = self.columns.get(r.table)
         if cols is None:
-            cols = self.columns[r.table] = export.columns(self.conn, r.table)
+            cols = self.columns[r.table] = self.engine.columns(self.conn, r.table)
         unknown = sorted(set(r.values) - set(cols))
         if unknown:
             raise BadLine(n, f"table {r.table} has no column {unknown[0]!r}")
@@ -214,8 +215,8 @@ def read(source: Path, importer: Importer, advance: Callable[[int], None]) -> No
                 raise BadLine(number, "a second header")
             try:
                 handlers[type(line)](number, line)
-            except sqlite3.Error as exc:  # a constraint of the target's schema
-                raise BadLine(number, str(exc)) from None
+            except importer.engine.errors as exc:  # a constraint or a type of the target's schema
+                raise BadLine(number, error_text(exc)) from None
             except OverflowError as exc:  # a value wider than SQLite's INTEGER
                 raise BadLine(number, str(exc)) from None
     if number == 0:

@@ -1,9 +1,11 @@
 """The export stream (`voiceprofile export`) and what `import` needs of the tables.
 
-`lines(conn)` yields the encoded lines (schemas/export.py) in a stable order, so an
-export imported into an empty database and exported again is the same file. The
-ledger's own tables are imported by ledger/restore.py, which checks every entry;
-the other tables' rows go in verbatim through `insert_row`.
+`lines(engine, conn)` yields the encoded lines (schemas/export.py) in a stable
+order, the same on SQLite and PostgreSQL, so an export imported into an empty
+database of either engine and exported again is the same file. What tables and
+columns there are comes from the engine's catalogue (`tables`, `columns`,
+`row_order`). The ledger's own tables are imported by ledger/restore.py, which
+checks every entry; the other tables' rows go in verbatim through `insert_row`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from schemas.export import (
     Header,
     RowLine,
 )
+from storage.engine import Engine
 from storage.engine.base import Conn
 from storage.ids import unpad
 
@@ -31,7 +34,6 @@ __all__ = [
     "ACCOUNT_COLUMNS",
     "ENTRY_COLUMNS",
     "BadLine",
-    "columns",
     "count_lines",
     "extra_columns",
     "insert_row",
@@ -45,7 +47,8 @@ __all__ = [
 # Tables that are not state to carry over: bookkeeping, and what is only kept for
 # a while (idempotency replays for 24 h, delivered or pending callback events, the
 # change feeds of the in-memory boards, which an import fills again by trigger),
-# and what replication tools add to a SQLite file (Litestream).
+# and what replication tools add to a SQLite file (Litestream: `_litestream_seq`,
+# `_litestream_lock`; any `_litestream_*` table, below).
 _SKIP = {
     "migrations",
     "idempotency",
@@ -55,9 +58,8 @@ _SKIP = {
     "account_feed",
     "activity_feed",
     "feed_pruned",
-    "_litestream_seq",
-    "_litestream_lock",
 }
+_SKIP_PREFIXES = ("_litestream_",)
 
 _encode = msgspec.json.encode
 
@@ -77,33 +79,22 @@ class BadLine(Exception):
         self.number = number
 
 
-def extra_columns(conn: Conn, table: str, known: str) -> list[str]:
+def extra_columns(engine: Engine, conn: Conn, table: str, known: str) -> list[str]:
     """Columns other areas' migrations added to a table the export names itself."""
     named = {c.strip() for c in known.split(",")}
-    return [c for c in columns(conn, table) if c not in named]
+    return [c for c in engine.columns(conn, table) if c not in named]
 
 
 def select(fixed: str, extra: list[str]) -> str:
     return ", ".join([fixed, *(f'"{c}"' for c in extra)])
 
 
-def other_tables(conn: Conn) -> list[str]:
-    rows = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        " ORDER BY name"
+def other_tables(engine: Engine, conn: Conn) -> list[str]:
+    """The tables exported as rows, sorted in Python: by code point, as SQLite sorts
+    them, whatever the PostgreSQL database's collation."""
+    return sorted(
+        t for t in engine.tables(conn) if t not in _SKIP and not t.startswith(_SKIP_PREFIXES)
     )
-    return [r[0] for r in rows if r[0] not in _SKIP]
-
-
-def columns(conn: Conn, table: str) -> list[str]:
-    return [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
-
-
-def _order(conn: Conn, table: str) -> str:
-    """A stable order for a table's rows: its primary key (WITHOUT ROWID tables have
-    no rowid), else the rowid."""
-    keys = sorted((r[5], r[1]) for r in conn.execute(f'PRAGMA table_info("{table}")') if r[5])
-    return ", ".join(f'"{name}"' for _, name in keys) or "rowid"
 
 
 def _raw(text: str | None) -> msgspec.Raw:
@@ -156,22 +147,22 @@ def value_in(n: int, value: Any) -> Any:
     return value
 
 
-def count_lines(conn: Conn) -> int:
-    """How many lines `lines(conn)` yields (for a progress bar)."""
-    tables = ["accounts", "ledger", *other_tables(conn)]
+def count_lines(engine: Engine, conn: Conn) -> int:
+    """How many lines `lines(engine, conn)` yields (for a progress bar)."""
+    tables = ["accounts", "ledger", *other_tables(engine, conn)]
     return 1 + sum(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables)
 
 
-def lines(conn: Conn) -> Iterator[bytes]:
-    others = other_tables(conn)
+def lines(engine: Engine, conn: Conn) -> Iterator[bytes]:
+    others = other_tables(engine, conn)
     yield _encode(Header(EXPORT_FORMAT, VERSION, ["accounts", "ledger", *others]))
-    extra = extra_columns(conn, "accounts", ACCOUNT_COLUMNS)
+    extra = extra_columns(engine, conn, "accounts", ACCOUNT_COLUMNS)
     for row in conn.execute(f"SELECT {select(ACCOUNT_COLUMNS, extra)} FROM accounts ORDER BY id"):
         line = _account_line(row[:19])
         line.extra = {c: _value_out(v) for c, v in zip(extra, row[19:], strict=True)}
         yield _encode(line)
     vps = dict(conn.execute("SELECT id, vp_id FROM accounts"))
-    extra = extra_columns(conn, "ledger", ENTRY_COLUMNS)
+    extra = extra_columns(engine, conn, "ledger", ENTRY_COLUMNS)
     for row in conn.execute(f"SELECT {select(ENTRY_COLUMNS, extra)} FROM ledger ORDER BY id"):
         eid, kind, ts, src, dst, amount, sb, db, bot, reason, reverts, digest = row[:12]
         yield _encode(
@@ -192,9 +183,10 @@ def lines(conn: Conn) -> Iterator[bytes]:
             )
         )
     for table in others:
-        cols = columns(conn, table)
+        cols = engine.columns(conn, table)
         names = ", ".join(f'"{c}"' for c in cols)
-        for row in conn.execute(f'SELECT {names} FROM "{table}" ORDER BY {_order(conn, table)}'):
+        order = engine.row_order(conn, table)
+        for row in conn.execute(f'SELECT {names} FROM "{table}" ORDER BY {order}'):
             values = {c: _value_out(v) for c, v in zip(cols, row, strict=True)}
             yield _encode(RowLine(table, values))
 
@@ -208,8 +200,8 @@ def insert_row(conn: Conn, table: str, values: dict[str, Any]) -> None:
     )
 
 
-def is_empty(conn: Conn) -> bool:
+def is_empty(engine: Engine, conn: Conn) -> bool:
     return not any(
         conn.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone()
-        for t in ["accounts", "ledger", *other_tables(conn)]
+        for t in ["accounts", "ledger", *other_tables(engine, conn)]
     )

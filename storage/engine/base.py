@@ -12,12 +12,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
-__all__ = ["Conn", "Cursor", "Dialect", "is_url"]
+__all__ = ["Conn", "Cursor", "Dialect", "error_text", "is_url"]
 
 
 def is_url(db: object) -> bool:
     """Whether the database setting names a PostgreSQL server (else a SQLite file)."""
     return isinstance(db, str) and db.startswith(("postgresql://", "postgres://"))
+
+
+def error_text(exc: BaseException) -> str:
+    """An engine's error on one line. PostgreSQL's go on over several: DETAIL and
+    HINT (which key, which value) are kept; `LINE n:` with the caret under it and
+    CONTEXT, which quote the statement and its parameters, are dropped."""
+    kept = [
+        x.strip()
+        for x in str(exc).splitlines()
+        if x.strip() not in ("", "^") and not x.startswith(("LINE ", "CONTEXT:"))
+    ]
+    return " ".join(kept)
 
 
 class Cursor(Protocol):

@@ -40,6 +40,9 @@ __all__ = ["DIALECT", "PgConn", "PgEngine", "is_url"]
 # The advisory lock every write transaction holds (an arbitrary constant: "vp").
 WRITE_LOCK = 0x7670
 
+# The table named by the next parameter, in the current schema (quoted: any name).
+_REGCLASS = "(quote_ident(current_schema()) || '.' || quote_ident(?))::regclass"
+
 
 class _Dialect:
     name = "postgres"
@@ -208,11 +211,26 @@ class PgEngine:
         rows = conn.execute(
             "SELECT a.attname FROM pg_index i"
             " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
-            " WHERE i.indrelid = (current_schema() || '.' || ?)::regclass AND i.indisprimary"
+            f" WHERE i.indrelid = {_REGCLASS} AND i.indisprimary"
             " ORDER BY array_position(i.indkey::int2[], a.attnum)",
             (table,),
         )
         return [r[0] for r in rows]
+
+    def row_order(self, conn: Any, table: str) -> str:
+        """What an export orders a table's rows by, so that both engines write them in
+        one order: the primary key (else every column), text compared byte by byte
+        as SQLite does (`COLLATE "C"`), whatever collation the database was made with."""
+        keys = self.primary_key(conn, table) or self.columns(conn, table)
+        collatable = {
+            r[0]
+            for r in conn.execute(
+                f"SELECT attname FROM pg_attribute WHERE attrelid = {_REGCLASS}"
+                " AND attnum > 0 AND NOT attisdropped AND attcollation <> 0",
+                (table,),
+            )
+        }
+        return ", ".join(f'"{c}"' + (' COLLATE "C"' if c in collatable else "") for c in keys)
 
     @contextmanager
     def writing(self, conn: Any) -> Iterator[None]:

@@ -198,6 +198,11 @@ class SqliteEngine:
     def primary_key(self, conn: Any, table: str) -> list[str]:
         return primary_key(conn, table)
 
+    def row_order(self, conn: Any, table: str) -> str:
+        """What an export orders a table's rows by: its primary key (text compares as
+        bytes, SQLite's BINARY), else the rowid."""
+        return ", ".join(f'"{c}"' for c in primary_key(conn, table)) or "rowid"
+
     def after_load(self, conn: Any) -> None:
         """After rows were inserted with their ids: nothing (rowids follow the max)."""
 
