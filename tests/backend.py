@@ -6,6 +6,8 @@ VOICEPROFILE_TEST_BACKEND=postgres on a PostgreSQL server the run starts itself
 always did; `target(path)` gives what the server takes: on SQLite the path, on
 PostgreSQL a fresh database belonging to that path (the same path, the same database:
 a restarted server finds its data). Databases made during a test are dropped after it.
+`postgres_url(path)` gives such a PostgreSQL database on either run, for tests that
+need both engines at once (moving a database between them).
 Tests that are about SQLite itself (the file backup, query plans, the disk-full trick)
 carry the `sqlite_only` marker and are deselected, and counted, on the PostgreSQL run.
 """
@@ -21,7 +23,7 @@ from typing import Any
 
 from storage.engine import Connection, open_engine
 
-__all__ = ["BACKEND", "POSTGRES", "Connection", "cleanup", "connect", "target"]
+__all__ = ["BACKEND", "POSTGRES", "Connection", "cleanup", "connect", "postgres_url", "target"]
 
 BACKEND = os.environ.get("VOICEPROFILE_TEST_BACKEND", "sqlite")
 if BACKEND not in ("sqlite", "postgres"):
@@ -46,6 +48,13 @@ def target(db: str | Path) -> str | Path:
     """What `--db` takes for the test database named `db` on this run's backend."""
     if not POSTGRES or isinstance(db, str):
         return db
+    return postgres_url(db)
+
+
+def postgres_url(db: Path) -> str:
+    """A PostgreSQL database belonging to the path `db`, on the SQLite run too (the
+    run's cluster starts on first use), made empty, not even migrated, at the first
+    call for that path; dropped after the test."""
     key = str(Path(db).resolve())
     if key not in _made:
         name = "t_" + hashlib.sha256(key.encode()).hexdigest()[:24]

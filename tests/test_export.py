@@ -1,16 +1,17 @@
 """`voiceprofile export` / `import` (SPEC §10): JSON Lines round trip, atomic import
-that names the first bad line, and `ledger verify` passing on the result."""
+that names the first bad line, and `ledger verify` passing on the result, on this
+run's backend (tests/test_move_backends.py moves a database between the two)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
 
 from app.cli import main
+from tests import backend
 from tests.conftest import OTHER_BOT
 
 
@@ -33,6 +34,11 @@ def economy(client: TestClient, auth: dict, make_key) -> None:
     assert client.put("/callback/transaction", json=cb, headers=auth).status_code == 200
 
 
+def _db(path: Path) -> str:
+    """`--db` for the test database named `path` on this run's backend."""
+    return str(backend.target(path))
+
+
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -44,17 +50,17 @@ def test_round_trip_is_identical_and_verifies(
     economy: None, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first, second, copy = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "copy.db"
-    code, summary, err = _run(capsys, "export", str(first), "--db", str(db_path))
+    code, summary, err = _run(capsys, "export", str(first), "--db", _db(db_path))
     assert code == 0, err
     assert err == ""  # piped: quiet, only the summary on stdout
     assert summary["accounts"] == 5  # 3 members + 2 treasuries
     assert summary["entries"] >= 6
     assert summary["rows"] >= 3  # keys and the callback
-    code, summary, err = _run(capsys, "import", str(first), "--db", str(copy))
+    code, summary, err = _run(capsys, "import", str(first), "--db", _db(copy))
     assert (code, summary["ok"]) == (0, True), err
-    assert _run(capsys, "export", str(second), "--db", str(copy))[0] == 0
+    assert _run(capsys, "export", str(second), "--db", _db(copy))[0] == 0
     assert first.read_bytes() == second.read_bytes()
-    code = main(["ledger", "verify", "--db", str(copy)])
+    code = main(["ledger", "verify", "--db", _db(copy)])
     assert code == 0, capsys.readouterr()
     # The imported database serves the same keys: a line of the export per key.
     kinds = [json.loads(line)["type"] for line in first.read_text().splitlines()]
@@ -65,8 +71,8 @@ def test_import_refuses_a_database_with_data(
     economy: None, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dump = tmp_path / "a.jsonl"
-    assert _run(capsys, "export", str(dump), "--db", str(db_path))[0] == 0
-    code, _, err = _run(capsys, "import", str(dump), "--db", str(db_path))
+    assert _run(capsys, "export", str(dump), "--db", _db(db_path))[0] == 0
+    code, _, err = _run(capsys, "import", str(dump), "--db", _db(db_path))
     assert code == 1 and "empty database" in err
 
 
@@ -108,17 +114,17 @@ def test_a_bad_line_is_named_and_nothing_is_imported(
     needle: str,
 ) -> None:
     dump, bad, target = tmp_path / "a.jsonl", tmp_path / "bad.jsonl", tmp_path / "t.db"
-    assert _run(capsys, "export", str(dump), "--db", str(db_path))[0] == 0
+    assert _run(capsys, "export", str(dump), "--db", _db(db_path))[0] == 0
     lines = [json.loads(x) for x in dump.read_text().splitlines()]
     positions = [i for i, line in enumerate(lines) if line["type"] == kind]
     at = positions[nth]
     lines[at] = _edit(lines[at], change)
     bad.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    code, summary, err = _run(capsys, "import", str(bad), "--db", str(target))
+    code, summary, err = _run(capsys, "import", str(bad), "--db", _db(target))
     assert code == 1
     assert summary["line"] == at + 1, (summary, err)
     assert f"line {at + 1}" in err and needle in err, err
-    conn = sqlite3.connect(target)
+    conn = backend.connect(target)
     try:
         assert conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM ledger").fetchone()[0] == 0
@@ -140,12 +146,12 @@ def test_garbage_files(
 ) -> None:
     dump, target = tmp_path / "g.jsonl", tmp_path / "t.db"
     dump.write_bytes(content)
-    code, summary, err = _run(capsys, "import", str(dump), "--db", str(target))
+    code, summary, err = _run(capsys, "import", str(dump), "--db", _db(target))
     assert (code, summary["line"]) == (1, line), err
 
 
 def test_import_of_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["import", str(tmp_path / "none.jsonl"), "--db", str(tmp_path / "t.db")])
+    code = main(["import", str(tmp_path / "none.jsonl"), "--db", _db(tmp_path / "t.db")])
     assert code == 2
     assert "no file" in capsys.readouterr().err
 
@@ -156,30 +162,29 @@ def test_columns_other_areas_add_travel_too(
     """A later migration may add columns to accounts or ledger: they are exported in
     `extra` and imported into a database that has them."""
     from storage.engine.migrations import apply_migrations
-    from storage.engine.sqlite import connect
 
     def add_columns(path: Path) -> None:
-        conn = connect(path)
+        conn = backend.connect(path)
         apply_migrations(conn)
         conn.execute("ALTER TABLE accounts ADD COLUMN nickname TEXT")
-        conn.execute("ALTER TABLE ledger ADD COLUMN tag BLOB")
+        blob = "BYTEA" if conn.dialect.name == "postgres" else "BLOB"
+        conn.execute(f"ALTER TABLE ledger ADD COLUMN tag {blob}")
         conn.close()
 
     add_columns(db_path)
-    conn = sqlite3.connect(db_path)
+    conn = backend.connect(db_path)
     conn.execute("UPDATE accounts SET nickname = 'zed' WHERE user_id IS NOT NULL")
-    conn.commit()
     conn.close()
     first, second, copy = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "c.db"
-    assert _run(capsys, "export", str(first), "--db", str(db_path))[0] == 0
+    assert _run(capsys, "export", str(first), "--db", _db(db_path))[0] == 0
     accounts = [json.loads(x) for x in first.read_text().splitlines() if '"account"' in x]
     assert {a.get("extra", {}).get("nickname") for a in accounts} == {"zed", None}
     # Into a database without those columns: the first line that has one is named.
-    code, summary, err = _run(capsys, "import", str(first), "--db", str(tmp_path / "x.db"))
+    code, summary, err = _run(capsys, "import", str(first), "--db", _db(tmp_path / "x.db"))
     assert code == 1 and "no column 'nickname'" in err
     assert summary["line"] == 2  # the first account
     add_columns(copy)
-    code, _, err = _run(capsys, "import", str(first), "--db", str(copy))
+    code, _, err = _run(capsys, "import", str(first), "--db", _db(copy))
     assert code == 0, err
-    assert _run(capsys, "export", str(second), "--db", str(copy))[0] == 0
+    assert _run(capsys, "export", str(second), "--db", _db(copy))[0] == 0
     assert first.read_bytes() == second.read_bytes()

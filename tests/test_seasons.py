@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
+from tests import backend
 from tests.conftest import BOT
 from tests.profile_support import ensure, snapshot, treasury_balance, vp
 
@@ -232,12 +233,13 @@ def test_seasons_travel_through_export_and_import(
     body = {"every": "week", "reset": ["level"]}
     client.put(f"/profile/{GUILD}/seasons/schedule", json=body, headers=auth)
     first, second, copy = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "copy.db"
-    assert main(["export", str(first), "--db", str(db_path)]) == 0
-    assert main(["import", str(first), "--db", str(copy)]) == 0
-    assert main(["export", str(second), "--db", str(copy)]) == 0
+    source, target = str(backend.target(db_path)), str(backend.target(copy))
+    assert main(["export", str(first), "--db", source]) == 0
+    assert main(["import", str(first), "--db", target]) == 0
+    assert main(["export", str(second), "--db", target]) == 0
     assert first.read_bytes() == second.read_bytes()
-    assert main(["ledger", "verify", "--db", str(copy)]) == 0
-    conn = sqlite3.connect(copy)
+    assert main(["ledger", "verify", "--db", target]) == 0
+    conn = backend.connect(copy)
     assert conn.execute("SELECT count(*) FROM season_standings").fetchone()[0] == 3
     assert conn.execute("SELECT every FROM season_schedules").fetchone()[0] == "week"
     conn.close()
