@@ -16,6 +16,7 @@ from app.config import Settings
 from ledger.verify import verify
 from storage.clock import ManualClock
 from storage.ids import vp_id
+from tests import backend
 
 G = 11
 START = 1_704_067_200.0  # 2024-01-01T00:00:00Z
@@ -24,7 +25,7 @@ START = 1_704_067_200.0  # 2024-01-01T00:00:00Z
 @pytest.fixture(params=["sync", "off"])
 def settings(db_path: Path, request: pytest.FixtureRequest) -> Settings:
     """Boards built before answering, and no boards at all (every read by SQL)."""
-    return Settings(db=db_path, key_cache_seconds=0.0, boards=request.param)
+    return Settings(db=backend.target(db_path), key_cache_seconds=0.0, boards=request.param)
 
 
 @pytest.fixture
@@ -154,15 +155,16 @@ def test_export_and_import_keep_inventories_and_verify(
     client.post(f"/profile/{G}/1/inventory/gem/give", json={"to_user_id": 2}, headers=auth)
     before = client.get(f"/profile/{G}/1/inventory", headers=auth).json()
     first, second, copy = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "copy.db"
-    assert main(["export", str(first), "--db", str(db_path)]) == 0
-    assert main(["import", str(first), "--db", str(copy)]) == 0
-    assert main(["export", str(second), "--db", str(copy)]) == 0
+    source, target = str(backend.target(db_path)), str(backend.target(copy))
+    assert main(["export", str(first), "--db", source]) == 0
+    assert main(["import", str(first), "--db", target]) == 0
+    assert main(["export", str(second), "--db", target]) == 0
     assert first.read_bytes() == second.read_bytes()
-    assert main(["ledger", "verify", "--db", str(copy)]) == 0
+    assert main(["ledger", "verify", "--db", target]) == 0
     capsys.readouterr()
     tables = {json.loads(line).get("table") for line in first.read_text().splitlines()}
     assert {"shop_items", "item_log", "inventory", "rewards", "reward_claims"} <= tables
-    conn = sqlite3.connect(copy)
+    conn = backend.connect(copy)
     try:
         held = conn.execute(
             "SELECT a.user_id, i.item_id, i.quantity FROM inventory i"
@@ -196,17 +198,17 @@ def test_import_refuses_an_economy_that_does_not_replay(
     """What `ledger verify` would reject, an import refuses, naming the line."""
     client.post(f"/profile/{G}/1/inventory/gem/grant", headers=auth)
     dump, bad, target = tmp_path / "a.jsonl", tmp_path / "bad.jsonl", tmp_path / "t.db"
-    assert main(["export", str(dump), "--db", str(db_path)]) == 0
+    assert main(["export", str(dump), "--db", str(backend.target(db_path))]) == 0
     lines = [json.loads(line) for line in dump.read_text().splitlines()]
     at = next(i for i, line in enumerate(lines) if line.get("table") == table)
     lines[at]["values"].update(change)
     bad.write_text("".join(json.dumps(line) + "\n" for line in lines))
     capsys.readouterr()
-    assert main(["import", str(bad), "--db", str(target)]) == 1
+    assert main(["import", str(bad), "--db", str(backend.target(target))]) == 1
     out, err = capsys.readouterr()
     assert json.loads(out.strip().splitlines()[-1])["line"] == at + 1, err
     assert f"line {at + 1}: " in err and needle in err, err
-    conn = sqlite3.connect(target)
+    conn = backend.connect(target)
     try:
         assert conn.execute("SELECT count(*) FROM item_log").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM ledger").fetchone()[0] == 0
