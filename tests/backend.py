@@ -23,7 +23,16 @@ from typing import Any
 
 from storage.engine import Connection, open_engine
 
-__all__ = ["BACKEND", "POSTGRES", "Connection", "cleanup", "connect", "postgres_url", "target"]
+__all__ = [
+    "BACKEND",
+    "POSTGRES",
+    "Connection",
+    "cleanup",
+    "cluster",
+    "connect",
+    "postgres_url",
+    "target",
+]
 
 BACKEND = os.environ.get("VOICEPROFILE_TEST_BACKEND", "sqlite")
 if BACKEND not in ("sqlite", "postgres"):
@@ -42,6 +51,12 @@ def _pg() -> Any:
         _cluster = pg_cluster.start(Path(tempfile.mkdtemp(prefix="vp-test-pg-")))
         atexit.register(_cluster.stop)
     return _cluster
+
+
+def cluster() -> Any:
+    """The run's PostgreSQL server (tests/pg_cluster.py), started on first use, on
+    either run: for a test that makes its own roles and databases (and drops them)."""
+    return _pg()
 
 
 def target(db: str | Path) -> str | Path:

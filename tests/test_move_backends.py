@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -23,8 +24,8 @@ from app.main import create_app
 from storage.engine import open_engine
 from storage.engine.migrations import apply_migrations
 from storage.queries import keys
-from tests import backend
-from tests.conftest import BOT, OTHER_BOT
+from tests import backend, pg_cluster
+from tests.conftest import BOT, OTHER_BOT, start_server
 
 ROOT = Path(__file__).parent.parent
 # The tables that travel as rows; `_populate` writes to each (images need files).
@@ -69,10 +70,10 @@ def _key(db: str | Path, bot: str, scopes: tuple[str, ...] = keys.DEFAULT_SCOPES
     return {"Authorization": secret}
 
 
-def _populate(db: str | Path, n: int) -> None:
+def _populate(db: str | Path, n: int) -> dict:
     """Some of everything a server keeps, in guilds of round `n` (a second round on
     the moved database writes new rows after the imported ones, in every table that
-    numbers its rows)."""
+    numbers its rows); returns a key of BOT."""
     g, other_g = str(100 + n), str(200 + n)
     settings = Settings(db=db, key_cache_seconds=0.0, boards="sync")
     auth, other = _key(db, BOT), _key(db, OTHER_BOT)
@@ -122,6 +123,7 @@ def _populate(db: str | Path, n: int) -> None:
         cb = {"url": f"http://hooks.example.invalid/{n}", "secret": "s"}  # never resolves
         ok("PUT", "/callback/transaction", 200, cb)
         ok("POST", "/keys", 201, {"name": f"made {n}", "bot_id": BOT}, admin)
+    return auth
 
 
 def _verify(db: str | Path) -> str:
@@ -295,3 +297,62 @@ def test_backup_of_postgresql_says_what_to_use(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1 and "pg_dump" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     assert not list(tmp_path.iterdir())  # nothing written, not even a partial file
+
+
+def _readme_blocks() -> list[str]:
+    """The two ```sh blocks of the README's "Moving to PostgreSQL", lines joined."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### Moving to PostgreSQL") :].split("\n### ", 1)[0]
+    return re.findall(r"```sh\n(.*?)\n```", section, flags=re.S)
+
+
+@pytest.mark.server
+def test_the_readme_move_runs_as_written(tmp_path: Path) -> None:
+    """The README's steps, run as an operator would (the host is the test's cluster,
+    `voiceprofile` the server's role): createdb, import, verify, cmp, and back. The
+    `serve` lines are the one thing not run as written (port 8000 may be taken): the
+    server is started on the moved database instead and answers with an old key."""
+    pg = backend.cluster()
+    data = tmp_path / "data"
+    data.mkdir()
+    key = _populate(data / "voiceprofile.db", 1)
+    where = f"127.0.0.1:{pg.port}"
+    with pg.admin() as admin:
+        admin.execute("DROP DATABASE IF EXISTS voiceprofile WITH (FORCE)")
+        admin.execute("DROP ROLE IF EXISTS voiceprofile")
+        admin.execute("CREATE ROLE voiceprofile LOGIN")  # not a superuser
+    script, serves = ["set -eu"], []
+    for command in "\n".join(_readme_blocks()).splitlines():
+        command = command.replace(".venv/bin/voiceprofile", f"{sys.executable} -m app.cli")
+        command = command.replace("createdb ", f"{pg_cluster.bin_dir() / 'createdb'} ")
+        command = command.replace("-h db.example.org", f"-h 127.0.0.1 -p {pg.port}")
+        command = command.replace("db.example.org", where)
+        if "-m app.cli serve" in command:
+            serves.append(command)
+            continue
+        script.append(command)
+    try:
+        done = subprocess.run(
+            ["bash", "-c", "\n".join(script)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        heads = [x for x in done.stdout.splitlines() if x.startswith("head: ")]
+        assert len(heads) == 3 and len(set(heads)) == 1, done.stdout  # file, PG, back
+        assert len(serves) == 2 and 'VOICEPROFILE_DB="$PG"' in serves[0]
+        url = f"postgresql://voiceprofile@{where}/voiceprofile"
+        server = start_server(url, tmp_path / "serve.log")  # type: ignore[arg-type]
+        try:
+            with server.client(key["Authorization"]) as c:
+                r = c.get("/profile/101/10")
+            assert r.status_code == 200, r.text
+        finally:
+            server.stop()
+    finally:
+        with pg.admin() as admin:
+            admin.execute("DROP DATABASE IF EXISTS voiceprofile WITH (FORCE)")
+            admin.execute("DROP ROLE IF EXISTS voiceprofile")
