@@ -153,7 +153,7 @@ def test_move_to_the_other_engine_and_back(tmp_path: Path, start: str) -> None:
     """SQLite -> PostgreSQL -> SQLite, and PostgreSQL -> SQLite -> PostgreSQL: each
     database verifies, each export is the first one byte for byte, and the moved
     database keeps serving (new rows get new ids)."""
-    made = {"sqlite": lambda name: tmp_path / f"{name}.db", "postgres": backend.postgres_url}
+    made = {"sqlite": lambda path: path, "postgres": backend.postgres_url}
     there = "postgres" if start == "sqlite" else "sqlite"
     source = made[start](tmp_path / "source.db")
     middle = made[there](tmp_path / "middle.db")
