@@ -1,12 +1,21 @@
 """A postgresql:// URL as the server shows it (the `serving on ...` line, errors):
 the password never appears, and the hosts are shown as given, a libpq multi-host list
-(a primary and its standbys, README "High availability on PostgreSQL") included."""
+(a primary and its standbys, README "High availability on PostgreSQL") included; and
+such a URL's target_session_attrs=read-write works for the server's reads too."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable
+from pathlib import Path
 
+import psycopg
+import pytest
+from litestar.testing import TestClient
+
+from app.config import Settings
+from app.main import create_app
 from storage.engine import open_engine
+from tests import backend
 
 
 @pytest.mark.parametrize(
@@ -28,3 +37,22 @@ from storage.engine import open_engine
 )
 def test_the_password_is_masked_and_every_host_kept(url: str, shown: str) -> None:
     assert open_engine(url).location == shown
+
+
+@pytest.mark.skipif(not backend.POSTGRES, reason="needs the PostgreSQL run")
+def test_a_url_asking_for_the_writable_host_serves_reads_and_writes(
+    db_path: Path, make_key: Callable[..., dict[str, str]]
+) -> None:
+    """libpq's target_session_attrs=read-write (how a URL naming a primary and its
+    standbys picks the primary) must not refuse the server's read-only connections."""
+    url = f"{backend.target(db_path)}?target_session_attrs=read-write"
+    settings = Settings(db=url, key_cache_seconds=0.0, boards="sync")
+    with TestClient(create_app(settings)) as client:
+        auth = make_key()
+        assert client.get("/health").json()["database"] == "ok"
+        assert client.post("/profile/1/2", headers=auth, json={"voicepoints": 5}).status_code == 201
+        assert client.get("/profile/1/2", headers=auth).json()["voicepoints"] == 5
+    reader = open_engine(url).connect(readonly=True)
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        reader.execute("CREATE TABLE not_here (a int)")
+    reader.close()

@@ -151,8 +151,13 @@ class PgEngine:
         self._turns: dict[int, int] = {}  # connection -> write turn last seen
 
     def connect(self, *, readonly: bool = False) -> PgConn:
-        options = "-c default_transaction_read_only=on" if readonly else None
-        raw = psycopg.connect(self.url, autocommit=True, options=options or "")
+        raw = psycopg.connect(self.url, autocommit=True)
+        if readonly:
+            # Set once connected, not as a startup `options`: with a URL naming a
+            # primary and its standbys (target_session_attrs=read-write), libpq would
+            # take a session that starts read-only for a standby's and refuse every
+            # host; and `options` would replace any the URL sets.
+            raw.execute("SET default_transaction_read_only = on")
         return PgConn(raw)
 
     def connect_writer(self, cache_kib: int) -> PgConn:
