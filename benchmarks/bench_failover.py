@@ -24,8 +24,10 @@ and backends at once, as a crash would), the load goes on for `--after` seconds,
    (`postgresql://...@primary,standby/vp?target_session_attrs=read-write`), so it
    connects to whichever takes writes, as a process manager's restart would;
 3. every transfer answered 201 is looked up in the promoted standby's ledger (same id,
-   reason and amount): `missing` counts those that are not there. `in doubt` counts
-   requests that got no 201 but whose transfer did commit (a client retries them);
+   reason and amount): `missing` counts those that are not there (and, after step 4,
+   how many of their ids name another transfer: ids continue from the promoted
+   ledger's head). `in doubt` counts requests that got no 201 but whose transfer did
+   commit (a client retries them);
 4. the requests without a 201 are retried against the new server with their
    Idempotency-Key: each transfer must then be in the ledger exactly once;
 5. `voiceprofile ledger verify --db <standby url>` replays the promoted ledger.
@@ -290,6 +292,7 @@ class Trial:
     before_kill: int = 0
     unanswered: dict[int, int] = field(default_factory=dict)  # status -> count
     missing: int = 0
+    reused: int = 0  # ids of missing transfers that name another transfer afterwards
     in_doubt: int = 0
     promotion: float = 0.0
     server_stop: float = 0.0
@@ -328,11 +331,13 @@ def trial(n: int, args: argparse.Namespace, root: Path) -> Trial:
         result.server_back = time.monotonic() - began
 
         ledger = _ledger(standby.url("vp"), tag)
+        lost: list[int] = []
         for req in requests:
             if req.status == 201:
                 result.acknowledged += 1
                 if ledger.get(req.reason) != [(req.id, req.body["amount"])]:
                     result.missing += 1
+                    lost.append(req.id)
             else:
                 result.unanswered[req.status] = result.unanswered.get(req.status, 0) + 1
                 result.in_doubt += req.reason in ledger
@@ -342,6 +347,9 @@ def trial(n: int, args: argparse.Namespace, root: Path) -> Trial:
         ledger = _ledger(standby.url("vp"), tag)
         result.absent = sum(req.reason not in ledger for req in retry)
         result.duplicated = sum(len(ledger.get(req.reason, [])) > 1 for req in requests)
+        with psycopg.connect(standby.url("vp")) as conn:
+            row = conn.execute("SELECT count(*) FROM ledger WHERE id = ANY(%s)", (lost,)).fetchone()
+            result.reused = int(row[0]) if row else 0
         result.verify = _verify(standby.url("vp"))
         return result
     finally:
@@ -359,8 +367,8 @@ def _report(n: int, t: Trial) -> None:
     print(
         f"trial {n}: acknowledged {t.acknowledged} ({t.before_kill} before the kill),"
         f" not acknowledged {sum(t.unanswered.values())} ({other or 'none'})\n"
-        f"  missing on the promoted standby: {t.missing}; in doubt (committed, not"
-        f" acknowledged): {t.in_doubt}\n"
+        f"  missing on the promoted standby: {t.missing} (their ids given to other"
+        f" transfers since: {t.reused}); in doubt (committed, not acknowledged): {t.in_doubt}\n"
         f"  old server stopped in {t.server_stop:.2f} s; promotion {t.promotion:.2f} s;"
         f" new server on the standby answering {t.server_back:.2f} s after the promote began\n"
         f"  retried the {t.retried} unacknowledged with their Idempotency-Key: still absent"
