@@ -196,10 +196,10 @@ async def _post(client: httpx.AsyncClient, req: Request) -> None:
 
 async def _load(
     url: str, key: str, tag: str, args: argparse.Namespace, primary: pg_cluster.Cluster
-) -> tuple[list[Request], int]:
+) -> tuple[list[Request], int, int]:
     """`args.clients` clients posting transfers; the primary is killed after
-    `args.seconds`, the clients stop `args.after` later. Returns every request, and
-    how many were acknowledged before the kill."""
+    `args.seconds`, the clients stop `args.after` later. Returns every request, how
+    many were acknowledged before the kill, and the server's /health status then."""
     done: list[Request] = []
     numbers = itertools.count(1)
     stop = asyncio.Event()
@@ -233,7 +233,8 @@ async def _load(
         await asyncio.sleep(args.after)
         stop.set()
         await asyncio.gather(*workers)
-    return done, before
+        health = (await client.get("/health")).status_code
+    return done, before, health
 
 
 def _walsender(primary: pg_cluster.Cluster) -> int:
@@ -290,6 +291,7 @@ def _verify(db: str) -> tuple[int, str]:
 class Trial:
     acknowledged: int = 0
     before_kill: int = 0
+    health: int = 0  # the old server's GET /health after the kill
     unanswered: dict[int, int] = field(default_factory=dict)  # status -> count
     missing: int = 0
     reused: int = 0  # ids of missing transfers that name another transfer afterwards
@@ -321,8 +323,8 @@ def trial(n: int, args: argparse.Namespace, root: Path) -> Trial:
             raise RuntimeError("the first start printed no admin key")
         key = asyncio.run(_setup(servers[0].url, found[1]))
         tag = f"t{n}-{secrets.token_hex(4)}"  # names this trial's transfers (their reason)
-        requests, before = asyncio.run(_load(servers[0].url, key, tag, args, primary))
-        result = Trial(before_kill=before)
+        requests, before, health = asyncio.run(_load(servers[0].url, key, tag, args, primary))
+        result = Trial(before_kill=before, health=health)
         result.server_stop = servers[0].stop()
         began = time.monotonic()
         standby.promote()
@@ -369,7 +371,7 @@ def _report(n: int, t: Trial) -> None:
         f" not acknowledged {sum(t.unanswered.values())} ({other or 'none'})\n"
         f"  missing on the promoted standby: {t.missing} (their ids given to other"
         f" transfers since: {t.reused}); in doubt (committed, not acknowledged): {t.in_doubt}\n"
-        f"  old server stopped in {t.server_stop:.2f} s; promotion {t.promotion:.2f} s;"
+        f"  old server: /health {t.health} after the kill, stopped in {t.server_stop:.2f} s; promotion {t.promotion:.2f} s;"
         f" new server on the standby answering {t.server_back:.2f} s after the promote began\n"
         f"  retried the {t.retried} unacknowledged with their Idempotency-Key: still absent"
         f" {t.absent}, in the ledger twice {t.duplicated}\n"
