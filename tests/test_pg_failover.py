@@ -1,7 +1,7 @@
-"""A postgresql:// URL as the server shows it (the `serving on ...` line, errors):
-the password never appears, and the hosts are shown as given, a libpq multi-host list
-(a primary and its standbys, README "High availability on PostgreSQL") included; and
-such a URL's target_session_attrs=read-write works for the server's reads too."""
+"""What the server needs to survive a PostgreSQL failover (README "High availability
+on PostgreSQL"): a URL naming a primary and its standbys is shown without its password
+and with every host, its target_session_attrs=read-write works for the server's reads
+too, and a read whose connection was lost answers 503, as a write does, not 500."""
 
 from __future__ import annotations
 
@@ -56,3 +56,20 @@ def test_a_url_asking_for_the_writable_host_serves_reads_and_writes(
     with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         reader.execute("CREATE TABLE not_here (a int)")
     reader.close()
+
+
+@pytest.mark.skipif(not backend.POSTGRES, reason="needs the PostgreSQL run")
+def test_a_read_on_a_lost_connection_is_503_not_500(
+    db_path: Path, client: TestClient, auth: dict[str, str]
+) -> None:
+    assert client.post("/profile/1/2", headers=auth, json={}).status_code == 201
+    assert client.get("/profile/1/2", headers=auth).status_code == 200
+    with psycopg.connect(str(backend.target(db_path)), autocommit=True) as admin:
+        # What a primary that died or restarted leaves the server's connections with.
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    r = client.get("/profile/1/2", headers=auth)
+    assert r.status_code == 503, r.text
+    assert r.json()["code"] == "storage_unavailable"
