@@ -357,6 +357,8 @@ def trial(n: int, args: argparse.Namespace, root: Path) -> Trial:
     finally:
         for server in servers:
             server.stop()
+            if args.logs:
+                shutil.copy(server.log, Path(args.logs) / f"trial-{n}-{server.log.name}")
         standby.stop()
         primary.stop()
 
@@ -399,7 +401,10 @@ def main() -> int:
         help="stop the primary's walsender (SIGSTOP) this many seconds before the kill:"
         " the standby falls that far behind, as over a slow or broken link",
     )
+    parser.add_argument("--logs", help="copy each trial's server logs into this folder")
     args = parser.parse_args()
+    if args.logs:
+        Path(args.logs).mkdir(parents=True, exist_ok=True)
     if not 0 <= args.stall < args.seconds:
         parser.error("--stall must be at least 0 and below --seconds")
     mode = "asynchronous standby (--async)" if args.async_ else "synchronous standby"
