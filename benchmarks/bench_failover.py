@@ -12,7 +12,7 @@ client, so a plain kill rarely loses anything; `--stall S` stops the primary's
 walsender (SIGSTOP) for the last S seconds before the kill, so the standby is S seconds
 behind when the primary dies, as over a slow or broken link.
 
-Then `voiceprofile serve --db postgresql://...primary...` takes single transfers
+Then `voiceprofile serve` (on the primary, through the URL of step 2) takes single transfers
 (treasury -> member, each with its own Idempotency-Key and a unique reason) from
 `--clients` concurrent clients. After `--seconds` the primary is SIGKILLed (postmaster
 and backends at once, as a crash would), the load goes on for `--after` seconds, and:
@@ -35,7 +35,10 @@ and backends at once, as a crash would), the load goes on for `--after` seconds,
 Figures: per trial and in total, acknowledged, missing, in doubt, promotion time and the
 time until the new server answered, with the load average. The target: missing = 0
 with a synchronous standby; `--async` shows what the default risks (acknowledged
-commits the standby had not received when the primary died).
+commits the standby had not received when the primary died). Exit status 1 when,
+with a synchronous standby, an acknowledged transfer is missing, or in any mode when
+a retry left a transfer absent or twice in the ledger, `verify` failed, or an answer
+was neither 201 nor 503 (`--logs DIR` keeps the server logs to see why).
 """
 
 from __future__ import annotations
