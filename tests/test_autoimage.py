@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 from PIL import Image
 
 from app.config import Settings
+from tests import backend
 from tests.conftest import free_port
 from tests.image_server import ImageServer, Route, bomb, picture
 
@@ -20,7 +21,7 @@ from tests.image_server import ImageServer, Route, bomb, picture
 @pytest.fixture
 def settings(db_path: Path, tmp_path: Path) -> Settings:
     return Settings(
-        db=db_path,
+        db=backend.target(db_path),
         key_cache_seconds=0.0,
         allow_hosts=("127.0.0.1",),
         media=tmp_path / "media",

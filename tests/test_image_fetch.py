@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from tests import backend
 from tests.conftest import free_port
 from tests.image_server import ImageServer, Route, picture
 
@@ -29,7 +30,7 @@ def web() -> Iterator[ImageServer]:
 
 def _app(db_path: Path, tmp_path: Path, allow: tuple[str, ...], timeout: float = 5.0) -> TestClient:
     settings = Settings(
-        db=db_path,
+        db=backend.target(db_path),
         key_cache_seconds=0.0,
         allow_hosts=allow,
         media=tmp_path / "media",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,8 @@ from PIL import Image
 
 from app.config import Settings
 from storage.engine.migrations import apply_migrations
-from storage.engine.sqlite import connect
 from storage.queries import keys
+from tests import backend
 from tests.conftest import BOT, OTHER_BOT, free_port
 from tests.image_server import ImageServer, Route, bomb, picture
 
@@ -40,7 +39,7 @@ MAX_BYTES = 64 * 1024
 @pytest.fixture
 def settings(db_path: Path, tmp_path: Path) -> Settings:
     return Settings(
-        db=db_path,
+        db=backend.target(db_path),
         key_cache_seconds=0.0,
         boards="sync",
         allow_hosts=("127.0.0.1",),
@@ -291,7 +290,7 @@ def test_a_hidden_image_is_seen_by_its_uploader_only(
 
 
 def test_only_the_uploader_or_an_admin_changes_an_image(
-    client: TestClient, auth: dict, keys_of: dict, db: sqlite3.Connection
+    client: TestClient, auth: dict, keys_of: dict, db: backend.Connection
 ) -> None:
     image = uploaded(client, auth)
     other, admin = keys_of["other"], keys_of["admin"]
@@ -499,7 +498,7 @@ def test_a_tag_added_to_a_hidden_image_is_hidden(
 
 
 def test_delete_removes_the_row_and_its_last_file(
-    client: TestClient, auth: dict, settings: Settings, db: sqlite3.Connection
+    client: TestClient, auth: dict, settings: Settings, db: backend.Connection
 ) -> None:
     data = picture()
     first, second = uploaded(client, auth, data), uploaded(client, auth, data)
@@ -541,7 +540,9 @@ def test_lists(client: TestClient, auth: dict, stocked: dict, keys_of: dict) -> 
 def test_urls_use_the_public_url_when_set(
     db_path: Path, tmp_path: Path, make_key: Callable
 ) -> None:
-    settings = Settings(db=db_path, media=tmp_path / "m", public_url="https://img.example.org")
+    settings = Settings(
+        db=backend.target(db_path), media=tmp_path / "m", public_url="https://img.example.org"
+    )
     with TestClient(__import__("app.main").main.create_app(settings)) as client:
         image = uploaded(client, make_key())
     assert image["url"].startswith("https://img.example.org/media/")
@@ -555,7 +556,7 @@ def test_new_keys_get_the_images_scope(client: TestClient, keys_of: dict) -> Non
 def test_the_migration_gives_images_to_keys_holding_the_old_default(tmp_path: Path) -> None:
     """Keys made before the scope: those with each of the six original non-admin
     scopes get it; narrowed ones do not start to upload."""
-    conn = connect(tmp_path / "old.db")
+    conn = backend.connect(tmp_path / "old.db")
     apply_migrations(conn)
     old = "profiles:read profiles:write ledger:read ledger:write reputation settings"
     before = {
@@ -570,7 +571,8 @@ def test_the_migration_gives_images_to_keys_holding_the_old_default(tmp_path: Pa
             "INSERT INTO api_keys (name, bot_id, hash, scopes, created_at) VALUES (?, ?, ?, ?, 0)",
             (name, "1", name.encode(), scopes),
         )
-    conn.executescript("DROP TABLE image_tags; DROP TABLE images;")
+    conn.execute("DROP TABLE image_tags")
+    conn.execute("DROP TABLE images")
     conn.execute("DELETE FROM migrations WHERE id = 11")
     assert apply_migrations(conn) == ["0011_images"]
     after = dict(conn.execute("SELECT name, scopes FROM api_keys").fetchall())

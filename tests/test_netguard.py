@@ -5,7 +5,6 @@ again at every connection, against the DNS answer of that moment."""
 from __future__ import annotations
 
 import ipaddress
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from litestar.testing import TestClient
 from app.config import Settings
 from app.main import create_app
 from app.netguard import Guard, Policy, Refused, is_public
+from tests import backend
 from tests.conftest import free_port
 from tests.receivers import Receiver
 
@@ -74,7 +74,7 @@ def test_a_public_url_is_accepted(client: TestClient, auth: dict, url: str) -> N
 
 def test_the_operator_allows_chosen_hosts(db_path: Path, make_key) -> None:
     allow = ("127.0.0.1", "10.1.0.0/16", "hooks.internal")
-    with TestClient(create_app(Settings(db=db_path, allow_hosts=allow))) as client:
+    with TestClient(create_app(Settings(db=backend.target(db_path), allow_hosts=allow))) as client:
         auth = make_key()
         for url, status in [
             ("http://127.0.0.1:9000/hook", 200),
@@ -94,7 +94,7 @@ def test_allow_hosts_comes_from_the_environment(db_path: Path) -> None:
     assert Settings.from_env(env).allow_hosts == ("127.0.0.1", "hooks.internal", "10.0.0.0/8")
     assert Settings.from_env({}).allow_hosts == ()
     with pytest.raises(SystemExit, match="VOICEPROFILE_ALLOW_HOSTS"):
-        create_app(Settings(db=db_path, allow_hosts=("10.0.0.0/33",)))
+        create_app(Settings(db=backend.target(db_path), allow_hosts=("10.0.0.0/33",)))
 
 
 # -- at delivery time -----------------------------------------------------------------
@@ -102,7 +102,7 @@ def test_allow_hosts_comes_from_the_environment(db_path: Path) -> None:
 
 def _app(db_path: Path, allow: tuple[str, ...]) -> TestClient:
     settings = Settings(
-        db=db_path,
+        db=backend.target(db_path),
         allow_hosts=allow,
         callback_retry_base=0.01,
         callback_poll=0.05,
@@ -114,7 +114,7 @@ def _app(db_path: Path, allow: tuple[str, ...]) -> TestClient:
 def _finished_row(db_path: Path, seconds: float = 20) -> tuple | None:
     deadline = time.monotonic() + seconds
     while True:
-        conn = sqlite3.connect(db_path)
+        conn = backend.connect(db_path)
         try:
             row = conn.execute("SELECT attempts, delivered, done_at, error FROM outbox").fetchone()
         finally:

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from storage.engine.migrations import apply_migrations
-from storage.engine.sqlite import connect
 from storage.queries import keys
+from tests import backend
 from tests.conftest import BOT, free_port, start_server
 from tests.image_server import ImageServer, Route, picture
 
@@ -78,7 +78,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[s
     node, modules = _tool("node"), _install()
     tmp = tmp_path_factory.mktemp("taihou")
     db = tmp / "server.db"
-    conn = connect(db)
+    conn = backend.connect(db)
     apply_migrations(conn)
     _, secret = keys.create_key(conn, "taihou", BOT)
     conn.close()

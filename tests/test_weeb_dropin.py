@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 from app.config import Settings
 from app.main import create_app
 from app.routes.weeb import VERSION
+from tests import backend
 from tests.conftest import BOT
 
 
@@ -60,7 +61,7 @@ ORIGIN = "https://dash.example.org"
 
 @pytest.fixture
 def cors_client(db_path: Path) -> Iterator[TestClient]:
-    settings = Settings(db=db_path, key_cache_seconds=0.0, cors_origins=(ORIGIN,))
+    settings = Settings(db=backend.target(db_path), key_cache_seconds=0.0, cors_origins=(ORIGIN,))
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

@@ -29,7 +29,10 @@ class Lease:
     def __init__(self, db: str | Path, role: str) -> None:
         self.url = str(db) if is_url(db) else None
         self.path = Path(f"{db}-{role}.lock")
-        self.key = zlib.crc32(role.encode())  # the advisory lock's second key
+        # The advisory lock's second key: an `integer` in PostgreSQL's two-key form, so
+        # 31 bits of the role's CRC (the whole CRC passes as a bigint, and no
+        # pg_try_advisory_lock takes that: the lease was never taken).
+        self.key = zlib.crc32(role.encode()) & 0x7FFFFFFF
         self._fd: int | None = None  # the open lock file, kept between tries
         self._conn: Any = None  # PostgreSQL: the session that holds the lock
         self.held = False
@@ -58,9 +61,9 @@ class Lease:
             if self._conn is None:
                 self._conn = psycopg.connect(self.url, autocommit=True)  # type: ignore[arg-type]
             row = self._conn.execute(
-                "SELECT pg_try_advisory_lock(%s, %s)", (0x7671, self.key)
+                "SELECT pg_try_advisory_lock(%s::integer, %s::integer)", (0x7671, self.key)
             ).fetchone()
-        except psycopg.Error:
+        except psycopg.OperationalError:  # the server is away: not held, try again later
             self.release()
             return False
         return bool(row[0])
