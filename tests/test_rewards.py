@@ -5,7 +5,6 @@ standing, and claims that create the profile."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from litestar.testing import TestClient
 
 from app.config import Settings
 from storage.clock import ManualClock
+from tests import backend
 from tests.conftest import BOT
 
 G = 9
@@ -23,7 +23,12 @@ HOUR, DAY = 3600, 86400
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
     """The callback receivers here are local (not public) addresses."""
-    return Settings(db=db_path, key_cache_seconds=0.0, boards="sync", allow_hosts=("127.0.0.1",))
+    return Settings(
+        db=backend.target(db_path),
+        key_cache_seconds=0.0,
+        boards="sync",
+        allow_hosts=("127.0.0.1",),
+    )
 
 
 @pytest.fixture
@@ -41,7 +46,7 @@ def _reward(client: TestClient, auth: dict, **body: object) -> None:
 
 
 def test_a_cooldown_holds_to_the_millisecond_and_says_when(
-    client: TestClient, auth: dict, clock: ManualClock, db: sqlite3.Connection
+    client: TestClient, auth: dict, clock: ManualClock, db: backend.Connection
 ) -> None:
     _reward(client, auth, amount=25, cooldown=3600)
     first = _claim(client, auth)
@@ -222,7 +227,7 @@ def test_bad_rewards_are_refused(client: TestClient, auth: dict, body: dict, fie
 
 
 def test_a_claim_is_a_callback_event(
-    client: TestClient, auth: dict, db: sqlite3.Connection
+    client: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     hook = {"url": "http://127.0.0.1:9/hook", "secret": "s"}
     assert client.put("/callback/reward", json=hook, headers=auth).status_code == 200

@@ -4,8 +4,8 @@ that change nothing, Idempotency-Key, reverts of purchases, the economy scope.""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import TestClient
@@ -13,8 +13,8 @@ from litestar.testing import TestClient
 from app.config import Settings
 from schemas.economy import KEY_PATTERN
 from storage.engine.migrations import apply_migrations
-from storage.engine.sqlite import connect
 from storage.queries import keys
+from tests import backend
 from tests.conftest import BOT, OTHER_BOT
 
 G = 7
@@ -25,10 +25,15 @@ VIP = {"name": "VIP", "price": 30, "sell_price": 10, "stock": 5, "data": {"role"
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
     """The callback receivers here are local (not public) addresses."""
-    return Settings(db=db_path, key_cache_seconds=0.0, boards="sync", allow_hosts=("127.0.0.1",))
+    return Settings(
+        db=backend.target(db_path),
+        key_cache_seconds=0.0,
+        boards="sync",
+        allow_hosts=("127.0.0.1",),
+    )
 
 
-def _state(db: sqlite3.Connection) -> tuple:
+def _state(db: backend.Connection) -> tuple:
     """Everything a purchase may change, read through an independent connection."""
     return (
         db.execute("SELECT count(*) FROM ledger").fetchone()[0],
@@ -127,7 +132,7 @@ def test_each_bot_sees_its_items_and_all_shows_every_bot(
 
 
 def test_delete_an_item_only_when_nobody_holds_it(
-    client: TestClient, shop: dict, db: sqlite3.Connection
+    client: TestClient, shop: dict, db: backend.Connection
 ) -> None:
     assert _buy(client, shop, {"user_id": 1}).status_code == 201
     held = client.delete(f"/shop/{G}/items/vip", headers=shop)
@@ -143,7 +148,7 @@ def test_delete_an_item_only_when_nobody_holds_it(
 
 
 def test_a_purchase_moves_money_stock_and_inventory_in_one_step(
-    client: TestClient, shop: dict, db: sqlite3.Connection
+    client: TestClient, shop: dict, db: backend.Connection
 ) -> None:
     r = _buy(client, shop, {"user_id": "1", "quantity": 2})
     assert r.status_code == 201, r.text
@@ -190,7 +195,7 @@ def test_a_purchase_moves_money_stock_and_inventory_in_one_step(
 def test_a_refused_purchase_changes_nothing(
     client: TestClient,
     shop: dict,
-    db: sqlite3.Connection,
+    db: backend.Connection,
     item: dict,
     body: dict,
     status: int,
@@ -232,7 +237,7 @@ def test_the_per_user_limit_counts_what_was_bought_not_what_is_held(
 
 
 def test_a_free_item_is_bought_without_an_entry(
-    client: TestClient, shop: dict, db: sqlite3.Connection
+    client: TestClient, shop: dict, db: backend.Connection
 ) -> None:
     client.put(f"/shop/{G}/items/badge", json={"name": "b", "price": 0}, headers=shop)
     entries = db.execute("SELECT count(*) FROM ledger").fetchone()[0]
@@ -242,7 +247,7 @@ def test_a_free_item_is_bought_without_an_entry(
 
 
 def test_an_idempotency_key_buys_once_and_replays_the_first_answer(
-    client: TestClient, shop: dict, db: sqlite3.Connection
+    client: TestClient, shop: dict, db: backend.Connection
 ) -> None:
     first = _buy(client, shop, {"user_id": 1}, **{"Idempotency-Key": "order-1"})
     assert first.status_code == 201
@@ -268,7 +273,7 @@ def test_an_idempotency_key_buys_once_and_replays_the_first_answer(
 
 
 def test_reverting_a_purchase_returns_money_items_and_stock(
-    client: TestClient, shop: dict, db: sqlite3.Connection
+    client: TestClient, shop: dict, db: backend.Connection
 ) -> None:
     tx = _buy(client, shop, {"user_id": 1, "quantity": 2}).json()["transaction"]
     r = client.post(f"/transaction/{tx['id']}/revert", headers=shop)
@@ -298,7 +303,7 @@ def test_a_revert_after_a_restock_to_the_top_keeps_the_stock_in_range(
 
 
 def test_a_purchase_whose_items_were_used_cannot_be_reverted(
-    client: TestClient, shop: dict, db: sqlite3.Connection
+    client: TestClient, shop: dict, db: backend.Connection
 ) -> None:
     tx = _buy(client, shop, {"user_id": 1, "quantity": 2}).json()["transaction"]
     assert client.post(f"/profile/{G}/1/inventory/vip/use", headers=shop).status_code == 200
@@ -325,10 +330,15 @@ def test_the_economy_scope_is_needed(client: TestClient, make_key) -> None:
 
 
 def test_the_migration_gives_economy_to_keys_with_every_other_scope(tmp_path: Path) -> None:
-    conn = connect(tmp_path / "old.db")
+    """A database at 0006 (the run's engine, its own migration files) gets 0009's scope."""
+    conn: Any = backend.connect(tmp_path / "old.db")
+    engine = conn.dialect.name
     conn.execute("CREATE TABLE migrations (id INTEGER PRIMARY KEY, name TEXT, applied_at REAL)")
-    for path in sorted((ROOT / "storage/engine/sql/sqlite").glob("000[1-6]_*.sql")):
-        conn.executescript(f"BEGIN;\n{path.read_text()}\nCOMMIT;")
+    for path in sorted((ROOT / "storage/engine/sql" / engine).glob("000[1-6]_*.sql")):
+        if engine == "sqlite":
+            conn.executescript(f"BEGIN;\n{path.read_text()}\nCOMMIT;")
+        else:
+            conn.script(path.read_text())  # one simple query: one transaction
         conn.execute("INSERT INTO migrations VALUES (?, 'x', 0)", (int(path.name[:4]),))
     every = "profiles:read profiles:write ledger:read ledger:write reputation settings"
     for name, scopes in [("bot", every), ("admin", every + " admin"), ("reader", "profiles:read")]:
@@ -338,6 +348,7 @@ def test_the_migration_gives_economy_to_keys_with_every_other_scope(tmp_path: Pa
         )
     apply_migrations(conn)
     got = dict(conn.execute("SELECT name, scopes FROM api_keys"))
+    conn.close()
     assert got == {
         "bot": every + " callbacks economy images",  # 0007 callbacks, 0009 economy, 0011 images
         "admin": every + " callbacks economy images admin",
@@ -346,7 +357,7 @@ def test_the_migration_gives_economy_to_keys_with_every_other_scope(tmp_path: Pa
 
 
 def test_a_purchase_is_a_callback_event_and_filterable_by_kind(
-    client: TestClient, shop: dict, db: sqlite3.Connection
+    client: TestClient, shop: dict, db: backend.Connection
 ) -> None:
     hook = {"url": "http://127.0.0.1:9/hook", "secret": "s"}
     assert client.put("/callback/purchase", json=hook, headers=shop).status_code == 200
