@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from schemas.transactions import KINDS, Balances, Party, Transaction
-from storage.engine.base import Conn
+from storage.engine.base import Conn, Dialect
 from storage.ids import pad, unpad
 from storage.queries.windows import first_id_from, ledger_head
 
@@ -85,9 +85,9 @@ def _named_by(conn: Conn, value: str) -> list[int]:
     padded = pad(value)
     return _ids(
         conn,
-        "SELECT id FROM accounts WHERE user_id = ?1 UNION SELECT id FROM accounts"
-        " WHERE guild_id = ?1 UNION SELECT id FROM accounts WHERE bot_id = ?1",
-        (padded,),
+        "SELECT id FROM accounts WHERE user_id = ? UNION SELECT id FROM accounts"
+        " WHERE guild_id = ? UNION SELECT id FROM accounts WHERE bot_id = ?",
+        (padded, padded, padded),
     )
 
 
@@ -132,7 +132,7 @@ def _in(ids: list[int]) -> str:
     return ",".join(str(int(i)) for i in ids)  # row ids from our own query: plain ints
 
 
-def _id_sql(p: _Plan, below: int | None = None) -> tuple[str, list]:
+def _id_sql(p: _Plan, dialect: Dialect, below: int | None = None) -> tuple[str, list]:
     """SQL selecting the ids of matching entries (unordered), and its parameters."""
     hi = p.hi if below is None else min(p.hi, below)
     checks = ["id >= ?", "id < ?"]
@@ -156,7 +156,7 @@ def _id_sql(p: _Plan, below: int | None = None) -> tuple[str, list]:
         checks.append("kind = ?")
         params.append(p.kind)
     if p.reason is not None:
-        checks.append("instr(lower(reason), lower(?)) > 0")
+        checks.append(dialect.contains_ci("reason"))
         params.append(p.reason)
     where = " AND ".join(checks)
     if not columns:
@@ -177,7 +177,7 @@ def count(conn: Conn, f: Filters) -> int:
         return 0
     if not p.either and p.src is None and p.dst is None and p.reason is None and p.kind is None:
         return p.hi - p.lo  # ids have no gaps
-    sql, params = _id_sql(p)
+    sql, params = _id_sql(p, conn.dialect)
     return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
 
@@ -186,7 +186,7 @@ def _page(
 ) -> list[Transaction]:
     if p.empty:
         return []
-    sql, params = _id_sql(p, below)
+    sql, params = _id_sql(p, conn.dialect, below)
     rows = conn.execute(
         f"{SELECT} JOIN ({sql} ORDER BY id DESC LIMIT ? OFFSET ?) AS m ON m.id = l.id"
         " ORDER BY l.id DESC",
