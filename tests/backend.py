@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.engine import Connection, open_engine
+from storage.engine.postgres import PgConn
 
 __all__ = [
     "BACKEND",
@@ -30,6 +31,7 @@ __all__ = [
     "cleanup",
     "cluster",
     "connect",
+    "drop_trigger",
     "postgres_url",
     "target",
 ]
@@ -89,3 +91,11 @@ def cleanup() -> None:
     while _made:
         _, name = _made.popitem()
         _pg().drop_database(name)
+
+
+def drop_trigger(conn: Any, name: str, table: str) -> None:
+    """Drop a guard trigger (to forge what the product never writes) on either engine's
+    connection (a plain sqlite3 one too): PostgreSQL names a trigger within its table,
+    SQLite does not take the table."""
+    on = f" ON {table}" if isinstance(conn, PgConn) else ""
+    conn.execute(f"DROP TRIGGER {name}{on}")

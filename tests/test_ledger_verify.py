@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 from litestar.testing import TestClient
 
 from storage.ids import vp_id
+from tests import backend
 
 G = "42"
 A, B = vp_id(G, 1), vp_id(G, 2)
@@ -18,7 +18,7 @@ A, B = vp_id(G, 1), vp_id(G, 2)
 
 def verify_cli(db_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", "ledger", "verify", "--db", str(db_path)],
+        [sys.executable, "-m", "app.cli", "ledger", "verify", "--db", str(backend.target(db_path))],
         capture_output=True,
         text=True,
         timeout=60,
@@ -27,9 +27,9 @@ def verify_cli(db_path: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def ledger(client: TestClient, auth: dict, db: sqlite3.Connection) -> sqlite3.Connection:
+def ledger(client: TestClient, auth: dict, db: backend.Connection) -> backend.Connection:
     """A few entries of every kind; returns the independent connection, triggers dropped
-    as an attacker with write access to the file would."""
+    as an attacker with write access to the database would."""
     client.post(f"/profile/{G}/1", json={"voicepoints": 100}, headers=auth)
     client.post(f"/profile/{G}/2", headers=auth)
     for amount in (10, 20, 30):
@@ -37,12 +37,12 @@ def ledger(client: TestClient, auth: dict, db: sqlite3.Connection) -> sqlite3.Co
         assert r.status_code == 201
     assert client.post("/transaction/3/revert", headers=auth).status_code == 201
     assert client.delete(f"/profile/{G}/2", headers=auth).status_code == 204
-    db.execute("DROP TRIGGER ledger_no_update")
-    db.execute("DROP TRIGGER ledger_no_delete")
+    backend.drop_trigger(db, "ledger_no_update", "ledger")
+    backend.drop_trigger(db, "ledger_no_delete", "ledger")
     return db
 
 
-def test_clean_database_passes(ledger: sqlite3.Connection, db_path: Path) -> None:
+def test_clean_database_passes(ledger: backend.Connection, db_path: Path) -> None:
     done = verify_cli(db_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith("OK") and "DIFF" not in done.stdout
@@ -65,7 +65,7 @@ def test_clean_database_passes(ledger: sqlite3.Connection, db_path: Path) -> Non
     ],
 )
 def test_tampering_is_reported(
-    ledger: sqlite3.Connection, db_path: Path, tamper: str, expected: list[str]
+    ledger: backend.Connection, db_path: Path, tamper: str, expected: list[str]
 ) -> None:
     ledger.execute(tamper)
     done = verify_cli(db_path)
@@ -76,7 +76,7 @@ def test_tampering_is_reported(
 
 
 def test_a_consistent_forgery_still_breaks_the_chain(
-    ledger: sqlite3.Connection, db_path: Path
+    ledger: backend.Connection, db_path: Path
 ) -> None:
     # Rewrite an amount and its recorded balances together: the hash still disagrees.
     ledger.execute(
@@ -88,7 +88,7 @@ def test_a_consistent_forgery_still_breaks_the_chain(
 
 
 def test_edited_reputation_is_reported(
-    client: TestClient, auth: dict, db: sqlite3.Connection, db_path: Path
+    client: TestClient, auth: dict, db: backend.Connection, db_path: Path
 ) -> None:
     bot = client.get("/auth/me", headers=auth).json()["bot_id"]
     given = client.post(f"/reputation/{bot}/7", json={"source_user": "8"}, headers=auth)

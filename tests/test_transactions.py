@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sqlite3
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
 from storage.ids import treasury_id, vp_id
+from tests import backend
 from tests.conftest import BOT, OTHER_BOT
 
 G = "131853185391"
@@ -30,11 +30,11 @@ def send(client: TestClient, auth: dict, body: Any, key: str | None = None) -> A
     return client.post("/transaction", json=body, headers=headers)
 
 
-def balances(db: sqlite3.Connection) -> dict[str, int]:
+def balances(db: backend.Connection) -> dict[str, int]:
     return dict(db.execute("SELECT vp_id, balance FROM accounts"))
 
 
-def entry_count(db: sqlite3.Connection) -> int:
+def entry_count(db: backend.Connection) -> int:
     return int(db.execute("SELECT count(*) FROM ledger").fetchone()[0])
 
 
@@ -63,7 +63,7 @@ def funded(client: TestClient, auth: dict) -> TestClient:
     ],
 )
 def test_sides_name_profiles_and_treasury(
-    funded: TestClient, auth: dict, db: sqlite3.Connection, src, dst, src_vp, dst_vp
+    funded: TestClient, auth: dict, db: backend.Connection, src, dst, src_vp, dst_vp
 ) -> None:
     before = balances(db)
     r = send(funded, auth, {"from": src, "to": dst, "amount": 7, "reason": "gift"})
@@ -127,7 +127,7 @@ def test_treasury_may_go_negative_user_may_not(funded: TestClient, auth: dict) -
     ],
 )
 def test_refused_transfers_move_nothing(
-    funded: TestClient, auth: dict, db: sqlite3.Connection, body, status, code, needle
+    funded: TestClient, auth: dict, db: backend.Connection, body, status, code, needle
 ) -> None:
     before, count = balances(db), entry_count(db)
     r = send(funded, auth, body)
@@ -160,7 +160,7 @@ def test_closed_profile_is_unknown(funded: TestClient, auth: dict) -> None:
 
 
 def test_impostor_cannot_spend_another_treasury(
-    funded: TestClient, auth: dict, make_key, db: sqlite3.Connection
+    funded: TestClient, auth: dict, make_key, db: backend.Connection
 ) -> None:
     other = make_key(OTHER_BOT)
     assert send(funded, other, {"from": "self", "to": A, "amount": 5}).status_code == 201
@@ -188,7 +188,7 @@ def test_scopes(funded: TestClient, make_key) -> None:
 # -- arrays ------------------------------------------------------------------------------
 
 
-def test_array_applies_in_order(funded: TestClient, auth: dict, db: sqlite3.Connection) -> None:
+def test_array_applies_in_order(funded: TestClient, auth: dict, db: backend.Connection) -> None:
     # Bob can pay Carol only because Alice paid him first in the same array.
     r = send(
         funded,
@@ -243,7 +243,7 @@ def test_array_applies_in_order(funded: TestClient, auth: dict, db: sqlite3.Conn
     ],
 )
 def test_array_is_atomic_and_names_first_failing_index(
-    funded: TestClient, auth: dict, make_key, db: sqlite3.Connection, items, index, status, code
+    funded: TestClient, auth: dict, make_key, db: backend.Connection, items, index, status, code
 ) -> None:
     send(funded, make_key(OTHER_BOT), {"from": "self", "to": C, "amount": 1})  # T2 exists
     before, count = balances(db), entry_count(db)
@@ -276,7 +276,7 @@ def test_malformed_json_is_400(funded: TestClient, auth: dict) -> None:
 
 
 def test_replay_returns_the_same_outcome_and_moves_nothing(
-    funded: TestClient, auth: dict, db: sqlite3.Connection
+    funded: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     body = {"from": A, "to": B, "amount": 10}
     first = send(funded, auth, body, key="k1")
@@ -295,7 +295,7 @@ def test_replay_returns_the_same_outcome_and_moves_nothing(
 
 
 def test_key_reused_with_another_body(
-    funded: TestClient, auth: dict, db: sqlite3.Connection
+    funded: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     send(funded, auth, {"from": A, "to": B, "amount": 10}, key="k")
     before = balances(db)
@@ -305,7 +305,7 @@ def test_key_reused_with_another_body(
 
 
 def test_stored_refusal_is_replayed_even_once_funds_arrive(
-    funded: TestClient, auth: dict, db: sqlite3.Connection
+    funded: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     body = {"from": B, "to": C, "amount": 5}
     first = send(funded, auth, body, key="poor")
@@ -317,7 +317,7 @@ def test_stored_refusal_is_replayed_even_once_funds_arrive(
     assert balances(db) == before
 
 
-def test_array_replay(funded: TestClient, auth: dict, db: sqlite3.Connection) -> None:
+def test_array_replay(funded: TestClient, auth: dict, db: backend.Connection) -> None:
     body = [{"from": A, "to": B, "amount": 1}, {"from": A, "to": C, "amount": 2}]
     first = send(funded, auth, body, key="arr")
     count = entry_count(db)
@@ -333,7 +333,7 @@ def test_key_length(funded: TestClient, auth: dict, key: str, status: int) -> No
     assert r.status_code == status, r.text
 
 
-def test_keys_are_per_bot(funded: TestClient, auth: dict, make_key, db: sqlite3.Connection) -> None:
+def test_keys_are_per_bot(funded: TestClient, auth: dict, make_key, db: backend.Connection) -> None:
     other = make_key(OTHER_BOT)
     assert send(funded, auth, {"from": "self", "to": A, "amount": 1}, key="same").status_code == 201
     # the same key from another bot, with another body, is a new request
@@ -439,11 +439,11 @@ def test_streamed_list_crosses_chunks(funded: TestClient, auth: dict, history: d
 
 
 def test_after_before_are_exclusive(
-    funded: TestClient, auth: dict, history: dict, db: sqlite3.Connection
+    funded: TestClient, auth: dict, history: dict, db: backend.Connection
 ) -> None:
     # Give the entries distinct, known times (ms) through an independent connection,
     # keeping them non-decreasing along ids as the writer does.
-    db.execute("DROP TRIGGER ledger_no_update")
+    backend.drop_trigger(db, "ledger_no_update", "ledger")
     db.execute("UPDATE ledger SET ts = 1700000000000 + id * 1000")
     edge = history["b_c"]
     at = 1700000000 + edge  # the exact time of the edge entry, in seconds
@@ -489,7 +489,7 @@ def test_get_one(funded: TestClient, auth: dict) -> None:
 # -- revert --------------------------------------------------------------------------------
 
 
-def test_revert_once(funded: TestClient, auth: dict, db: sqlite3.Connection) -> None:
+def test_revert_once(funded: TestClient, auth: dict, db: backend.Connection) -> None:
     made = send(funded, auth, {"from": A, "to": B, "amount": 30}).json()
     r = funded.post(f"/transaction/{made['id']}/revert", headers=auth)
     assert r.status_code == 201, r.text
@@ -505,7 +505,7 @@ def test_revert_once(funded: TestClient, auth: dict, db: sqlite3.Connection) -> 
 
 
 def test_revert_obeys_no_negative_rule(
-    funded: TestClient, auth: dict, db: sqlite3.Connection
+    funded: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     made = send(funded, auth, {"from": A, "to": B, "amount": 30}).json()
     send(funded, auth, {"from": B, "to": C, "amount": 25})
@@ -541,7 +541,7 @@ def test_revert_needs_the_treasury_owner(funded: TestClient, auth: dict, make_ke
 
 
 def test_profile_create_with_voicepoints_is_a_reset_entry(
-    client: TestClient, auth: dict, db: sqlite3.Connection
+    client: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     r = client.post(f"/profile/{G}/{ALICE}", json={"voicepoints": 250}, headers=auth)
     assert r.status_code == 201 and r.json()["voicepoints"] == 250
@@ -558,7 +558,7 @@ def test_profile_create_with_voicepoints_is_a_reset_entry(
     [(100, 40, (A, T, 60)), (100, 250, (T, A, 150)), (100, 100, None), (100, None, (A, T, 100))],
 )
 def test_reset_moves_the_difference(
-    client: TestClient, auth: dict, db: sqlite3.Connection, start, reset, kind_amount
+    client: TestClient, auth: dict, db: backend.Connection, start, reset, kind_amount
 ) -> None:
     profile(client, auth, ALICE, start)
     count = entry_count(db)
@@ -575,7 +575,7 @@ def test_reset_moves_the_difference(
 
 
 def test_delete_returns_the_balance_with_a_close_entry(
-    client: TestClient, auth: dict, db: sqlite3.Connection
+    client: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     profile(client, auth, ALICE, 80)
     assert client.delete(f"/profile/{G}/{ALICE}", headers=auth).status_code == 204
@@ -593,8 +593,9 @@ def test_delete_returns_the_balance_with_a_close_entry(
 # -- storage failure -----------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only  # the disk-full trick: SQLite's max_page_count
 def test_disk_full_is_503_acknowledges_nothing_and_reads_keep_working(
-    funded: TestClient, auth: dict, db: sqlite3.Connection
+    funded: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     writer = funded.app.state.services.writer
     count, before = entry_count(db), balances(db)
