@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from litestar.testing import TestClient
 
 from storage.clock import ManualClock
 from storage.ids import vp_id
+from tests import backend
 
 A = vp_id(5, 1)
 HOUR = 3600
@@ -37,7 +36,7 @@ def test_keys_are_kept_48h_then_forgotten(
 
 
 def test_expired_keys_go_a_bounded_chunk_at_a_time(
-    client: TestClient, auth: dict, db: sqlite3.Connection, clock: ManualClock
+    client: TestClient, auth: dict, db: backend.Connection, clock: ManualClock
 ) -> None:
     """However many keys expired, one write batch deletes at most 1000 of them; the
     rest go in the next batches, a second apart, not in one long DELETE."""
@@ -49,8 +48,8 @@ def test_expired_keys_go_a_bounded_chunk_at_a_time(
     old = clock.now() - 3 * 24 * HOUR
     db.execute("BEGIN")
     db.executemany(
-        "INSERT INTO idempotency VALUES (?, ?, x'00', 0, x'7b7d', ?)",
-        [(bot[0], f"old{n}", old + n / 1000) for n in range(2500)],
+        "INSERT INTO idempotency VALUES (?, ?, ?, 0, ?, ?)",
+        [(bot[0], f"old{n}", b"\x00", b"{}", old + n / 1000) for n in range(2500)],
     )
     db.execute("COMMIT")
 
