@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import backend
 from tests.conftest import Server, start_server
 
 pytestmark = pytest.mark.server
@@ -58,7 +58,7 @@ def _together(
 
 
 def _count(db: Path, sql: str) -> int:
-    conn = sqlite3.connect(db)
+    conn = backend.connect(db)
     try:
         return int(conn.execute(sql).fetchone()[0])
     finally:
@@ -67,7 +67,7 @@ def _count(db: Path, sql: str) -> int:
 
 def _verify(db: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", "ledger", "verify", "--db", str(db)],
+        [sys.executable, "-m", "app.cli", "ledger", "verify", "--db", str(backend.target(db))],
         capture_output=True,
         text=True,
         timeout=120,
