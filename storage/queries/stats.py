@@ -19,13 +19,14 @@ __all__ = ["stats"]
 def _total(conn: Conn, expr: str, index: str, where: str, params: tuple) -> int:
     """A sum over a covering index, as an exact integer even past 2^63 (SQLite's
     sum() raises there)."""
-    sql = f"SELECT coalesce(sum({expr}), 0) FROM accounts INDEXED BY {index} WHERE {where}"
+    indexed = conn.dialect.indexed_by(index)
+    sql = f"SELECT coalesce(sum({expr}), 0) FROM accounts {indexed} WHERE {where}"
     try:
         return int(conn.execute(sql, params).fetchone()[0])
     except sqlite3.OperationalError as exc:
         if "overflow" not in str(exc):
             raise
-        rows = conn.execute(f"SELECT {expr} FROM accounts INDEXED BY {index} WHERE {where}", params)
+        rows = conn.execute(f"SELECT {expr} FROM accounts {indexed} WHERE {where}", params)
         return sum(r[0] for r in rows)
 
 
@@ -35,15 +36,17 @@ def stats(conn: Conn, guild_id: int | None) -> dict[str, int]:
         where, params, suffix = "open = 1", (), ""
     else:
         where, params, suffix = "open = 1 AND guild_id = ?", (pad(guild_id),), "_guild"
-    count = f"SELECT count(*) FROM accounts INDEXED BY open_by_vp{suffix} WHERE {where}"
+    indexed_by = conn.dialect.indexed_by
+    count = f"SELECT count(*) FROM accounts {indexed_by('open_by_vp' + suffix)} WHERE {where}"
     out: dict[str, int] = {"profiles": conn.execute(count, params).fetchone()[0]}
     if guild_id is None:
         out["guilds"] = conn.execute(
-            "SELECT count(DISTINCT guild_id) FROM accounts INDEXED BY open_by_vp_guild"
+            f"SELECT count(DISTINCT guild_id) FROM accounts {indexed_by('open_by_vp_guild')}"
             " WHERE open = 1"
         ).fetchone()[0]
         out["users"] = conn.execute(
-            "SELECT count(DISTINCT user_id) FROM accounts INDEXED BY open_users WHERE open = 1"
+            f"SELECT count(DISTINCT user_id) FROM accounts {indexed_by('open_users')}"
+            " WHERE open = 1"
         ).fetchone()[0]
         out["transactions"] = ledger_head(conn) - 1
     else:
@@ -73,7 +76,7 @@ def _guild_entries(conn: Conn, guild: str) -> int:
     their history stays), each counted once."""
     return conn.execute(
         "SELECT count(*) FROM (SELECT l.id FROM ledger l WHERE l.src IN"
-        " (SELECT id FROM accounts WHERE guild_id = ?1) UNION SELECT l.id FROM ledger l"
-        " WHERE l.dst IN (SELECT id FROM accounts WHERE guild_id = ?1))",
-        (guild,),
+        " (SELECT id FROM accounts WHERE guild_id = ?) UNION SELECT l.id FROM ledger l"
+        " WHERE l.dst IN (SELECT id FROM accounts WHERE guild_id = ?))",
+        (guild, guild),
     ).fetchone()[0]
