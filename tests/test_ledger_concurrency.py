@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ import httpx
 import pytest
 
 from storage.ids import vp_id
+from tests import backend
 from tests.conftest import Server, start_server
 
 pytestmark = pytest.mark.server
@@ -50,7 +50,7 @@ def _bot(server: Server) -> str:
 
 
 def _balances(db: Path) -> dict[str, int]:
-    conn = sqlite3.connect(db)
+    conn = backend.connect(db)
     try:
         return dict(conn.execute("SELECT vp_id, balance FROM accounts"))
     finally:
@@ -59,7 +59,7 @@ def _balances(db: Path) -> dict[str, int]:
 
 def _verify(db: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", "ledger", "verify", "--db", str(db)],
+        [sys.executable, "-m", "app.cli", "ledger", "verify", "--db", str(backend.target(db))],
         capture_output=True,
         text=True,
         timeout=120,
