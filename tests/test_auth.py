@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import sqlite3
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,9 +16,10 @@ from litestar.testing import TestClient
 from app.auth import PUBLIC_PATHS
 from app.config import Settings
 from app.main import create_app
+from storage.engine import open_engine
 from storage.engine.migrations import apply_migrations
-from storage.engine.sqlite import connect
 from storage.queries import keys
+from tests import backend
 from tests.conftest import BOT
 
 
@@ -61,12 +61,12 @@ class Env:
     """One app for the whole matrix: every request here is refused before its
     handler runs, or is harmless (keys are created fresh for the ones that pass)."""
 
-    def __init__(self, client: TestClient, path: Path) -> None:
+    def __init__(self, client: TestClient, db: str | Path) -> None:
         self.client = client
-        self.path = path
+        self.db = db
 
     def key(self, scopes: tuple[str, ...] = keys.SCOPES, bot_id: str = BOT) -> str:
-        conn = connect(self.path)
+        conn = open_engine(self.db).connect()
         try:
             return keys.create_key(conn, "matrix", bot_id, scopes)[1]
         finally:
@@ -76,15 +76,26 @@ class Env:
         return self.client.request(method, _concrete(path), headers=headers or {})
 
 
+MATRIX_DB = "t_auth_matrix"
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    path = tmp_path_factory.mktemp("auth") / "vp.db"
-    conn = connect(path)
-    apply_migrations(conn)
-    keys.create_key(conn, "sacrificial key 1 for DELETE /keys/1", BOT)
-    conn.close()
-    with TestClient(create_app(Settings(db=path, key_cache_seconds=0.0))) as client:
-        yield Env(client, path)
+    # On PostgreSQL a database of the module's own: backend.target's last one test.
+    db: str | Path = tmp_path_factory.mktemp("auth") / "vp.db"
+    if backend.POSTGRES:
+        backend.cluster().drop_database(MATRIX_DB)
+        db = backend.cluster().create_database(MATRIX_DB)
+    try:
+        conn = open_engine(db).connect()
+        apply_migrations(conn)
+        keys.create_key(conn, "sacrificial key 1 for DELETE /keys/1", BOT)
+        conn.close()
+        with TestClient(create_app(Settings(db=db, key_cache_seconds=0.0))) as client:
+            yield Env(client, db)
+    finally:
+        if backend.POSTGRES:
+            backend.cluster().drop_database(MATRIX_DB)
 
 
 def assert_error(r: Any, status: int, code: str) -> dict:
@@ -166,7 +177,8 @@ def test_public_pages_answer_200_without_a_key(env: Env, path: str) -> None:
 def cached_client(db_path: Path) -> Iterator[TestClient]:
     """The app with a long key cache, as in production: revocation and rotation must
     still take effect at once."""
-    with TestClient(create_app(Settings(db=db_path, key_cache_seconds=60.0))) as c:
+    settings = Settings(db=backend.target(db_path), key_cache_seconds=60.0)
+    with TestClient(create_app(settings)) as c:
         yield c
 
 
@@ -174,7 +186,7 @@ KEY_FIELDS = {"id", "name", "bot_id", "scopes", "created_at", "revoked_at"}
 
 
 def test_me_shows_the_key_never_its_secret(
-    client: TestClient, make_key: Callable[..., dict], db: sqlite3.Connection
+    client: TestClient, make_key: Callable[..., dict], db: backend.Connection
 ) -> None:
     headers = make_key(scopes=("profiles:read",), name="mybot")
     r = client.get("/auth/me", headers=headers)
@@ -292,7 +304,7 @@ def test_admin_chooses_scopes(
 def test_key_creation_validates_fields(
     client: TestClient,
     make_key: Callable[..., dict],
-    db: sqlite3.Connection,
+    db: backend.Connection,
     body: dict,
     field: str,
 ) -> None:
@@ -332,8 +344,20 @@ def test_key_administration_needs_admin(
     assert assert_error(r, 403, "forbidden")["message"] == "missing scope admin"
 
 
+def _every_row(db_path: Path) -> list[tuple]:
+    """Every row of every table of the test database, as the engine returns it."""
+    engine = open_engine(backend.target(db_path))
+    conn = engine.connect(readonly=True)
+    try:
+        return [
+            row for table in engine.tables(conn) for row in conn.execute(f"SELECT * FROM {table}")
+        ]
+    finally:
+        conn.close()
+
+
 def test_keys_are_random_and_stored_only_as_hashes(
-    client: TestClient, make_key: Callable[..., dict], db: sqlite3.Connection
+    client: TestClient, make_key: Callable[..., dict], db: backend.Connection, db_path: Path
 ) -> None:
     admin = make_key(scopes=keys.SCOPES)
     secrets = [admin["Authorization"]]
@@ -348,7 +372,7 @@ def test_keys_are_random_and_stored_only_as_hashes(
     rows = db.execute("SELECT * FROM api_keys").fetchall()
     hashes = {row[3] for row in rows}
     assert hashes == {hashlib.sha256(s.encode()).digest() for s in secrets}
-    dump = "\n".join(db.iterdump())
+    dump = "\n".join(map(repr, _every_row(db_path)))
     for secret in secrets:
         assert secret not in dump and secret[4:] not in dump
 

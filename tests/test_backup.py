@@ -32,6 +32,7 @@ def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.server
+@pytest.mark.sqlite_only  # SQLite's backup API (PostgreSQL: test_move_backends' pg_dump hint)
 def test_backup_while_serving_is_consistent(server: Server, tmp_path: Path) -> None:
     """Transfers keep committing during the copy; the copy verifies and holds at least
     what was acknowledged before it started."""

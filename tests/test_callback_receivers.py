@@ -4,7 +4,6 @@ that never answers (or drips its answer) holds up only its own events."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from litestar.testing import TestClient
 from app import delivery
 from app.config import Settings
 from app.main import create_app
+from tests import backend
 from tests.conftest import OTHER_BOT, free_port
 from tests.receivers import BadReceiver, Receiver
 
@@ -24,7 +24,7 @@ LOCAL = ("127.0.0.1",)
 
 def _app(db_path: Path, timeout: float) -> TestClient:
     settings = Settings(
-        db=db_path,
+        db=backend.target(db_path),
         key_cache_seconds=0.0,
         allow_hosts=LOCAL,
         callback_retry_base=0.05,
@@ -47,7 +47,7 @@ def _create(client: TestClient, auth: dict, user: int) -> None:
 
 
 def _rows(db_path: Path) -> list[tuple]:
-    conn = sqlite3.connect(db_path)
+    conn = backend.connect(db_path)
     try:
         return conn.execute("SELECT attempts, delivered, error FROM outbox ORDER BY id").fetchall()
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +15,9 @@ from litestar.testing import TestClient
 from app.config import Settings
 from app.main import create_app
 from storage.engine.migrations import apply_migrations
-from storage.engine.sqlite import connect
 from storage.queries import keys, outbox
 from storage.queries.outbox import prune
+from tests import backend
 from tests.conftest import BOT, OTHER_BOT, free_port, start_server
 from tests.receivers import Receiver
 
@@ -37,7 +36,7 @@ def receiver() -> Iterator[Receiver]:
 def settings(db_path: Path) -> Settings:
     # Fast retries so the retry test takes a fraction of a second.
     return Settings(
-        db=db_path,
+        db=backend.target(db_path),
         key_cache_seconds=0.0,
         allow_hosts=LOCAL,
         callback_retry_base=0.05,
@@ -122,7 +121,7 @@ def test_callbacks_need_a_key(client: TestClient) -> None:
 
 
 def test_no_outbox_row_without_a_callback(
-    client: TestClient, auth: dict, db: sqlite3.Connection
+    client: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     _profile(client, auth, 2)
     _pay(client, auth, 2, 5)
@@ -130,7 +129,7 @@ def test_no_outbox_row_without_a_callback(
 
 
 def test_refused_change_writes_no_event(
-    client: TestClient, auth: dict, db: sqlite3.Connection
+    client: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     _register(client, auth, "transaction", "http://127.0.0.1:1/never")
     _profile(client, auth, 2)
@@ -218,7 +217,7 @@ def test_a_treasury_side_tells_its_bot_too(
 
 
 def test_retried_after_the_receiver_fails(
-    client: TestClient, auth: dict, receiver: Receiver, db: sqlite3.Connection
+    client: TestClient, auth: dict, receiver: Receiver, db: backend.Connection
 ) -> None:
     receiver.fail = 2
     _register(client, auth, "transaction", receiver.url)
@@ -257,8 +256,8 @@ def test_delivered_after_a_server_restart(tmp_path: Path, monkeypatch: pytest.Mo
             tx = http.post("/transaction", json=body).json()
     finally:
         assert server.stop() == 0
-    with sqlite3.connect(db) as conn:
-        pending = conn.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]
+    conn = backend.connect(db)
+    pending = conn.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]
     conn.close()
     assert pending == 1
     receiver.start()
@@ -295,7 +294,7 @@ def _outbox_row(db_path: Path, seconds: float = 10) -> tuple:
     """The single outbox row once it is finished (delivered or given up)."""
     deadline = time.monotonic() + seconds
     while True:
-        conn = sqlite3.connect(db_path)
+        conn = backend.connect(db_path)
         try:
             row = conn.execute("SELECT attempts, delivered, done_at, error FROM outbox").fetchone()
         finally:
@@ -308,7 +307,7 @@ def _outbox_row(db_path: Path, seconds: float = 10) -> tuple:
 def test_given_up_after_the_last_attempt(db_path: Path, make_key, receiver: Receiver) -> None:
     receiver.fail = 10**6
     settings = Settings(
-        db=db_path,
+        db=backend.target(db_path),
         allow_hosts=LOCAL,
         callback_retry_base=0.01,
         callback_poll=0.05,
@@ -380,7 +379,7 @@ def test_new_keys_get_the_callbacks_scope(client: TestClient, make_key) -> None:
 def test_the_migration_gives_callbacks_to_keys_with_every_other_scope(tmp_path: Path) -> None:
     """Keys made before the scope existed: those with every non-admin scope (the
     default) keep managing callbacks; deliberately narrowed ones do not start to."""
-    conn = connect(tmp_path / "old.db")
+    conn = backend.connect(tmp_path / "old.db")
     apply_migrations(conn)
     old_default = "profiles:read profiles:write ledger:read ledger:write reputation settings"
     before = {
@@ -418,19 +417,19 @@ def test_finished_events_are_pruned_a_bounded_chunk_at_a_time(
     """Events finished over a day ago are forgotten, at most 1000 per write
     transaction (a busy day's events must not make one long DELETE that stalls
     every write); the recent and the pending stay."""
-    conn = connect(db_path)
+    conn = backend.connect(db_path)
     apply_migrations(conn)
     day_ago = time.time() - 24 * 3600
     conn.execute("BEGIN")
     conn.executemany(
         "INSERT INTO outbox (bot_id, event, body, created_at, next_at, done_at, delivered)"
-        " VALUES ('1', 'transaction', x'7b7d', 0, 0, ?, 1)",
-        [(day_ago - 3600 + n / 1000,) for n in range(2500)] + [(day_ago + 60,)],
+        " VALUES ('1', 'transaction', ?, 0, 0, ?, 1)",
+        [(b"{}", day_ago - 3600 + n / 1000) for n in range(2500)] + [(b"{}", day_ago + 60)],
     )
     conn.execute(
         "INSERT INTO outbox (bot_id, event, body, created_at, next_at) VALUES"
-        " ('1', 'transaction', x'7b7d', 0, ?)",
-        (time.time() + 3600,),
+        " ('1', 'transaction', ?, 0, ?)",
+        (b"{}", time.time() + 3600),
     )
     conn.execute("COMMIT")
     conn.close()
@@ -441,19 +440,19 @@ def test_finished_events_are_pruned_a_bounded_chunk_at_a_time(
         return deleted[-1]
 
     monkeypatch.setattr(outbox, "prune", counted)
-    with TestClient(create_app(Settings(db=db_path, callback_poll=0.05))):
+    with TestClient(create_app(Settings(db=backend.target(db_path), callback_poll=0.05))):
         deadline = time.monotonic() + 20
         while sum(deleted) < 2500 and time.monotonic() < deadline:
             time.sleep(0.02)
     assert deleted == [1000, 1000, 500]
-    conn = sqlite3.connect(db_path)
+    conn = backend.connect(db_path)
     left = conn.execute("SELECT count(*), count(done_at) FROM outbox").fetchone()
     conn.close()
     assert left == (2, 1)
 
 
 def test_a_season_end_is_an_event_once(
-    client: TestClient, auth: dict, receiver: Receiver, db: sqlite3.Connection
+    client: TestClient, auth: dict, receiver: Receiver, db: backend.Connection
 ) -> None:
     _register(client, auth, "season.end", receiver.url)
     _profile(client, auth, 2, 5)

@@ -16,6 +16,7 @@ import pytest
 from litestar.testing import TestClient
 
 from app.config import Settings
+from tests import backend
 
 G, OTHER = 131853185391, 131853185392
 COLUMNS = [
@@ -50,7 +51,9 @@ PROFILES = {
 
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
-    return Settings(db=db_path, key_cache_seconds=0.0, boards="sync", stream_chunk=2)
+    return Settings(
+        db=backend.target(db_path), key_cache_seconds=0.0, boards="sync", stream_chunk=2
+    )
 
 
 def _expected(client: TestClient, auth: dict[str, str]) -> list[dict]:
@@ -203,7 +206,7 @@ def test_an_exported_guild_imported_elsewhere_has_the_same_profiles_and_balances
     )
     assert (r.status_code, r.json()["unchanged"], r.json()["entries"]) == (200, 4, 0)
     done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "ledger", "verify", "--db", str(db_path)],
+        [sys.executable, "-m", "app.cli", "ledger", "verify", "--db", str(backend.target(db_path))],
         capture_output=True,
         text=True,
         timeout=120,

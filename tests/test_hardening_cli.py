@@ -5,8 +5,8 @@ file."""
 from __future__ import annotations
 
 import json
+import os
 import resource
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +15,7 @@ import pytest
 from litestar.testing import TestClient
 
 from app.cli import main
+from tests import backend
 from tests.test_export import economy  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).parent.parent
@@ -54,7 +55,7 @@ def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
 
 def _export(db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[bytes]:
     dump = tmp_path / "a.jsonl"
-    assert main(["export", str(dump), "--db", str(db_path)]) == 0
+    assert main(["export", str(dump), "--db", str(backend.target(db_path))]) == 0
     capsys.readouterr()
     return dump.read_bytes().splitlines(keepends=True)
 
@@ -108,12 +109,12 @@ def test_import_names_the_line_of_bad_bytes_and_huge_integers(
     lines[at] = change(lines[at])
     bad, target = tmp_path / "bad.jsonl", tmp_path / "t.db"
     bad.write_bytes(b"".join(lines))
-    code = main(["import", str(bad), "--db", str(target)])
+    code = main(["import", str(bad), "--db", str(backend.target(target))])
     out, err = capsys.readouterr()
     assert code == 1
     assert json.loads(out.splitlines()[-1])["line"] == at + 1, err
     assert err.startswith(f"{bad}: line {at + 1}: ") and needle in err, err
-    conn = sqlite3.connect(target)
+    conn = backend.connect(target)
     try:
         assert conn.execute("SELECT count(*) FROM accounts").fetchone()[0] == 0
     finally:
@@ -124,40 +125,46 @@ def test_import_names_the_line_of_bad_bytes_and_huge_integers(
 
 
 def _filled(db_path: Path, client: TestClient, mib: int) -> None:
-    """A database of about `mib` MiB."""
-    conn = sqlite3.connect(db_path)
-    conn.execute("CREATE TABLE filler (x BLOB)")
-    conn.executemany("INSERT INTO filler VALUES (randomblob(65536))", [()] * (16 * mib))
-    conn.commit()
+    """A database of about `mib` MiB (random bytes: an export does not shrink them)."""
+    conn = backend.connect(db_path)
+    conn.execute(f"CREATE TABLE filler (x {'BYTEA' if backend.POSTGRES else 'BLOB'})")
+    conn.executemany("INSERT INTO filler VALUES (?)", [(os.urandom(65536),)] * (16 * mib))
     conn.close()
 
 
-@pytest.mark.parametrize("command", ["backup", "export"])
+# `backup` copies a SQLite file (SQLite's backup API); on PostgreSQL it only says so.
+BACKUP = pytest.param("backup", marks=pytest.mark.sqlite_only)
+
+
+@pytest.mark.parametrize("command", [BACKUP, "export"])
 def test_onto_a_directory_is_one_line_and_leaves_nothing(
     client: TestClient, db_path: Path, tmp_path: Path, command: str
 ) -> None:
     target = tmp_path / "out"
     (target / "inside").mkdir(parents=True)
-    done = _cli(command, str(target), "--db", str(db_path))
+    done = _cli(command, str(target), "--db", str(backend.target(db_path)))
     line = _one_line_error(done)
     assert line.startswith(f"{command} failed: ") and "directory" in line, line
     assert not list(tmp_path.glob(".*partial"))
     assert [p.name for p in target.iterdir()] == ["inside"]
 
 
-@pytest.mark.parametrize("command", ["backup", "export"])
+@pytest.mark.parametrize("command", [BACKUP, "export"])
 def test_a_full_disk_is_one_line_and_leaves_nothing(
     client: TestClient, db_path: Path, tmp_path: Path, command: str
 ) -> None:
     _filled(db_path, client, mib=2)
     out = tmp_path / "copies"
     out.mkdir()
-    done = _cli(command, str(out / "copy"), "--db", str(db_path), file_limit=512 * 1024)
+    done = _cli(
+        command, str(out / "copy"), "--db", str(backend.target(db_path)), file_limit=512 * 1024
+    )
     assert _one_line_error(done).startswith(f"{command} failed: ")
     assert list(out.iterdir()) == []
     assert done.stdout == ""
 
 
+@pytest.mark.sqlite_only  # the SQLite backup API's target
 def test_backup_into_a_missing_directory_under_a_file(
     client: TestClient, db_path: Path, tmp_path: Path
 ) -> None:

@@ -12,17 +12,36 @@ from litestar.testing import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from tests import backend
 
 G = "131853185391"
 
 
-def set_max_pages(client: TestClient, pages: int | None) -> None:
-    """The disk-full trick of test_transactions: the writer's file may not grow."""
+# PostgreSQL's answer when a write finds the disk full (SQLSTATE 53100), given by a
+# trigger on every profile write: the server sees what a full disk would show it.
+_PG_FULL = [
+    "CREATE OR REPLACE FUNCTION test_disk_full() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'"
+    " USING ERRCODE = 'disk_full'; END$$",
+    "CREATE TRIGGER test_disk_full BEFORE INSERT OR UPDATE ON accounts"
+    " FOR EACH ROW EXECUTE FUNCTION test_disk_full()",
+]
+_PG_SPACE = ["DROP TRIGGER IF EXISTS test_disk_full ON accounts"]
+
+
+def set_full(client: TestClient, full: bool) -> None:
+    """The disk-full trick of test_transactions: on SQLite the writer's file may not
+    grow (nothing that needs a new page fits); on PostgreSQL a profile write fails
+    as on a full disk."""
     writer = client.app.state.services.writer
 
     def limit(ctx: Any, _: None) -> None:
-        current = ctx.conn.execute("PRAGMA page_count").fetchone()[0]
-        ctx.conn.execute(f"PRAGMA max_page_count = {pages or current}")
+        if backend.POSTGRES:
+            for sql in _PG_FULL if full else _PG_SPACE:
+                ctx.conn.execute(sql)
+            return
+        pages = ctx.conn.execute("PRAGMA page_count").fetchone()[0] if full else 4294967294
+        ctx.conn.execute(f"PRAGMA max_page_count = {pages}")
 
     asyncio.run(writer.run(limit, None))
 
@@ -36,7 +55,7 @@ def big_write(client: TestClient, auth: dict, start: int) -> int:
 
 def test_health_is_degraded_while_writes_fail_and_recovers(client: TestClient, auth: dict) -> None:
     assert client.get("/health").json()["status"] == "ok"
-    set_max_pages(client, None)  # full: nothing that needs a new page fits
+    set_full(client, True)
     assert big_write(client, auth, 0) == 503
     r = client.get("/health")
     assert r.status_code == 503
@@ -47,7 +66,7 @@ def test_health_is_degraded_while_writes_fail_and_recovers(client: TestClient, a
     assert "full" not in r.text and "error" not in r.text
     assert client.get("/profile", headers=auth).status_code == 200  # reads still work
     assert client.get("/health").status_code == 503
-    set_max_pages(client, 4294967294)  # space again, and a write (this one) commits
+    set_full(client, False)  # space again, and a write (this one) commits
     assert big_write(client, auth, 100) == 200
     r = client.get("/health")
     assert (r.status_code, r.json()["status"], r.json()["writer"]["writes"]) == (200, "ok", "ok")
@@ -59,14 +78,14 @@ def test_a_failure_older_than_the_setting_no_longer_degrades(
     # VOICEPROFILE_HEALTH_FAILING_SECONDS=0: a failed batch is at once "long ago".
     quick = dataclasses.replace(settings, health_failing_seconds=0.0)
     with TestClient(create_app(quick)) as client:
-        set_max_pages(client, None)
+        set_full(client, True)
         assert big_write(client, auth, 0) == 503
         assert client.get("/health").status_code == 200
 
 
 def test_metrics_show_the_failing_writer(client: TestClient, make_key) -> None:
     admin = make_key(scopes=("admin", "profiles:write"))
-    set_max_pages(client, None)
+    set_full(client, True)
     assert big_write(client, admin, 0) == 503
     text = client.get("/metrics", headers=admin).text
     assert "voiceprofile_writer_failing 1.0" in text

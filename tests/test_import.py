@@ -4,7 +4,6 @@ and `voiceprofile import-from`, with pages shaped like each service's real answe
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,8 @@ from litestar.testing import TestClient
 
 from app import import_sources
 from app.cli import main
+from storage.engine import open_engine
+from tests import backend
 from tests.conftest import BOT
 from tests.profile_support import ensure, snapshot, treasury_balance
 
@@ -171,7 +172,7 @@ def test_tatsu_score_is_experience_and_level_is_left_alone(client: TestClient, a
 
 
 def test_unbelievaboat_balances_move_as_import_entries(
-    client: TestClient, auth: dict, db: sqlite3.Connection
+    client: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     users = unb_users(0, 350)
     r = post(client, auth, "unbelievaboat", users)
@@ -201,7 +202,7 @@ def test_unbelievaboat_paged_answers_and_arrays_of_them(client: TestClient, auth
 
 
 def test_a_lower_balance_goes_back_to_the_treasury(
-    client: TestClient, auth: dict, db: sqlite3.Connection
+    client: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     post(client, auth, "unbelievaboat", [{"user_id": uid(1), "cash": 500, "bank": 0}])
     r = post(client, auth, "csv", f"user_id,voicepoints\n{uid(1)},120\n")
@@ -253,7 +254,7 @@ SAMPLES: dict[str, Callable[[], Any]] = {
 
 @pytest.mark.parametrize("source", sorted(SAMPLES))
 def test_importing_the_same_data_again_changes_nothing(
-    client: TestClient, auth: dict, db: sqlite3.Connection, source: str
+    client: TestClient, auth: dict, db: backend.Connection, source: str
 ) -> None:
     first = post(client, auth, source, SAMPLES[source]())
     assert first.status_code == 200, first.text
@@ -268,7 +269,7 @@ def test_importing_the_same_data_again_changes_nothing(
 
 @pytest.mark.parametrize("source", sorted(SAMPLES))
 def test_a_dry_run_answers_the_same_and_changes_nothing(
-    client: TestClient, auth: dict, db: sqlite3.Connection, source: str
+    client: TestClient, auth: dict, db: backend.Connection, source: str
 ) -> None:
     ensure(client, auth, GUILD, uid(1), experience=5)
     before = snapshot(db)
@@ -315,7 +316,7 @@ def _pages_with_bad_value(source: str, field: str, value: Any) -> Any:
 def test_bad_data_is_refused_naming_page_and_item_and_nothing_is_applied(
     client: TestClient,
     auth: dict,
-    db: sqlite3.Connection,
+    db: backend.Connection,
     source: str,
     field: str,
     value: Any,
@@ -334,7 +335,7 @@ def test_bad_data_is_refused_naming_page_and_item_and_nothing_is_applied(
     assert snapshot(db) == before
 
 
-def test_a_bad_csv_line_is_named(client: TestClient, auth: dict, db: sqlite3.Connection) -> None:
+def test_a_bad_csv_line_is_named(client: TestClient, auth: dict, db: backend.Connection) -> None:
     before = snapshot(db)
     text = f"user_id,level\n{uid(1)},3\n{uid(2)},-4\n"
     r = post(client, auth, "csv", text)
@@ -369,7 +370,7 @@ def test_csv_without_user_id_is_refused(client: TestClient, auth: dict) -> None:
 
 
 def test_a_treasury_that_cannot_pay_refuses_the_whole_import(
-    client: TestClient, auth: dict, db: sqlite3.Connection
+    client: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     users = [{"user_id": uid(i), "cash": MAX, "bank": 0} for i in range(2)]
     before = snapshot(db)
@@ -381,7 +382,7 @@ def test_a_treasury_that_cannot_pay_refuses_the_whole_import(
 # -- who may, what is sent ----------------------------------------------------------------
 
 
-def test_scopes(client: TestClient, make_key: Callable[..., dict], db: sqlite3.Connection) -> None:
+def test_scopes(client: TestClient, make_key: Callable[..., dict], db: backend.Connection) -> None:
     reader = make_key(scopes=("profiles:read",))
     r = post(client, reader, "mee6", mee6_page(0, 3))
     assert r.status_code == 403 and r.json()["message"] == "missing scope profiles:write"
@@ -438,7 +439,7 @@ def test_imported_balances_pass_ledger_verify(
     post(client, auth, "unbelievaboat", unb_users(0, 300))
     post(client, auth, "unbelievaboat", unb_users(0, 300, scale=3))
     post(client, auth, "csv", f"user_id,voicepoints\n{uid(4)},0\n")
-    assert main(["ledger", "verify", "--db", str(db_path)]) == 0
+    assert main(["ledger", "verify", "--db", str(backend.target(db_path))]) == 0
 
 
 # -- the CLI ----------------------------------------------------------------------------
@@ -456,10 +457,11 @@ def test_cli_imports_files_repeatably(tmp_path: Path, capsys: pytest.CaptureFixt
     for p in range(3):
         files.append(tmp_path / f"unb{p}.json")
         files[-1].write_text(json.dumps(unb_page(p, 300, 3)))
-    args = ("unbelievaboat", *map(str, files), "--guild", GUILD, "--bot-id", BOT, "--db", str(db))
+    target = str(backend.target(db))
+    args = ("unbelievaboat", *map(str, files), "--guild", GUILD, "--bot-id", BOT, "--db", target)
     code, summary, _ = _cli(capsys, "import-from", *args, "--dry-run")
     assert code == 0 and summary["dry_run"] is True and summary["created"] == 900
-    conn = sqlite3.connect(db)
+    conn = backend.connect(db)
     assert conn.execute("SELECT count(*) FROM accounts").fetchone() == (0,)
     code, summary, _ = _cli(capsys, "import-from", *args)
     assert code == 0, summary
@@ -468,7 +470,21 @@ def test_cli_imports_files_repeatably(tmp_path: Path, capsys: pytest.CaptureFixt
     assert (summary["unchanged"], summary["entries"]) == (900, 0)
     assert conn.execute("SELECT count(*) FROM ledger WHERE kind = 5").fetchone() == (900,)
     conn.close()
-    assert main(["ledger", "verify", "--db", str(db)]) == 0
+    assert main(["ledger", "verify", "--db", target]) == 0
+
+
+def _accounts(db: Path) -> int:
+    """How many accounts the test database holds (0 if it has no schema yet)."""
+    if not backend.POSTGRES and not db.exists():
+        return 0
+    engine = open_engine(backend.target(db))
+    conn = engine.connect(readonly=True)
+    try:
+        if "accounts" not in engine.tables(conn):
+            return 0
+        return int(conn.execute("SELECT count(*) FROM accounts").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def test_cli_names_the_bad_file_and_imports_nothing(
@@ -482,13 +498,11 @@ def test_cli_names_the_bad_file_and_imports_nothing(
     bad.write_text(json.dumps(page))
     code, summary, err = _cli(
         capsys, "import-from", "mee6", str(good), str(bad), "--guild", GUILD, "--bot-id", BOT,
-        "--db", str(db),
+        "--db", str(backend.target(db)),
     )  # fmt: skip
     assert code == 1 and summary["ok"] is False
     assert f"{bad}: page 0, item 17: xp: -3 is negative" in err
-    assert not db.exists() or sqlite3.connect(db).execute(
-        "SELECT count(*) FROM accounts"
-    ).fetchone() == (0,)
+    assert _accounts(db) == 0
 
 
 def test_cli_refuses_a_bad_guild(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

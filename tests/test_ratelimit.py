@@ -9,6 +9,7 @@ from litestar.testing import TestClient
 
 from app.config import Settings, parse_rate
 from app.main import create_app
+from tests import backend
 from tests.conftest import OTHER_BOT
 
 # A day-long window: the test never straddles a window boundary in practice.
@@ -17,7 +18,7 @@ LIMIT = 5
 
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
-    return Settings(db=db_path, key_cache_seconds=0.0, rate_limit=f"{LIMIT}/day")
+    return Settings(db=backend.target(db_path), key_cache_seconds=0.0, rate_limit=f"{LIMIT}/day")
 
 
 def test_headers_count_down_then_429(client: TestClient, auth: dict) -> None:
@@ -81,7 +82,7 @@ def test_every_response_carries_the_headers(
 
 
 def test_off_means_no_limit_and_no_headers(db_path: Path) -> None:
-    settings = Settings(db=db_path, rate_limit="0")
+    settings = Settings(db=backend.target(db_path), rate_limit="0")
     with TestClient(create_app(settings)) as client:
         for _ in range(3):
             r = client.get("/health")

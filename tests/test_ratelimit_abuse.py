@@ -17,13 +17,14 @@ from app.config import Settings
 from app.main import create_app
 from app.ratelimit import RateLimiter
 from storage.queries.keys import KeyInfo
+from tests import backend
 
 LIMIT = 5  # per day: no test straddles a window boundary in practice
 
 
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
-    return Settings(db=db_path, key_cache_seconds=0.0, rate_limit=f"{LIMIT}/day")
+    return Settings(db=backend.target(db_path), key_cache_seconds=0.0, rate_limit=f"{LIMIT}/day")
 
 
 def made_up(i: int) -> dict[str, str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import backend
 from tests.conftest import Server
 
 pytestmark = [
@@ -52,7 +53,7 @@ def test_the_readme_tours_run_in_order(server: Server, tmp_path: Path) -> None:
         text=True,
         timeout=120,
         cwd=tmp_path,
-        env={**os.environ, "VOICEPROFILE_DB": str(server.db)},
+        env={**os.environ, "VOICEPROFILE_DB": str(backend.target(server.db))},
     )
     assert done.returncode == 0, done.stderr
     answers = re.split(r"^@@@ (\d+)\n", done.stdout, flags=re.M)[1:]

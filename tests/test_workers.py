@@ -8,10 +8,10 @@ at most ten seconds. Random choices print their seed (VOICEPROFILE_TEST_SEED).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
-import sqlite3
 import threading
 import time
 from collections import Counter
@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import backend
 from tests.conftest import Server, free_port, start_server
 from tests.receivers import Receiver
 from tests.test_ledger_concurrency import USERS, _balances, _bot, _random_body, _seed, _verify
@@ -41,7 +42,7 @@ def second(server: Server, tmp_path: Path) -> Iterator[Server]:
 
 
 def _ledger_ids(db: Path) -> list[int]:
-    conn = sqlite3.connect(db)
+    conn = backend.connect(db)
     try:
         return [r[0] for r in conn.execute("SELECT id FROM ledger ORDER BY id")]
     finally:
@@ -160,13 +161,51 @@ def test_callback_events_are_sent_once_and_a_survivor_takes_over(
         receiver.stop()
 
 
-def _holds(server: Server, db: Path) -> bool:
-    """Whether one of this server's processes holds the delivery lease's flock
-    (/proc/locks names the holding pid and the file's inode)."""
-    inode = Path(f"{db}-callbacks.lock").stat().st_ino
+def _pids(server: Server) -> set[str]:
+    """The server's process and its granian workers."""
     pid = server.process.pid
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    pids = {str(pid), *children.read_text().split()}
+    return {str(pid), *Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+def _holds(server: Server, db: Path) -> bool:
+    """Whether one of this server's processes holds the delivery lease."""
+    return _holds_pg(server, db) if backend.POSTGRES else _holds_flock(server, db)
+
+
+def _holds_pg(server: Server, db: Path) -> bool:
+    """The session holding the advisory lock (storage/engine/lease.py) came from a
+    TCP port on 127.0.0.1; the socket bound to it is open in one of the server's
+    processes (/proc/net/tcp gives the socket's inode, /proc/PID/fd its owners)."""
+    conn = backend.connect(db)
+    try:
+        row = conn.execute(
+            "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 30321"
+            " AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database"
+            " WHERE datname = current_database())"
+        ).fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        return False
+    inodes = {
+        fields[9]
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+        if int((fields := line.split())[1].split(":")[1], 16) == row[0]
+    }
+    sockets = {f"socket:[{inode}]" for inode in inodes}
+    for pid in _pids(server):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):  # closed meanwhile
+                if os.readlink(fd) in sockets:
+                    return True
+    return False
+
+
+def _holds_flock(server: Server, db: Path) -> bool:
+    """/proc/locks names the flock's holding pid and the lock file's inode."""
+    inode = Path(f"{db}-callbacks.lock").stat().st_ino
+    pids = _pids(server)
     for line in Path("/proc/locks").read_text().splitlines():
         fields = line.split()
         if "FLOCK" in fields and fields[4] in pids and fields[5].endswith(f":{inode}"):

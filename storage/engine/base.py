@@ -46,6 +46,8 @@ class Cursor(Protocol):
 
 class Dialect(Protocol):
     name: str
+    int_key: str
+    """The type of a 64-bit integer primary key column (SQLite's rowid alias)."""
 
     def indexed_by(self, index: str) -> str:
         """A hint to read through `index` (SQLite's planner needs it for some sums)."""
@@ -53,6 +55,12 @@ class Dialect(Protocol):
 
     def contains_ci(self, column: str) -> str:
         """A condition: `column` contains the next parameter, ignoring ASCII case."""
+        ...
+
+    def follow_ids(self, table: str, column: str) -> str:
+        """A statement to run after rows were inserted into `table` with their own
+        `column` ids: the next default id comes after the largest. "" if none is
+        needed (SQLite's rowid follows by itself; a PostgreSQL identity does not)."""
         ...
 
 

@@ -46,12 +46,21 @@ _REGCLASS = "(quote_ident(current_schema()) || '.' || quote_ident(?))::regclass"
 
 class _Dialect:
     name = "postgres"
+    int_key = "BIGINT PRIMARY KEY"
 
     def indexed_by(self, index: str) -> str:
         return ""  # PostgreSQL's planner picks the index from the statistics
 
     def contains_ci(self, column: str) -> str:
         return f"strpos(lower({column}), lower(?)) > 0"
+
+    def follow_ids(self, table: str, column: str) -> str:
+        # setval is not undone by a rollback: at worst ids skip some numbers, as
+        # they do after any rolled-back insert on PostgreSQL.
+        return (
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+            f' coalesce((SELECT max("{column}") FROM "{table}"), 0) + 1, false)'
+        )
 
 
 DIALECT = _Dialect()
@@ -271,10 +280,7 @@ class PgEngine:
             " WHERE table_schema = current_schema() AND is_identity = 'YES'"
         ).fetchall()
         for table, column in rows:
-            conn.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
-                f' coalesce((SELECT max("{column}") FROM "{table}"), 0) + 1, false)'
-            )
+            conn.execute(DIALECT.follow_ids(table, column))
 
     def backup(self, target: Path, progress: Any) -> int:
         raise NotImplementedError(

@@ -39,12 +39,16 @@ __all__ = [
 
 class _Dialect:
     name = "sqlite"
+    int_key = "INTEGER PRIMARY KEY"  # spelled so, the column is the rowid itself
 
     def indexed_by(self, index: str) -> str:
         return f"INDEXED BY {index}"
 
     def contains_ci(self, column: str) -> str:
         return f"instr(lower({column}), lower(?)) > 0"
+
+    def follow_ids(self, table: str, column: str) -> str:
+        return ""
 
 
 DIALECT = _Dialect()

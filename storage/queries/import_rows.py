@@ -22,11 +22,15 @@ __all__ = ["VALUES", "guild_accounts", "insert", "next_id", "reopen", "update"]
 VALUES = "experience, level, pray_streak, text_level, text_experience, text_messages, time_global"
 """The imported columns, in the order of every tuple below."""
 
-_STAGED = "temp.import_staged"
-# Untyped columns: values are stored as bound, as a direct insert would store them.
+# Unqualified, a temporary table is found before any other on both engines (SQLite
+# searches `temp` first, PostgreSQL `pg_temp`).
+_STAGED = "import_staged"
+# The columns have the types of `accounts` (PostgreSQL needs a type for each):
+# values are stored as a direct insert would store them.
+_TYPES = ", ".join(f"{c} BIGINT" for c in VALUES.split(", "))
 _STAGE = (
-    "CREATE TEMP TABLE IF NOT EXISTS import_staged"
-    f" (id INTEGER PRIMARY KEY, vp_id, guild_id, user_id, {VALUES}, created_at, updated_at)"
+    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGED} (id {{key}}, vp_id TEXT, guild_id TEXT,"
+    f" user_id TEXT, {_TYPES}, created_at DOUBLE PRECISION, updated_at DOUBLE PRECISION)"
 )
 _FILL = f"INSERT INTO {_STAGED} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT = (
@@ -69,7 +73,7 @@ def _staged(conn: Conn, rows: list[tuple], statement: str) -> None:
     empty, in the writer's connection: creating and dropping it each time would
     change the connection's schema, making it prepare every statement again, and a
     DROP fails while any statement of the connection is still running."""
-    conn.execute(_STAGE)
+    conn.execute(_STAGE.format(key=conn.dialect.int_key))
     conn.execute(f"DELETE FROM {_STAGED}")
     conn.executemany(_FILL, rows)
     conn.execute(statement)
@@ -83,6 +87,8 @@ def insert(conn: Conn, rows: list[tuple]) -> None:
     """New profiles, ids padded, `id` from `next_id` on, in the order of `id` (best
     also of vp_id: its unique index and the vp_id-ordered ones are then appended to)."""
     _staged(conn, rows, _INSERT)
+    if follow := conn.dialect.follow_ids("accounts", "id"):
+        conn.execute(follow)
 
 
 def update(conn: Conn, rows: list[tuple]) -> None:
