@@ -4,7 +4,9 @@ The queries in storage/queries/ and ledger/ are written once, with `?` placehold
 and SQL both engines run. This module makes a psycopg 3 connection take them:
 
 - `?` becomes psycopg's `%s` (and a literal `%` becomes `%%`), once per statement
-  text (cached); quoted strings are left alone.
+  text (cached); quoted strings are left alone. SQLite's numbered `?NNN` (one
+  parameter used at several places) becomes one `%s` per use, the parameters
+  repeated in that order.
 - Results look like SQLite's: `sum()` over bigint returns numeric in PostgreSQL, a
   comparison returns boolean; the loaders below give back int (or float) and 0/1,
   so no query and no caller needs a cast.
@@ -65,13 +67,50 @@ class _Dialect:
 
 DIALECT = _Dialect()
 
-_TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\?|%")
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\?[0-9]*|%")
 
 
 @lru_cache(maxsize=4096)
-def _placeholders(sql: str) -> str:
-    """SQLite's `?` as psycopg's `%s`; a literal `%` escaped; quoted text kept."""
-    return _TOKEN.sub(lambda m: "%s" if m[0] == "?" else "%%" if m[0] == "%" else m[0], sql)
+def _placeholders(sql: str) -> tuple[str, tuple[int, ...] | None]:
+    """SQLite's `?` and `?NNN` as psycopg's `%s`; a literal `%` escaped (in quotes
+    too); a `?` in quotes kept. With numbered parameters, also which parameter (0-based) each `%s` takes,
+    numbered as SQLite does: a bare `?` is one more than the largest number so far.
+    None when every placeholder is a bare `?` (the parameters go as given)."""
+    uses: list[int] = []
+    numbered = False
+
+    def one(m: re.Match[str]) -> str:
+        nonlocal numbered
+        token = m[0]
+        if token == "%":
+            return "%%"
+        if token[0] != "?":
+            return token.replace("%", "%%")  # quoted: psycopg reads `%` even there
+        if len(token) > 1:
+            numbered = True
+            number = int(token[1:])
+            if number < 1:
+                raise psycopg.ProgrammingError(f"no parameter {token}: SQLite numbers from ?1")
+        else:
+            number = max(uses, default=0) + 1
+        uses.append(number)
+        return "%s"
+
+    text = _TOKEN.sub(one, sql)
+    return text, tuple(n - 1 for n in uses) if numbered else None
+
+
+def _bind(order: tuple[int, ...] | None, params: Sequence[Any]) -> Sequence[Any]:
+    """The parameters in the order of the `%s`s (a numbered one repeated at each use)."""
+    if order is None:
+        return params
+    count = max(order) + 1
+    if len(params) != count:
+        # As SQLite: the statement takes as many parameters as its largest number.
+        raise psycopg.ProgrammingError(
+            f"the query has {count} numbered parameters but {len(params)} were passed"
+        )
+    return [params[i] for i in order]
 
 
 class _NumberLoader(Loader):
@@ -121,13 +160,16 @@ class PgConn:
             self._changes += cursor.rowcount
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
-        cursor = self.raw.execute(_placeholders(sql), params)  # type: ignore[call-overload]
+        text, order = _placeholders(sql)
+        cursor = self.raw.execute(text, _bind(order, params))  # type: ignore[call-overload]
         self._count(cursor)
         return cursor
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> psycopg.Cursor[Any]:
         cursor = self.raw.cursor()
-        cursor.executemany(_placeholders(sql), params)  # type: ignore[call-overload]
+        text, order = _placeholders(sql)
+        rows = params if order is None else (_bind(order, p) for p in params)
+        cursor.executemany(text, rows)  # type: ignore[call-overload]
         self._count(cursor)
         return cursor
 
