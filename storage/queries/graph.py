@@ -144,8 +144,9 @@ def _user_buckets_by_seeks(
     bound = hi
     while bound > lo:
         last = conn.execute(
-            "SELECT max(coalesce((SELECT max(id) FROM ledger WHERE src = ?1 AND id < ?2), 0),"
-            " coalesce((SELECT max(id) FROM ledger WHERE dst = ?1 AND id < ?2), 0))",
+            "SELECT coalesce(max(m), 0) FROM (SELECT max(id) AS m FROM ledger"
+            " WHERE src = ?1 AND id < ?2 UNION ALL SELECT max(id) FROM ledger"
+            " WHERE dst = ?1 AND id < ?2) t",
             (account, bound),
         ).fetchone()[0]
         if last < lo:
@@ -210,9 +211,12 @@ def series(
         sql = f"SELECT ts, balance FROM ({entries}) ORDER BY id LIMIT {cap}"
     else:
         size = BUCKETS[bucket]
+        # Each bucket's last entry; not SQLite's bare column beside max() in a
+        # GROUP BY, which PostgreSQL refuses.
         sql = (
-            f"SELECT ts / {size} * {size} AS b, balance, max(id) FROM ({entries})"
-            f" GROUP BY b ORDER BY b LIMIT {cap}"
+            f"SELECT b, balance FROM (SELECT ts / {size} * {size} AS b, balance, id,"
+            f" max(id) OVER (PARTITION BY ts / {size} * {size}) AS last FROM ({entries}) e) t"
+            f" WHERE id = last ORDER BY b LIMIT {cap}"
         )
     rows = [(r[0], r[1]) for r in conn.execute(sql, params)]
     return limited(rows, bucket)

@@ -81,20 +81,23 @@ def aggregate(conn: Conn, metric: Metric, guild_id: int | None, window: Window) 
     cte = (
         f"w AS (SELECT c.id AS account, c.vp_id AS wvp, sum(a.{column}) AS s"
         f" FROM accounts c JOIN activity a ON a.account = c.id WHERE c.open = 1"
-        f" AND c.guild_id = ? AND a.hour >= ? AND a.hour < ? GROUP BY c.id HAVING s != 0)"
+        f" AND c.guild_id = ? AND a.hour >= ? AND a.hour < ? GROUP BY c.id"
+        f" HAVING sum(a.{column}) != 0)"
     )
     return Aggregate(cte, (*gparams, h_lo, h_hi), scope)
 
 
 def balance_before(bound: str) -> str:
-    """SQL for account c's balance after its last ledger entry with id < bound."""
+    """SQL for account c's balance after its last ledger entry with id < bound: the
+    later of its last entry as src and its last as dst (an index seek each). Not
+    SQLite's two-argument max(), which PostgreSQL has not."""
     last = (
-        f"max(coalesce((SELECT max(id) FROM ledger WHERE src = c.id AND id < {bound}), 0),"
-        f" coalesce((SELECT max(id) FROM ledger WHERE dst = c.id AND id < {bound}), 0))"
+        f"(SELECT max(id) FROM ledger WHERE src = c.id AND id < {bound}),"
+        f" (SELECT max(id) FROM ledger WHERE dst = c.id AND id < {bound})"
     )
     return (
         "coalesce((SELECT CASE WHEN l.src = c.id THEN l.src_balance ELSE l.dst_balance END"
-        f" FROM ledger l WHERE l.id = {last}), 0)"
+        f" FROM ledger l WHERE l.id IN ({last}) ORDER BY l.id DESC LIMIT 1), 0)"
     )
 
 
@@ -120,8 +123,11 @@ def _zeros(conn: Conn, agg: Aggregate, limit: int, offset: int) -> list[tuple[in
 
 
 def _signed_counts(conn: Conn, agg: Aggregate) -> tuple[int, int]:
+    # count(CASE ...), not sum() of a comparison: in PostgreSQL a comparison is a
+    # boolean, which sum() does not take.
     row = conn.execute(
-        f"WITH {agg.cte} SELECT coalesce(sum(s > 0), 0), coalesce(sum(s < 0), 0) FROM w",
+        f"WITH {agg.cte} SELECT count(CASE WHEN s > 0 THEN 1 END),"
+        " count(CASE WHEN s < 0 THEN 1 END) FROM w",
         agg.params,
     ).fetchone()
     return row[0], row[1]
@@ -169,9 +175,9 @@ def window_rank(
     # `w` is used twice, so SQLite materializes it once: one pass over the window.
     score, higher, tied_before, nonzero, nonzero_before = conn.execute(
         f"WITH {agg.cte}, me(score) AS (SELECT coalesce((SELECT s FROM w WHERE wvp = ?), 0))"
-        " SELECT me.score, coalesce(sum(w.s > me.score), 0),"
-        " coalesce(sum(w.s = me.score AND w.wvp < ?), 0), count(w.s),"
-        " coalesce(sum(w.wvp < ?), 0) FROM me LEFT JOIN w ON 1",
+        " SELECT me.score, count(CASE WHEN w.s > me.score THEN 1 END),"
+        " count(CASE WHEN w.s = me.score AND w.wvp < ? THEN 1 END), count(w.s),"
+        " count(CASE WHEN w.wvp < ? THEN 1 END) FROM me LEFT JOIN w ON 1 = 1 GROUP BY me.score",
         (*agg.params, vp_id, vp_id, vp_id),
     ).fetchone()
     total = count(conn, agg.scope)
