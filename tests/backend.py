@@ -31,6 +31,7 @@ __all__ = [
     "cleanup",
     "cluster",
     "connect",
+    "drop",
     "drop_trigger",
     "postgres_url",
     "target",
@@ -84,6 +85,16 @@ def postgres_url(db: Path) -> str:
 def connect(db: str | Path, *, readonly: bool = False) -> Connection:
     """A connection to the test database `db`, on this run's backend."""
     return open_engine(target(db)).connect(readonly=readonly)
+
+
+def drop(db: str | Path) -> None:
+    """Drop the PostgreSQL database of the path `db` now rather than after the test:
+    for a test that makes one per hypothesis example."""
+    if isinstance(db, str):
+        return
+    name = _made.pop(str(Path(db).resolve()), None)
+    if name is not None:
+        _pg().drop_database(name)
 
 
 def cleanup() -> None:

@@ -35,9 +35,9 @@ from storage.boards import registry as board_registry
 from storage.boards.ranking import Ranking
 from storage.boards.values import PointsBoard
 from storage.clock import ManualClock
-from storage.engine.sqlite import connect
 from storage.ids import vp_id
 from storage.queries import feeds
+from tests import backend
 from tests.conftest import Server
 from tests.tops_world import new_database
 
@@ -69,11 +69,13 @@ def two_servers(
     clock = ManualClock(float(T))
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         path, headers = new_database(Path(tmp))
+        stack.callback(backend.drop, path)  # one per hypothesis example: not kept
+        db = backend.target(path)
         clients = [
             stack.enter_context(
                 TestClient(
                     create_app(
-                        Settings(db=path, key_cache_seconds=0.0, boards=mode, **options),
+                        Settings(db=db, key_cache_seconds=0.0, boards=mode, **options),
                         clock=clock,
                     )
                 )
@@ -293,7 +295,7 @@ def test_boards_behind_a_pruned_feed_are_rebuilt() -> None:
         before = dict(registry._ready)
         boards.patch("/profile/5/2/add", json=add, headers=h)  # unread by the boards
         boards.post("/profile/5/3", json={"voicepoints": 4}, headers=h)
-        conn = connect(boards.app.state.settings.db)
+        conn = backend.connect(boards.app.state.settings.db)
         last = {f: conn.execute(f"SELECT max(seq) FROM {f}").fetchone()[0] for f in feeds.FEEDS}
         for feed, seq in last.items():  # all but the newest row, from any connection
             feeds.prune_upto(conn, feed, seq)
@@ -312,7 +314,7 @@ def test_the_writer_prunes_feed_rows_older_than_their_retention() -> None:
         for user in (1, 2, 3):  # each write, 20 s apart, prunes the rows > 10 s old
             boards.patch(f"/profile/5/{user}/add", json={"experience": 1}, headers=h)
             clock.advance(20)
-        conn = connect(boards.app.state.settings.db)
+        conn = backend.connect(boards.app.state.settings.db)
         assert conn.execute("SELECT count(*) FROM activity_feed").fetchone()[0] == 1
         assert (
             conn.execute("SELECT upto FROM feed_pruned WHERE feed = 'activity_feed'").fetchone()[0]
@@ -323,7 +325,8 @@ def test_the_writer_prunes_feed_rows_older_than_their_retention() -> None:
 
 def test_background_mode_answers_by_sql_until_the_board_is_built(tmp_path: Path) -> None:
     path, h = new_database(tmp_path)
-    with TestClient(create_app(Settings(db=path, key_cache_seconds=0.0))) as client:
+    settings = Settings(db=backend.target(path), key_cache_seconds=0.0)
+    with TestClient(create_app(settings)) as client:
         for user, points in ((1, 5), (2, 9), (3, 5)):
             client.post(f"/profile/5/{user}", json={"voicepoints": points}, headers=h)
         registry = client.app.state.services.boards
@@ -380,7 +383,7 @@ def test_a_failing_board_is_not_rebuilt_on_every_read(tmp_path: Path) -> None:
     only after board_retry_seconds, not on each request."""
     path, h = new_database(tmp_path)
     clock = ManualClock()
-    settings = Settings(db=path, boards="sync", board_retry_seconds=60)
+    settings = Settings(db=backend.target(path), boards="sync", board_retry_seconds=60)
     with TestClient(create_app(settings, clock=clock)) as client:
         client.post("/profile/5/1", json={"voicepoints": 3}, headers=h)
         registry = client.app.state.services.boards
@@ -404,7 +407,7 @@ def test_a_board_that_disagrees_with_the_database_never_answers(tmp_path: Path) 
     """A member whose profile row is missing (a board bug, or a file changed behind
     the server's back) sends the read to SQL instead of a 500 or a wrong answer."""
     path, h = new_database(tmp_path)
-    with TestClient(create_app(Settings(db=path, boards="sync"))) as client:
+    with TestClient(create_app(Settings(db=backend.target(path), boards="sync"))) as client:
         for user in (1, 2):
             client.post(f"/profile/5/{user}", json={"voicepoints": user}, headers=h)
         assert [e["score"] for e in client.get("/profile/5/top", headers=h).json()] == [2, 1]

@@ -21,6 +21,7 @@ from app.main import create_app
 from storage.clock import ManualClock
 from storage.ids import vp_id
 from storage.queries.windows import CALENDAR, calendar_window
+from tests import backend
 from tests.tops_world import new_database
 
 DAY = 86400
@@ -40,7 +41,12 @@ FEB, MARCH, APRIL = _at(2028, 2, 1), _at(2028, 3, 1), _at(2028, 4, 1)  # 2028: a
 def settings(request: pytest.FixtureRequest, db_path: Path) -> Settings:
     # Boards are never idle here: the clock jumps weeks, and an idle board would be
     # dropped and built afresh, when what is tested is one kept across boundaries.
-    return Settings(db=db_path, key_cache_seconds=0.0, boards=request.param, board_idle_seconds=1e9)
+    return Settings(
+        db=backend.target(db_path),
+        key_cache_seconds=0.0,
+        boards=request.param,
+        board_idle_seconds=1e9,
+    )
 
 
 @pytest.fixture
@@ -200,7 +206,10 @@ def test_calendar_boards_answer_like_sql_across_boundaries(tmp_path: Path) -> No
                 TestClient(
                     create_app(
                         Settings(
-                            db=path, key_cache_seconds=0.0, boards=mode, board_idle_seconds=1e9
+                            db=backend.target(path),
+                            key_cache_seconds=0.0,
+                            boards=mode,
+                            board_idle_seconds=1e9,
                         ),
                         clock=clock,
                     )

@@ -16,8 +16,8 @@ from litestar.testing import TestClient
 from app.config import Settings
 from app.main import create_app
 from storage.engine.migrations import apply_migrations
-from storage.engine.sqlite import connect
 from storage.queries import keys
+from tests import backend
 
 BOT = "111111111111111111"
 METRICS = ["points", "levels", "experience", "time", "text-level", "text-message", "pray-streak"]
@@ -25,10 +25,10 @@ GUILDS = (5, 6, 7)
 
 
 def new_database(folder: Path) -> tuple[Path, dict[str, str]]:
-    """A migrated database file in `folder` and the Authorization header of a key
-    of BOT."""
+    """A migrated database named by a file in `folder` (`backend.target` gives what
+    the server takes) and the Authorization header of a key of BOT."""
     path = folder / "vp.db"
-    conn = connect(path)
+    conn = backend.connect(path)
     apply_migrations(conn)
     _, secret = keys.create_key(conn, "t", BOT, keys.DEFAULT_SCOPES)
     conn.close()
@@ -43,9 +43,14 @@ def fresh_client(
     in-memory leaderboards' mode: `sync` checks their answers, `off` the SQL ones."""
     with tempfile.TemporaryDirectory() as tmp:
         path, headers = new_database(Path(tmp))
-        settings = Settings(db=path, key_cache_seconds=0.0, boards=boards, **options)
-        with TestClient(create_app(settings)) as client:
-            yield client, headers
+        settings = Settings(
+            db=backend.target(path), key_cache_seconds=0.0, boards=boards, **options
+        )
+        try:
+            with TestClient(create_app(settings)) as client:
+                yield client, headers
+        finally:
+            backend.drop(path)  # one per hypothesis example: not kept to the test's end
 
 
 small = st.integers(0, 4)
