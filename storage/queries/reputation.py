@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from schemas.reputation import DEFAULT_SETTINGS, LeaderboardEntry, RepSettings, RepUser
 from storage.engine.base import Conn
 from storage.ids import pad, unpad
+from storage.queries import NO_LIMIT
 
 __all__ = [
     "DAY_MS",
@@ -45,7 +46,7 @@ def leaderboard(
     rows = conn.execute(
         "SELECT user_id, reputation FROM reputation_users WHERE bot_id = ?"
         " ORDER BY reputation DESC, user_id LIMIT ? OFFSET ?",
-        (bot, amount if amount > 0 else -1, offset),
+        (bot, amount if amount > 0 else NO_LIMIT, offset),
     )
     board = [
         LeaderboardEntry(offset + i + 1, unpad(user), rep) for i, (user, rep) in enumerate(rows)

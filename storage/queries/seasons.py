@@ -14,6 +14,7 @@ from schemas.profiles import Pray, Profile, Text
 from schemas.seasons import Season
 from storage.engine.base import Conn
 from storage.ids import pad, unpad
+from storage.queries import NO_LIMIT
 from storage.queries.tops import METRICS
 
 __all__ = [
@@ -68,7 +69,7 @@ def seasons(
     """A page of the guild's seasons, oldest first (limit -1: all), and their count."""
     rows = conn.execute(
         f"SELECT {_SEASON} FROM seasons WHERE guild_id = ? ORDER BY number LIMIT ? OFFSET ?",
-        (pad(guild_id), limit, offset),
+        (pad(guild_id), limit if limit >= 0 else NO_LIMIT, offset),
     ).fetchall()
     total = conn.execute(
         "SELECT count(*) FROM seasons WHERE guild_id = ?", (pad(guild_id),)
