@@ -17,15 +17,19 @@ from __future__ import annotations
 import atexit
 import hashlib
 import os
+import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from storage.engine import Connection, open_engine
 from storage.engine.postgres import PgConn
 
 __all__ = [
     "BACKEND",
+    "INTEGRITY_ERRORS",
     "POSTGRES",
     "Connection",
     "cleanup",
@@ -41,6 +45,9 @@ BACKEND = os.environ.get("VOICEPROFILE_TEST_BACKEND", "sqlite")
 if BACKEND not in ("sqlite", "postgres"):
     raise RuntimeError(f"VOICEPROFILE_TEST_BACKEND={BACKEND!r}: sqlite or postgres")
 POSTGRES = BACKEND == "postgres"
+
+# What either engine raises when a constraint or a guard trigger refuses a change.
+INTEGRITY_ERRORS = (sqlite3.IntegrityError, psycopg.IntegrityError)
 
 _cluster: Any = None
 _made: dict[str, str] = {}  # path -> database, made since the last cleanup

@@ -3,7 +3,6 @@ original server's bugs not copied, bot isolation."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +11,7 @@ from litestar.testing import TestClient
 
 from ledger import reputation
 from storage.queries import reputation as reputation_reads
+from tests import backend
 from tests.conftest import BOT, OTHER_BOT
 
 T0 = 1_523_984_638_865  # 2018-04-17T17:03:58.865Z, the reference's example time
@@ -540,7 +540,7 @@ def test_reputation_scope_is_required(client: TestClient, make_key: Callable) ->
 # -- the log ------------------------------------------------------------------------
 
 
-def test_every_change_is_an_append_only_entry(rep: Rep, db: sqlite3.Connection) -> None:
+def test_every_change_is_an_append_only_entry(rep: Rep, db: backend.Connection) -> None:
     rep.give("9", "1")
     rep.post("1/increase", {"increase": 4})
     rep.post("1/decrease", {"decrease": 2})
@@ -549,13 +549,13 @@ def test_every_change_is_an_append_only_entry(rep: Rep, db: sqlite3.Connection) 
     rows = db.execute("SELECT kind, amount, reputation FROM reputation_entries ORDER BY id")
     assert rows.fetchall() == [(1, 1, 1), (2, 4, 5), (3, -2, 3), (4, 0, 0)]
     assert reputation.verify(db) == []
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(backend.INTEGRITY_ERRORS, match="append-only"):
         db.execute("UPDATE reputation_entries SET amount = 100")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(backend.INTEGRITY_ERRORS, match="append-only"):
         db.execute("DELETE FROM reputation_entries")
 
 
-def test_verify_finds_a_tampered_projection(rep: Rep, db: sqlite3.Connection) -> None:
+def test_verify_finds_a_tampered_projection(rep: Rep, db: backend.Connection) -> None:
     rep.post("1/increase", {"increase": 4})
     db.execute("UPDATE reputation_users SET reputation = 40")
     assert reputation.verify(db) == [f"reputation of user 1 (bot {BOT}): cached 40, replay gives 4"]
@@ -563,7 +563,7 @@ def test_verify_finds_a_tampered_projection(rep: Rep, db: sqlite3.Connection) ->
 
 @pytest.mark.parametrize("query", ["", "?cooldown=true"])
 def test_a_reset_of_a_user_never_seen_writes_nothing(
-    rep: Rep, db: sqlite3.Connection, query: str
+    rep: Rep, db: backend.Connection, query: str
 ) -> None:
     """As the original: the zero user comes back and nothing is stored, so the user
     does not join the leaderboard with 0."""

@@ -3,7 +3,6 @@ resets the named counters in one step; GET lists them."""
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -45,7 +44,7 @@ def _end(client: TestClient, auth: dict[str, str], body: object, guild: str = GU
 
 
 def test_end_archives_every_member_and_resets_only_named_counters(
-    client: TestClient, auth: dict[str, str], db: sqlite3.Connection
+    client: TestClient, auth: dict[str, str], db: backend.Connection
 ) -> None:
     _members(client, auth)
     r = _end(client, auth, {"name": "Spring", "reset": ["experience", "level", "text"]})
@@ -93,7 +92,7 @@ def test_seasons_number_per_guild_and_list(client: TestClient, auth: dict[str, s
 
 def verify_cli(db_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", "ledger", "verify", "--db", str(db_path)],
+        [sys.executable, "-m", "app.cli", "ledger", "verify", "--db", str(backend.target(db_path))],
         capture_output=True,
         text=True,
         timeout=60,
@@ -102,7 +101,7 @@ def verify_cli(db_path: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_voicepoints_go_back_to_the_treasury_as_season_entries(
-    client: TestClient, auth: dict[str, str], db: sqlite3.Connection, db_path: Path
+    client: TestClient, auth: dict[str, str], db: backend.Connection, db_path: Path
 ) -> None:
     _members(client, auth)
     before = treasury_balance(db, BOT)
@@ -122,7 +121,7 @@ def test_voicepoints_go_back_to_the_treasury_as_season_entries(
 
 
 def test_same_name_makes_one_season(
-    client: TestClient, auth: dict[str, str], db: sqlite3.Connection
+    client: TestClient, auth: dict[str, str], db: backend.Connection
 ) -> None:
     _members(client, auth)
     body = {"name": "s", "reset": ["experience", "voicepoints"]}
@@ -137,7 +136,7 @@ def test_same_name_makes_one_season(
 
 
 def test_concurrent_ends_make_one_season(
-    client: TestClient, auth: dict[str, str], db: sqlite3.Connection
+    client: TestClient, auth: dict[str, str], db: backend.Connection
 ) -> None:
     _members(client, auth)
     body = {"name": "race", "reset": ["experience", "voicepoints"]}
@@ -158,18 +157,18 @@ def test_concurrent_ends_make_one_season(
 
 
 def test_archive_is_immutable(
-    client: TestClient, auth: dict[str, str], db: sqlite3.Connection
+    client: TestClient, auth: dict[str, str], db: backend.Connection
 ) -> None:
     _members(client, auth)
     _end(client, auth, {"name": "x"})
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(backend.INTEGRITY_ERRORS):
         db.execute("UPDATE season_standings SET experience = 1")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(backend.INTEGRITY_ERRORS):
         db.execute("DELETE FROM seasons")
 
 
 def test_scopes(
-    client: TestClient, make_key: Callable[..., dict[str, str]], db: sqlite3.Connection
+    client: TestClient, make_key: Callable[..., dict[str, str]], db: backend.Connection
 ) -> None:
     full = make_key()
     _members(client, full)
@@ -201,7 +200,7 @@ def test_scopes(
 def test_bad_input_changes_nothing(
     client: TestClient,
     auth: dict[str, str],
-    db: sqlite3.Connection,
+    db: backend.Connection,
     body: object,
     status: int,
     field: str,

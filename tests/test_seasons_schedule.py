@@ -4,7 +4,6 @@ restarts and downtime."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ import pytest
 from litestar.testing import TestClient
 
 from storage.clock import Clock, ManualClock
+from tests import backend
 from tests.conftest import BOT, start_server
 from tests.profile_support import ensure
 
@@ -39,7 +39,7 @@ def _names(client: TestClient, auth: dict[str, str]) -> list[str]:
 
 
 def test_weekly_schedule_ends_each_boundary_once(
-    client: TestClient, auth: dict[str, str], clock: ManualClock, db: sqlite3.Connection
+    client: TestClient, auth: dict[str, str], clock: ManualClock, db: backend.Connection
 ) -> None:
     ensure(client, auth, GUILD, 1, experience=50, level=3, voicepoints=8)
     body = {"every": "week", "reset": ["experience", "voicepoints"]}
@@ -116,7 +116,7 @@ def test_delete_stops_the_schedule(
     ],
 )
 def test_bad_schedules_are_refused(
-    client: TestClient, auth: dict[str, str], db: sqlite3.Connection, body: dict, field: str
+    client: TestClient, auth: dict[str, str], db: backend.Connection, body: dict, field: str
 ) -> None:
     r = client.put(f"/profile/{GUILD}/seasons/schedule", json=body, headers=auth)
     assert r.status_code == 422 and field in r.text
@@ -124,7 +124,7 @@ def test_bad_schedules_are_refused(
 
 
 def test_schedule_scopes(
-    client: TestClient, make_key: Callable[..., dict[str, str]], db: sqlite3.Connection
+    client: TestClient, make_key: Callable[..., dict[str, str]], db: backend.Connection
 ) -> None:
     path = f"/profile/{GUILD}/seasons/schedule"
     reader = make_key(scopes=("profiles:read",))
@@ -180,7 +180,7 @@ def test_a_boundary_passed_while_down_is_ended_once_across_restarts(tmp_path: Pa
             assert len(http.get(f"/profile/{GUILD}/seasons").json()) == 1
     finally:
         server.stop()
-    conn = sqlite3.connect(db)
+    conn = backend.connect(db)
     assert conn.execute("SELECT count(*) FROM seasons").fetchone()[0] == 1
     assert conn.execute("SELECT experience FROM accounts WHERE open = 1").fetchone()[0] == 7
     conn.close()

@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 
 from app.config import Settings
 from storage.queries.tops import METRICS
+from tests import backend
 from tests.profile_support import ensure
 
 GUILD = "600000000000000001"
@@ -19,7 +20,9 @@ GUILD = "600000000000000001"
 @pytest.fixture
 def settings(db_path: Path) -> Settings:
     # chunks of 3: a streamed season top crosses several chunk boundaries
-    return Settings(db=db_path, key_cache_seconds=0.0, boards="sync", stream_chunk=3)
+    return Settings(
+        db=backend.target(db_path), key_cache_seconds=0.0, boards="sync", stream_chunk=3
+    )
 
 
 def _world(client: TestClient, auth: dict[str, str], seed: int) -> None:
