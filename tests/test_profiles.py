@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
 from storage.queries import profile_lists
+from tests import backend
 from tests.conftest import BOT
+from tests.plans import plans
 from tests.profile_support import (
     PROFILE_KEYS,
     ensure,
@@ -114,7 +115,7 @@ def test_reset_replaces_every_field_and_keeps_created_at(client: TestClient, aut
 
 
 def test_voicepoints_on_create_and_reset_move_through_the_ledger(
-    client: TestClient, auth: dict, db: sqlite3.Connection
+    client: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     assert ensure(client, auth, 1, 2, voicepoints=100)["voicepoints"] == 100
     assert treasury_balance(db, BOT) == -100
@@ -434,7 +435,7 @@ def test_add_adds_numbers_and_merges_data(
     ],
 )
 def test_add_below_zero_or_past_the_range_changes_nothing(
-    client: TestClient, auth: dict, db: sqlite3.Connection, change: dict, field: str
+    client: TestClient, auth: dict, db: backend.Connection, change: dict, field: str
 ) -> None:
     ensure(client, auth, 1, 2, **START)
     before = snapshot(db)
@@ -474,7 +475,7 @@ def test_delete_then_404_and_gone_from_lists(client: TestClient, auth: dict) -> 
 
 
 def test_delete_returns_the_balance_and_recreating_starts_fresh(
-    client: TestClient, auth: dict, db: sqlite3.Connection
+    client: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     ensure(client, auth, 1, 2, voicepoints=50, experience=9, data={"a": 1})
     assert client.delete("/profile/1/2", headers=auth).status_code == 204
@@ -509,26 +510,26 @@ def test_every_profile_response_uses_string_snowflakes(client: TestClient, auth:
 
 @pytest.mark.parametrize("guild", [None, 10])
 def test_list_queries_walk_the_index_instead_of_sorting(
-    client: TestClient, auth: dict, db: sqlite3.Connection, guild: int | None
+    client: TestClient, auth: dict, db: backend.Connection, guild: int | None
 ) -> None:
     """A whole-list stream is many chunk queries: each must be an index range, or
     streaming N profiles costs N²/CHUNK (see benchmarks/bench_profile_lists.py)."""
     _populate(client, auth, MEMBERS)
-    seen: list[str] = []
-    db.set_trace_callback(seen.append)
-    profile_lists.page(db, guild, 2, 1)
-    _, after = profile_lists.chunk_after(db, guild, None)
-    profile_lists.chunk_after(db, guild, after)
-    db.set_trace_callback(None)
-    selects = [q for q in seen if q.lstrip().upper().startswith("SELECT")]
-    assert len(selects) >= 4
-    for query in selects:
-        plan = " ".join(str(row[3]) for row in db.execute(f"EXPLAIN QUERY PLAN {query}"))
-        assert "TEMP B-TREE" not in plan, (query, plan)
+
+    def run(conn: backend.Connection) -> None:
+        profile_lists.page(conn, guild, 2, 1)
+        _, after = profile_lists.chunk_after(conn, guild, None)
+        profile_lists.chunk_after(conn, guild, after)
+
+    found = plans(db, run)
+    assert len(found) >= 4
+    for query, plan in found:
+        sorted_by = "Sort" if backend.POSTGRES else "TEMP B-TREE"
+        assert sorted_by not in plan, (query, plan)
 
 
 def test_a_create_the_ledger_refuses_leaves_no_profile(
-    client: TestClient, auth: dict, db: sqlite3.Connection
+    client: TestClient, auth: dict, db: backend.Connection
 ) -> None:
     ensure(client, auth, 1, 2, voicepoints=MAX)  # the bot's treasury is now at -MAX
     before = snapshot(db)
