@@ -1,6 +1,6 @@
 """Durable transfers per second through the ledger in-process (no HTTP).
 
-    python benchmarks/bench_ledger.py [--prefill N] [--scale 1.0]
+    python benchmarks/bench_ledger.py [--prefill N] [--scale 1.0] [--pg | --db-url URL]
 
 Drives the real Writer + `ledger.transfers.apply` (one user -> user transfer per
 command, each acknowledged only after its group commit returned) at 1, 64 and 1024
@@ -10,12 +10,20 @@ indexes and page cache, WAL, synchronous=FULL. Prints transfers/s, the mean batc
 ratio to the ceiling (target: >= 0.5 at 1024 callers). `--prefill N` first appends N
 entries (benchmarks/prefill.py) to both databases, to measure at 10M entries;
 `--from-db PATH` starts both from a copy of a database prefill.py made earlier.
+
+`--pg` (a throwaway durable PostgreSQL this run starts and stops) or `--db-url
+postgresql://…` (benchmarks/pg_server.py) runs the same writer on PostgreSQL too,
+each level right after SQLite's on the same commands, and prints its transfers/s
+against the SQLite ceiling (target: >= 0.6 at 1024 callers) and against SQLite's
+writer at the same level (target: >= 0.8 at 64 callers). PostgreSQL starts from an
+empty ledger, so not with --prefill or --from-db.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import sys
@@ -25,11 +33,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import pg_server
 from benchmarks.prefill import BOT, GUILD, ensure_accounts, prefill
 from ledger import apply, postings
 from ledger.chain import GENESIS, entry_hash
 from ledger.commands import PostTransfers, Transfer
 from ledger.state import LedgerState
+from storage.engine import open_engine
+from storage.engine.base import Conn
 from storage.engine.migrations import apply_migrations
 from storage.engine.sqlite import connect
 from storage.engine.writer import CACHE_KIB, WriteContext, Writer
@@ -50,34 +61,46 @@ def _fund(ctx: WriteContext, users: list[str]) -> None:
             postings.post(state, postings.TRANSFER, treasury, account, 10**9, "funding", treasury)
 
 
-async def _ledger(path: Path, scale: float) -> dict[int, tuple[float, float]]:
+async def _drive(
+    writer: Writer, commands: list[PostTransfers], callers: int
+) -> tuple[float, float]:
+    """`commands` from `callers` concurrent callers: (transfers/s, mean batch)."""
+    it = iter(commands)
+    batches_before, tasks_before = writer.stats.batches, writer.stats.tasks
+
+    async def caller() -> None:
+        for command in it:
+            posted = await writer.run(apply, command)
+            assert posted.refusal is None
+            posted.json()  # the response a caller sends (rendered on its side)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(callers)))
+    elapsed = time.perf_counter() - started
+    batches = writer.stats.batches - batches_before
+    return len(commands) / elapsed, (writer.stats.tasks - tasks_before) / batches
+
+
+async def _ledgers(dbs: dict[str, str | Path], scale: float) -> dict[str, dict[int, tuple]]:
+    """Each database's writer in turn at each level, on the same commands: the
+    engines compared run seconds apart, so a busy neighbour hits both alike."""
     users = [vp_id(GUILD, u) for u in range(1, USERS + 1)]
-    writer = Writer(path)
-    writer.start()
-    await writer.run(_fund, users)
+    writers = {name: Writer(db) for name, db in dbs.items()}
+    for writer in writers.values():
+        writer.start()
+        await writer.run(_fund, users)
     rng = random.Random(7)
-    results = {}
+    results: dict[str, dict[int, tuple]] = {name: {} for name in dbs}
     for callers, total in LEVELS.items():
         total = max(callers, int(total * scale))
         commands = []
         for _ in range(total):
             src, dst = rng.sample(users, 2)
             commands.append(PostTransfers(str(BOT), (Transfer(src, dst, 1, "bench"),)))
-        it = iter(commands)
-        batches_before, tasks_before = writer.stats.batches, writer.stats.tasks
-
-        async def caller(it=it) -> None:
-            for command in it:
-                posted = await writer.run(apply, command)
-                assert posted.refusal is None
-                posted.json()  # the response a caller sends (rendered on its side)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(caller() for _ in range(callers)))
-        elapsed = time.perf_counter() - started
-        batches = writer.stats.batches - batches_before
-        results[callers] = (total / elapsed, (writer.stats.tasks - tasks_before) / batches)
-    await writer.close()
+        for name, writer in writers.items():
+            results[name][callers] = await _drive(writer, commands, callers)
+    for writer in writers.values():
+        await writer.close()
     return results
 
 
@@ -113,6 +136,12 @@ def _raw(path: Path) -> float:
     return len(rows) / elapsed
 
 
+def _prepare(conn: Conn) -> None:
+    apply_migrations(conn)
+    ensure_accounts(conn, USERS)
+    conn.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prefill", type=int, default=0, help="entries to append first")
@@ -120,31 +149,54 @@ def main() -> int:
         "--from-db", help="start both databases as copies of this one (made by prefill.py)"
     )
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the transfer counts")
+    pg_server.add_arguments(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="vp-bench-") as tmp:
+    if (args.pg or args.db_url) and (args.prefill or args.from_db):
+        parser.error("--prefill and --from-db fill SQLite files: PostgreSQL starts empty")
+    with pg_server.from_args(args) as pg, tempfile.TemporaryDirectory(prefix="vp-bench-") as tmp:
         ledger_db, raw_db = Path(tmp) / "ledger.db", Path(tmp) / "raw.db"
         for db in (ledger_db, raw_db):
             if args.from_db:
                 shutil.copyfile(args.from_db, db)
-            conn = connect(db)
-            apply_migrations(conn)
-            ensure_accounts(conn, USERS)
-            conn.close()
+            _prepare(connect(db))
             if args.prefill:
                 print(f"prefilling {db.name} with {args.prefill} entries ...", flush=True)
                 prefill(db, args.prefill, USERS)
+        dbs: dict[str, str | Path] = {"sqlite": ledger_db}
+        if pg is not None:
+            dbs["postgres"] = pg.database("ledger")
+            _prepare(open_engine(dbs["postgres"]).connect())
         raw = _raw(raw_db)
-        ledger = asyncio.run(_ledger(ledger_db, args.scale))
+        ledger = asyncio.run(_ledgers(dbs, args.scale))
         raw_after = _raw(raw_db)  # again, so a busy neighbour shows as a spread
+        described = pg.settings() if pg is not None else ""
     ceiling = max(raw, raw_after)
     start = args.from_db or f"{args.prefill} prefilled entries"
     print(f"starting from: {start}  (machine shared with other processes)")
     print(
         f"raw SQLite ceiling (executemany, 1000/commit, FULL): {raw:,.0f} / {raw_after:,.0f} rows/s"
     )
+    print("SQLite, the project's writer:")
     print(f"{'callers':>8} {'transfers/s':>12} {'mean batch':>11} {'x ceiling':>10}")
-    for callers, (rate, batch) in ledger.items():
+    for callers, (rate, batch) in ledger["sqlite"].items():
         print(f"{callers:>8} {rate:>12,.0f} {batch:>11.1f} {rate / ceiling:>10.2f}")
+    if "postgres" in ledger:
+        print(f"{described}, the same writer:")
+        print(
+            f"{'callers':>8} {'transfers/s':>12} {'mean batch':>11} {'x SQLite ceiling':>17}"
+            f" {'x SQLite writer':>16}"
+        )
+        for callers, (rate, batch) in ledger["postgres"].items():
+            sqlite_rate = ledger["sqlite"][callers][0]
+            print(
+                f"{callers:>8} {rate:>12,.0f} {batch:>11.1f} {rate / ceiling:>17.2f}"
+                f" {rate / sqlite_rate:>16.2f}"
+            )
+        print(
+            "targets: PostgreSQL >= 0.6 x the SQLite ceiling (at 1024 callers),"
+            " >= 0.8 x the SQLite writer at 64 callers"
+        )
+    print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

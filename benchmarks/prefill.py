@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ledger.chain import GENESIS, entry_hash
+from storage.engine.base import Conn
 from storage.engine.migrations import apply_migrations
 from storage.engine.sqlite import connect
 from storage.ids import pad, treasury_id, vp_id
@@ -32,17 +32,18 @@ BOT, GUILD = 1, 1
 _BATCH = 100_000
 
 
-def ensure_accounts(conn: sqlite3.Connection, users: int) -> tuple[int, list[int]]:
-    """Bot 1's treasury and open profiles 1..users in guild 1; returns their row ids."""
+def ensure_accounts(conn: Conn, users: int) -> tuple[int, list[int]]:
+    """Bot 1's treasury and open profiles 1..users in guild 1; returns their row ids.
+    Either engine (bench_ledger.py compares SQLite with PostgreSQL)."""
     now = time.time()
-    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("BEGIN" if conn.dialect.name == "postgres" else "BEGIN IMMEDIATE")
     conn.execute(
-        "INSERT OR IGNORE INTO accounts (vp_id, bot_id) VALUES (?, ?)",
+        "INSERT INTO accounts (vp_id, bot_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
         (treasury_id(BOT), pad(BOT)),
     )
     conn.executemany(
-        "INSERT OR IGNORE INTO accounts (vp_id, guild_id, user_id, open, created_at, updated_at)"
-        " VALUES (?, ?, ?, 1, ?, ?)",
+        "INSERT INTO accounts (vp_id, guild_id, user_id, open, created_at, updated_at)"
+        " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT DO NOTHING",
         ((vp_id(GUILD, u), pad(GUILD), pad(u), now, now) for u in range(1, users + 1)),
     )
     conn.execute("COMMIT")
