@@ -1,6 +1,6 @@
 """The real server under load: durable transfers/s over HTTP at concurrency 64.
 
-    python benchmarks/bench_http.py [--prefill N] [--seconds 5] [--connections 64]
+    python benchmarks/bench_http.py [--prefill N] [--seconds 5] [--connections 64] [--pg]
 
 Starts `python -m app.cli serve` on 127.0.0.1 (granian, `--workers N`, 1 by default) on a fresh
 database with VOICEPROFILE_BENCH=1, which adds `POST /bench/noop` (same auth and
@@ -17,11 +17,15 @@ figures, and says so):
 4. `typical`: the same single-transfer bodies against benchmarks/typical_fastapi.py
    (FastAPI + SQLAlchemy ORM on SQLite, WAL, synchronous=FULL, one COMMIT per
    request, uvicorn with one worker) seeded with the same 1000 funded users.
+5. `pg`, with `--pg` (a throwaway durable PostgreSQL this run starts and stops) or
+   `--db-url postgresql://…` (benchmarks/pg_server.py): phase 2 against the same
+   server on PostgreSQL, seeded alike, right after SQLite's turn in each round
+   (target: >= 0.8 x single transfers on SQLite).
 
 Prints requests/s, transfers/s, p50/p99 latency, the load average, and the ratios
 (targets: server no-op >= 0.8 x bare no-op; single transfers >= 0.7 x bare no-op with
 p99 <= 50 ms; arrays >= 30k transfers/s; single transfers >= 15 x typical). Phases
-0-2 and 4 take turns `--rounds` times and each prints its median round. `--phases bare,noop` runs only those. Every
+0-2, 4 and 5 take turns `--rounds` times and each prints its median round. `--phases bare,noop` runs only those. Every
 acknowledged transfer is durable (synchronous=FULL, group commit). `--prefill N`
 appends N ledger entries first (benchmarks/prefill.py), e.g. 10000000;
 `--from-db PATH` starts from a copy of a database prefill.py made earlier.
@@ -35,11 +39,11 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -47,11 +51,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import pg_server  # noqa: E402
+from benchmarks.http_server import Server, free_port, seed, start, stop  # noqa: E402
 from benchmarks.prefill import prefill  # noqa: E402
 from benchmarks.typical_fastapi import seed as seed_typical  # noqa: E402
 from storage.ids import vp_id  # noqa: E402
 
-GUILD, BOT, USERS = 1, 1, 1000
+GUILD, USERS = 1, 1000
 
 LUA = """
 local bodies = {}
@@ -65,12 +71,6 @@ request = function()
   return wrk.format("POST", nil, nil, bodies[math.random(n)])
 end
 """
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _bodies(path: Path, count: int, size: int, rng: random.Random) -> None:
@@ -203,15 +203,6 @@ def _wait_up(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def main() -> int:
     if len(sys.argv) == 7 and sys.argv[1] == "--load-worker":
         import asyncio
@@ -245,6 +236,7 @@ def main() -> int:
         default="bare,noop,single,array,typical",
         help="comma-separated subset of bare,noop,single,array,typical (ratios need both sides)",
     )
+    pg_server.add_arguments(parser)
     args = parser.parse_args()
     phases = set(args.phases.split(","))
     if args.rounds < 1:
@@ -258,47 +250,41 @@ def main() -> int:
         )
         load = _python_load
     tmp = Path(tempfile.mkdtemp(prefix="vp-bench-http-"))
-    db, log = tmp / "bench.db", tmp / "server.log"
-    server = bare = typical = None
+    server = pg = None
+    with pg_server.from_args(args) as postgres:
+        try:
+            db = tmp / "bench.db"
+            if args.from_db:
+                shutil.copyfile(args.from_db, db)
+            if args.prefill:
+                print(f"prefilling {args.prefill} entries ...", flush=True)
+                prefill(db, args.prefill, max(USERS, 10_000))
+            server = start(db, args.workers, tmp / "server.log")
+            seed(server, USERS)
+            if postgres is not None:
+                # The same server, users and funding on PostgreSQL (an empty ledger).
+                pg = start(postgres.database("http"), args.workers, tmp / "server-pg.log")
+                seed(pg, USERS)
+                print(postgres.settings())
+            return _measure(args, phases, load, tmp, server, pg)
+        finally:
+            for started in (server, pg):
+                if started is not None:
+                    stop(started.process)
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _measure(
+    args: argparse.Namespace,
+    phases: set[str],
+    load: Callable[[str, str, Path, int, int], dict],
+    tmp: Path,
+    server: Server,
+    pg: Server | None,
+) -> int:
+    py, url, key = sys.executable, server.url, server.key
+    bare = typical = None
     try:
-        if args.from_db:
-            shutil.copyfile(args.from_db, db)
-        if args.prefill:
-            print(f"prefilling {args.prefill} entries ...", flush=True)
-            prefill(db, args.prefill, max(USERS, 10_000))
-        py = sys.executable
-        key = subprocess.run(
-            [py, "-m", "app.cli", "keys", "create", "--name", "bench", "--bot-id", str(BOT),
-             "--db", str(db)],
-            capture_output=True, text=True, check=True, cwd=ROOT,
-        ).stdout.strip()  # fmt: skip
-        port = _port()
-        # The per-key rate limit would answer most of the load with 429s: a benchmark
-        # of the ledger, not of the limiter, runs without it.
-        env = {**os.environ, "VOICEPROFILE_BENCH": "1", "VOICEPROFILE_RATE_LIMIT": "off"}
-        with log.open("w") as out:
-            server = subprocess.Popen(
-                [py, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                 "--db", str(db), "--workers", str(args.workers)],
-                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True,
-            )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
-        with httpx.Client(base_url=url, headers={"Authorization": key}, timeout=60) as c:
-            for _ in range(300):
-                try:
-                    if c.get("/health").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            users = [
-                {"guild_id": GUILD, "user_id": u, "experience": 0} for u in range(1, USERS + 1)
-            ]
-            assert c.patch("/profile/add", json=users).status_code == 200
-            funding = [
-                {"from": "self", "to": vp_id(GUILD, u), "amount": 10**12}
-                for u in range(1, USERS + 1)
-            ]
-            assert c.post("/transaction", json=funding).status_code == 201
         rng = random.Random(3)
         singles, arrays = tmp / "singles.txt", tmp / "arrays.txt"
         _bodies(singles, 2000, 1, rng)
@@ -308,9 +294,9 @@ def main() -> int:
         print(f"starting from: {start}; workers={args.workers}; c={conns}; {args.seconds}s per phase;"
               " machine shared with other processes")  # fmt: skip
         results: dict[str, dict] = {}
-        runs: dict[str, list[dict]] = {"bare": [], "noop": [], "single": [], "typical": []}
+        runs: dict[str, list[dict]] = {p: [] for p in ("bare", "noop", "single", "pg", "typical")}
         if "bare" in phases:
-            bare_port = _port()
+            bare_port = free_port()
             bare = subprocess.Popen(
                 [py, str(ROOT / "benchmarks" / "bare_noop.py"), str(bare_port)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
@@ -319,7 +305,7 @@ def main() -> int:
             _wait_up(f"http://127.0.0.1:{bare_port}/bench/noop")
         if "typical" in phases:
             # The same users with the same funding, the same key in the same header.
-            typical_db, typical_port = tmp / "typical.db", _port()
+            typical_db, typical_port = tmp / "typical.db", free_port()
             seed_typical(str(typical_db), ((vp_id(GUILD, u), 10**12) for u in range(1, USERS + 1)))
             typical = subprocess.Popen(
                 [py, "-m", "uvicorn", "--factory", "benchmarks.typical_fastapi:app_from_env",
@@ -341,6 +327,10 @@ def main() -> int:
                 runs["noop"].append(load(f"{url}/bench/noop", key, singles, args.seconds, conns))
             if "single" in phases:
                 runs["single"].append(load(f"{url}/transaction", key, singles, args.seconds, conns))
+            if pg is not None:  # right after SQLite's turn, with the same bodies
+                runs["pg"].append(
+                    load(f"{pg.url}/transaction", pg.key, singles, args.seconds, conns)
+                )
             if typical is not None:
                 runs["typical"].append(load(f"http://127.0.0.1:{typical_port}/transaction", key,
                                             singles, args.seconds, conns))  # fmt: skip
@@ -350,7 +340,7 @@ def main() -> int:
                 results[phase]["non2xx"] = sum(r["non2xx"] for r in found)
         for process in (bare, typical):
             if process is not None:
-                _stop(process)
+                stop(process)
         bare = typical = None
         if "array" in phases:
             results["array"] = load(
@@ -361,7 +351,7 @@ def main() -> int:
         )
         names = {"bare": ("bare framework no-op", 0), "noop": ("server no-op POST", 0),
                  "single": ("single transfers", 1), "array": (f"arrays of {args.array}", args.array),
-                 "typical": ("typical FastAPI+SQLAlchemy", 1)}  # fmt: skip
+                 "pg": ("single transfers (PG)", 1), "typical": ("typical FastAPI+SQLAlchemy", 1)}  # fmt: skip
         for phase, r in results.items():
             name, per = names[phase]
             transfers = f"{r['rps'] * per:,.0f}" if per else "-"
@@ -372,7 +362,8 @@ def main() -> int:
         print(f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         rps = {phase: r["rps"] for phase, r in results.items()}
         for top, bottom, target in (("noop", "bare", 0.8), ("single", "noop", None),
-                                    ("single", "bare", 0.7), ("single", "typical", 15)):  # fmt: skip
+                                    ("single", "bare", 0.7), ("single", "typical", 15),
+                                    ("pg", "single", 0.8)):  # fmt: skip
             if rps.get(top) and rps.get(bottom):
                 goal = f" (target >= {target})" if target else ""
                 # Each round's own ratio (its phases ran seconds apart), then the median.
@@ -389,14 +380,13 @@ def main() -> int:
             print(f"array transfers/s: {rps['array'] * args.array:,.0f} (target >= 30,000)")
         failed = sum(r["non2xx"] for r in results.values())
         if failed:  # the rates above would count refusals as work done
-            print(f"INVALID RUN: {failed} responses were not 2xx (see {log})")
+            print(f"INVALID RUN: {failed} responses were not 2xx (see {tmp}/server*.log)")
             return 1
         return 0
     finally:
-        for process in (server, bare, typical):
+        for process in (bare, typical):
             if process is not None:
-                _stop(process)
-        shutil.rmtree(tmp, ignore_errors=True)
+                stop(process)
 
 
 if __name__ == "__main__":
