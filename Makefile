@@ -36,11 +36,18 @@ lint: install ## ruff and mypy
 # The read benchmark runs at the scale its targets are stated at (1M profiles, 10M
 # entries). It builds that database once (~4 min, 2.6 GB) and reuses it for a day.
 READS_DB ?= /tmp/voiceprofile-bench-reads-1m.db
-bench: install ## Run the benchmarks in benchmarks/ and print their figures (reads at 1M profiles / 10M entries)
+# The ledger and HTTP benchmarks also run on PostgreSQL, next to SQLite: by default a
+# throwaway durable server they start and stop; BENCH_PG="--db-url postgresql://..."
+# uses a server of yours (each run makes and drops its own databases there).
+BENCH_PG ?= --pg
+bench: install ## Run the benchmarks in benchmarks/ and print their figures (reads at 1M profiles / 10M entries; ledger and HTTP on PostgreSQL too)
 	@set -e; for b in benchmarks/bench_*.py; do \
 	  echo "== $$b"; \
-	  if [ "$$b" = benchmarks/bench_reads.py ]; then $(BIN)/python $$b --big --db $(READS_DB); \
-	  else $(BIN)/python $$b; fi; \
+	  case $$b in \
+	    benchmarks/bench_reads.py) $(BIN)/python $$b --big --db $(READS_DB);; \
+	    benchmarks/bench_ledger.py|benchmarks/bench_http.py) $(BIN)/python $$b $(BENCH_PG);; \
+	    *) $(BIN)/python $$b;; \
+	  esac; \
 	done
 	@echo "== benchmarks/bench_http.py --workers 2 (beside the one-worker run above)"
 	@$(BIN)/python benchmarks/bench_http.py --workers 2
