@@ -31,7 +31,7 @@ __all__ = [
 ENTRY_COLUMNS = (
     "id, kind, ts, src, dst, amount, src_balance, dst_balance, bot, reason, reverts, hash"
 )
-_INSERT = f"INSERT INTO ledger ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_ENTRY_COLUMNS = tuple(ENTRY_COLUMNS.split(", "))
 _ACCOUNT = "SELECT id, vp_id, bot_id, guild_id, user_id FROM accounts"
 
 
@@ -62,11 +62,11 @@ def balance_and_open(conn: Conn, account_id: int) -> tuple[int, bool]:
 
 def set_balances(conn: Conn, pairs: list[tuple[int, int]]) -> None:
     """(balance, account id) pairs: the projection of what was just appended."""
-    conn.executemany("UPDATE accounts SET balance = ? WHERE id = ?", pairs)
+    conn.update_many("accounts", "balance", "id", pairs)
 
 
 def insert_entries(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
-    conn.executemany(_INSERT, rows)
+    conn.insert_many("ledger", _ENTRY_COLUMNS, rows)
 
 
 def head(conn: Conn) -> tuple[int, int, bytes] | None:

@@ -5,13 +5,14 @@ The ledger stages its postings in memory (ledger/state.py) and writes them befor
 COMMIT, while profile commands write their rows at once, so mixed batches are where
 a staging bug would show. Random command lists run once
 concurrently (batched) and once one by one on a fresh database; then both are
-compared and verified.
+compared and verified. On either backend (tests/backend.py): on PostgreSQL the
+writer sends a batch's staged rows as set-based statements in one pipeline with its
+COMMIT, which must not change any outcome either.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,10 @@ from ledger.outcomes import Posted
 from ledger.verify import verify
 from schemas.profiles import ProfileCreate
 from storage.engine.migrations import apply_migrations
-from storage.engine.sqlite import connect
 from storage.engine.writer import Writer
 from storage.errors import DomainError
 from storage.ids import treasury_id, vp_id
+from tests import backend
 
 BOTS = ["7", "8"]
 USERS = [1, 2, 3]
@@ -78,7 +79,7 @@ def _outcome(result: Any) -> Any:
 
 
 async def _run(path: Path, commands: list[tuple], together: bool) -> list[Any]:
-    writer = Writer(path)
+    writer = Writer(backend.target(path))
     writer.start()
     try:
         # Open every profile first, so most commands have something to move.
@@ -101,7 +102,7 @@ async def _run(path: Path, commands: list[tuple], together: bool) -> list[Any]:
 
 
 def _state(path: Path) -> tuple[list, list, list[str]]:
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = backend.connect(path)
     try:
         balances = conn.execute(
             "SELECT vp_id, balance, open FROM accounts ORDER BY vp_id"
@@ -122,7 +123,7 @@ def test_batched_equals_one_by_one(commands: list[tuple]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         paths = [Path(tmp) / "together.db", Path(tmp) / "alone.db"]
         for path in paths:
-            conn = connect(path)
+            conn = backend.connect(path)
             apply_migrations(conn)
             conn.close()
         together = asyncio.run(_run(paths[0], commands, together=True))

@@ -80,4 +80,17 @@ class Conn(Protocol):
 
     def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Any: ...
 
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """INSERT `rows` (values in `columns` order): the writer's bulk appends."""
+        ...
+
+    def update_many(
+        self, table: str, column: str, key: str, pairs: Sequence[tuple[Any, Any]]
+    ) -> None:
+        """UPDATE `table` SET `column` = value WHERE `key` = k, for each (value, k);
+        each k at most once."""
+        ...
+
     def close(self) -> None: ...

@@ -24,7 +24,7 @@ The migrations in storage/engine/sql/postgres/ hold the schema's PostgreSQL part
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -144,6 +144,8 @@ class PgConn:
         raw.adapters.register_loader("numeric", _NumberLoader)
         raw.adapters.register_loader("bool", _BoolLoader)
         self._changes = 0
+        self._types: dict[str, dict[str, str]] = {}  # table -> column -> SQL type
+        self._unread: list[psycopg.Cursor[Any]] | None = None  # see `pipelined`
 
     @property
     def in_transaction(self) -> bool:
@@ -155,6 +157,9 @@ class PgConn:
         return self._changes
 
     def _count(self, cursor: psycopg.Cursor[Any]) -> None:
+        if self._unread is not None:  # no result yet: counted when the pipeline ends
+            self._unread.append(cursor)
+            return
         status = cursor.statusmessage or ""
         if status.startswith(_WRITES) and cursor.rowcount > 0:
             self._changes += cursor.rowcount
@@ -172,6 +177,58 @@ class PgConn:
         cursor.executemany(text, rows)  # type: ignore[call-overload]
         self._count(cursor)
         return cursor
+
+    # PostgreSQL runs an executemany as one statement per row (parse, plan, executor
+    # start, result each): bulk writes go as one statement over column arrays, sent
+    # in binary (psycopg's text arrays cost ~35 µs a row to build, binary ~4).
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if not rows:
+            return
+        types = self._column_types(table)
+        arrays = ", ".join(f"%b::{types[c]}[]" for c in columns)
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
+        self._count(self.raw.execute(sql, [list(c) for c in zip(*rows, strict=True)]))  # type: ignore[call-overload]
+
+    def update_many(
+        self, table: str, column: str, key: str, pairs: Sequence[tuple[Any, Any]]
+    ) -> None:
+        if not pairs:
+            return
+        types = self._column_types(table)
+        values, keys = zip(*pairs, strict=True)
+        sql = (
+            f"UPDATE {table} SET {column} = v.value"
+            f" FROM unnest(%b::{types[column]}[], %b::{types[key]}[]) AS v (value, key)"
+            f" WHERE {table}.{key} = v.key"
+        )
+        self._count(self.raw.execute(sql, (list(values), list(keys))))  # type: ignore[call-overload]
+
+    def _column_types(self, table: str) -> dict[str, str]:
+        found = self._types.get(table)
+        if found is None:
+            rows = self.raw.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+                " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                (table,),
+            )
+            found = self._types[table] = dict(rows.fetchall())
+        return found
+
+    @contextmanager
+    def pipelined(self) -> Iterator[None]:
+        """Statements inside are sent without waiting for each one's result (psycopg's
+        pipeline mode): one round trip for all of them. Errors are raised at the
+        end at the latest, and a failed statement aborts the ones after it."""
+        self._unread = []
+        try:
+            with self.raw.pipeline():
+                yield
+        finally:
+            unread, self._unread = self._unread, None
+        for cursor in unread:
+            self._count(cursor)
 
     def script(self, sql: str) -> None:
         """Several statements in one go (a migration): no parameters."""
@@ -219,13 +276,21 @@ class PgEngine:
 
     def begin_write(self, conn: Any) -> bool:
         """BEGIN, then wait for the database-wide write lock; True if another
-        writer committed since this connection's last turn."""
-        conn.execute("BEGIN")
-        conn.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-        turn = int(conn.raw.execute("UPDATE write_turns SET n = n + 1 RETURNING n").fetchone()[0])
+        writer committed since this connection's last turn. One round trip."""
+        with conn.pipelined():
+            conn.execute("BEGIN")
+            conn.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            turns = conn.raw.execute("UPDATE write_turns SET n = n + 1 RETURNING n")
+        turn = int(turns.fetchone()[0])
         last = self._turns.get(id(conn))
         self._turns[id(conn)] = turn
         return last is None or turn != last + 1
+
+    def commit(self, conn: Any, flush: Callable[[], None]) -> None:
+        """The writer's last writes (`flush`) and COMMIT in one round trip."""
+        with conn.pipelined():
+            flush()
+            conn.execute("COMMIT")
 
     def end_write(self) -> None:
         """The advisory lock ends with the transaction."""

@@ -232,8 +232,7 @@ class Writer:
         for task in tasks:
             outcomes.append(self._run_task(ctx, task))
         self._chores_due(ctx)
-        ctx.flush()
-        conn.execute("COMMIT")
+        self.engine.commit(conn, ctx.flush)
         self.engine.end_write()
         return outcomes
 
