@@ -30,7 +30,8 @@ def first_outcome(state: LedgerState, bot: Account, key: str, body_hash: bytes) 
     """The stored first outcome of `key`, replayed; None if the key is new."""
     if bot.id < 0:  # a treasury not written yet has no keys
         return None
-    stored = store.keyed_outcome(state.conn, bot.id, key)
+    kept = state.kept.get((bot.id, key))  # this transaction's, not written yet
+    stored = kept[:3] if kept is not None else store.keyed_outcome(state.conn, bot.id, key)
     if stored is None:
         return None
     digest, status, response = stored
@@ -56,7 +57,8 @@ def keep(state: LedgerState, bot_id: str, key: str, body_hash: bytes, outcome: P
         status, response = _OK, b"%s%d %d" % (_RANGE, first, last)
     else:
         status, response = _OK, outcome.json()
-    store.keep_outcome(state.conn, bot.id, key, body_hash, status, response, state.ctx.clock.now())
+    # Written with the transaction's entries (LedgerState.flush).
+    state.kept[(bot.id, key)] = (body_hash, status, response, state.ctx.clock.now())
 
 
 class PruneKeys:

@@ -2,10 +2,11 @@
 
 - `accounts`: account identity by vp_id (row id, owner): never changes once written.
 - `head`: the last entry's (id, ts, hash), so posting needs no query for it.
-- The stage: balances and open flags read once per account and kept, the entries
-  and balance changes of this transaction not yet written. The writer calls
-  `flush()` before COMMIT (one executemany of entries, one of balances): per
-  transfer that saves the three statements a direct posting costs.
+- The stage: balances and open flags read once per account and kept, the entries,
+  balance changes and Idempotency-Key outcomes of this transaction not yet
+  written. The writer calls `flush()` before COMMIT (one bulk write of entries,
+  one of balances, one of outcomes): per transfer that saves the three statements
+  a direct posting costs, and on PostgreSQL a round trip per keyed request.
 
 Every command runs inside `attempt()`: a mark the stage returns to if the command
 is refused, so a refusal leaves nothing staged either. The writer drops this
@@ -44,6 +45,9 @@ class LedgerState:
         # Treasuries a command needs that have no row yet: a provisional (negative)
         # id until the flush inserts them, so a refused command never writes one.
         self.pending: list[Account] = []
+        # Idempotency-Key outcomes kept in this transaction, not written yet:
+        # (bot account, key) -> (body hash, status, response, created_at).
+        self.kept: dict[tuple[int, str], tuple[bytes, int, bytes, float]] = {}
 
     # -- accounts and head ----------------------------------------------------------------
 
@@ -162,11 +166,20 @@ class LedgerState:
         """Return to this point if the body raises (a refused command or array)."""
         self.marks += 1
         events = self.ctx.state(Outbox)
-        mark = (len(self.rows), len(self.journal), self._head, len(self.pending), len(events.rows))
+        mark = (
+            len(self.rows),
+            len(self.journal),
+            self._head,
+            len(self.pending),
+            len(events.rows),
+            len(self.kept),
+        )
         try:
             yield
         except BaseException:
-            rows, journal, head, pending, emitted = mark
+            rows, journal, head, pending, emitted, kept = mark
+            while len(self.kept) > kept:
+                self.kept.popitem()  # the last kept first
             del events.rows[emitted:]
             while len(self.journal) > journal:
                 account_id, before = self.journal.pop()
@@ -195,6 +208,9 @@ class LedgerState:
             balance = self.balance
             store.set_balances(self.conn, [(balance[a], a) for a in self.dirty])
             self.dirty.clear()
+        if self.kept:
+            store.keep_outcomes(self.conn, [(*k, *v) for k, v in self.kept.items()])
+            self.kept.clear()
 
     def write_pending(self) -> None:
         """Write the new treasuries and give their entries and balances the real ids."""

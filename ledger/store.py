@@ -33,6 +33,7 @@ ENTRY_COLUMNS = (
 )
 _ENTRY_COLUMNS = tuple(ENTRY_COLUMNS.split(", "))
 _ACCOUNT = "SELECT id, vp_id, bot_id, guild_id, user_id FROM accounts"
+_OUTCOME_COLUMNS = ("bot", "key", "body_hash", "status", "response", "created_at")
 
 
 def _account(row: tuple) -> Account:
@@ -111,20 +112,9 @@ def keyed_outcome(conn: Conn, bot: int, key: str) -> tuple[bytes, int, bytes] | 
     return None if row is None else (bytes(row[0]), int(row[1]), bytes(row[2]))
 
 
-def keep_outcome(
-    conn: Conn,
-    bot: int,
-    key: str,
-    body_hash: bytes,
-    status: int,
-    response: bytes,
-    at: float,
-) -> None:
-    conn.execute(
-        "INSERT INTO idempotency (bot, key, body_hash, status, response, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (bot, key, body_hash, status, response, at),
-    )
+def keep_outcomes(conn: Conn, rows: list[tuple[int, str, bytes, int, bytes, float]]) -> None:
+    """(bot, key, body hash, status, response, created_at) of first outcomes."""
+    conn.insert_many("idempotency", _OUTCOME_COLUMNS, rows)
 
 
 def forget_outcomes(conn: Conn, older_than: float, limit: int) -> int:
