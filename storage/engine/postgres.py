@@ -213,6 +213,8 @@ class PgConn:
             return
         types = self._column_types(table)
         arrays = ", ".join(f"%b::{types[c]}[]" for c in columns)
+        # A function scan feeds the INSERT in array order: identity columns (the
+        # outbox's id) are given in the order of `rows`, as executemany gives them.
         sql = f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
         columns_values = zip(columns, zip(*rows, strict=True), strict=True)
         values = [_array(list(v), types[c]) for c, v in columns_values]

@@ -42,6 +42,7 @@ EVENTS = (
     "season.end",
 )
 _encode = msgspec.json.encode
+_COLUMNS = ("bot_id", "event", "body", "created_at", "next_at")
 
 # Called (from the writer thread) after a commit that wrote outbox rows, so the
 # delivery worker starts at once instead of at its next poll.
@@ -82,11 +83,7 @@ class Outbox:
 
     def flush(self) -> None:
         if self.rows:
-            self.ctx.conn.executemany(
-                "INSERT INTO outbox (bot_id, event, body, created_at, next_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                self.rows,
-            )
+            self.ctx.conn.insert_many("outbox", _COLUMNS, self.rows)
             self.rows.clear()
             if _wake not in self.ctx.after_commit:
                 self.ctx.after_commit.append(_wake)
