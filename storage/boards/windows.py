@@ -71,7 +71,7 @@ class LedgerWindow(_Timeframe):
             conn.execute(
                 "SELECT account, sum(d) FROM (SELECT dst AS account, amount AS d FROM ledger"
                 " WHERE id >= ?1 AND id < ?2 UNION ALL SELECT src, -amount FROM ledger"
-                " WHERE id >= ?1 AND id < ?2) GROUP BY account",
+                " WHERE id >= ?1 AND id < ?2) AS moves GROUP BY account",
                 (self.lo, self.hi),
             )
         )

@@ -79,7 +79,7 @@ def circulation_before(conn: Conn, bound: int) -> int:
 
 def _net(conn: Conn, guild: str | None, lo: int, hi: int) -> int:
     extra = () if guild is None else (guild,)
-    sql = f"SELECT coalesce(sum(d), 0) FROM ({_flow(guild)})"
+    sql = f"SELECT coalesce(sum(d), 0) FROM ({_flow(guild)}) AS flow"
     return int(conn.execute(sql, (lo, hi, *extra)).fetchone()[0])
 
 
@@ -108,7 +108,7 @@ def _bucketed_totals(
     per bucket, so no per-entry running sum is needed)."""
     size = BUCKETS[bucket]
     rows = conn.execute(
-        f"SELECT ts / {size} * {size} AS b, sum(d) FROM ({_flow(guild)}) GROUP BY b ORDER BY b"
+        f"SELECT ts / {size} * {size} AS b, sum(d) FROM ({_flow(guild)}) AS flow GROUP BY b ORDER BY b"
         f" LIMIT {MAX_POINTS + 1}",
         (lo, hi) if guild is None else (lo, hi, guild),
     ).fetchall()
@@ -204,11 +204,14 @@ def series(
             start = _total_now(conn, guild) - _net(conn, guild, lo, head)
         if bucket is not None:
             return _bucketed_totals(conn, guild, lo, hi, start, bucket)
-        entries = f"SELECT id, ts, ?4 + sum(d) OVER (ORDER BY id) AS balance FROM ({_flow(guild)})"
+        entries = (
+            f"SELECT id, ts, ?4 + sum(d) OVER (ORDER BY id) AS balance"
+            f" FROM ({_flow(guild)}) AS flow"
+        )
         params = (lo, hi, guild, start)
     cap = MAX_POINTS + 1
     if bucket is None:
-        sql = f"SELECT ts, balance FROM ({entries}) ORDER BY id LIMIT {cap}"
+        sql = f"SELECT ts, balance FROM ({entries}) AS entries ORDER BY id LIMIT {cap}"
     else:
         size = BUCKETS[bucket]
         # Each bucket's last entry; not SQLite's bare column beside max() in a

@@ -178,7 +178,7 @@ def count(conn: Conn, f: Filters) -> int:
     if not p.either and p.src is None and p.dst is None and p.reason is None and p.kind is None:
         return p.hi - p.lo  # ids have no gaps
     sql, params = _id_sql(p, conn.dialect)
-    return int(conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+    return int(conn.execute(f"SELECT count(*) FROM ({sql}) AS matches", params).fetchone()[0])
 
 
 def _page(

@@ -77,6 +77,6 @@ def _guild_entries(conn: Conn, guild: str) -> int:
     return conn.execute(
         "SELECT count(*) FROM (SELECT l.id FROM ledger l WHERE l.src IN"
         " (SELECT id FROM accounts WHERE guild_id = ?) UNION SELECT l.id FROM ledger l"
-        " WHERE l.dst IN (SELECT id FROM accounts WHERE guild_id = ?))",
+        " WHERE l.dst IN (SELECT id FROM accounts WHERE guild_id = ?)) AS touched",
         (guild, guild),
     ).fetchone()[0]

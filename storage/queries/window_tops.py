@@ -56,14 +56,14 @@ def aggregate(conn: Conn, metric: Metric, guild_id: int | None, window: Window) 
             cte = (
                 f"w AS (SELECT account, wvp, s FROM (SELECT c.id AS account, c.vp_id AS wvp,"
                 f" {after} - {balance_before('?1')} AS s FROM accounts c"
-                f" WHERE c.open = 1 AND c.guild_id = ?3) WHERE s != 0)"
+                f" WHERE c.open = 1 AND c.guild_id = ?3) AS nets WHERE s != 0)"
             )
             return Aggregate(cte, (lo, hi, *gparams), scope)
         cte = (
             "w AS (SELECT c.id AS account, c.vp_id AS wvp, f.s AS s FROM (SELECT account,"
             " sum(d) AS s FROM (SELECT dst AS account, amount AS d FROM ledger"
             " WHERE id >= ?1 AND id < ?2 UNION ALL SELECT src, -amount FROM ledger"
-            " WHERE id >= ?1 AND id < ?2) GROUP BY account) f JOIN accounts c"
+            " WHERE id >= ?1 AND id < ?2) AS moves GROUP BY account) f JOIN accounts c"
             f" ON c.id = f.account WHERE c.open = 1 AND f.s != 0{guild.replace('?', '?3')})"
         )
         return Aggregate(cte, (lo, hi, *gparams), scope)
