@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from storage.engine.postgres import _bind, _placeholders
+from storage.engine.pg_conn import _bind, _placeholders
 from tests import backend
 
 
