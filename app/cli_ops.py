@@ -33,7 +33,7 @@ from app.progress import Progress
 from ledger import restore
 from storage import export as export_lines
 from storage.engine import Connection, Engine, open_engine
-from storage.engine.base import error_text
+from storage.engine.base import NotOnThisEngine, error_text
 from storage.engine.migrations import apply_migrations
 from storage.export import BadLine
 
@@ -105,7 +105,7 @@ def backup(args: argparse.Namespace) -> int:
         finally:
             bar.close()
         os.replace(partial, target)
-    except NotImplementedError as exc:  # PostgreSQL: no file to copy; it names the tools
+    except NotOnThisEngine as exc:  # PostgreSQL: no file to copy; it names the tools
         _err(str(exc))
         return 2
     except (OSError, *engine.errors) as exc:  # a directory, a full disk, an I/O error

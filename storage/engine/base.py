@@ -12,7 +12,31 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
-__all__ = ["Conn", "Cursor", "Dialect", "error_text", "is_url"]
+__all__ = [
+    "Conn",
+    "Cursor",
+    "Dialect",
+    "NotOnThisEngine",
+    "error_text",
+    "insert_sql",
+    "is_url",
+    "update_sql",
+]
+
+
+class NotOnThisEngine(Exception):
+    """An operation this engine does not offer (a file backup of PostgreSQL); the
+    message names what to use instead."""
+
+
+def insert_sql(table: str, columns: Sequence[str]) -> str:
+    """One row's INSERT into `table`, values in `columns` order (`?` placeholders)."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+def update_sql(table: str, column: str, key: str) -> str:
+    """One row's UPDATE of `column`, parameters (value, key)."""
+    return f"UPDATE {table} SET {column} = ? WHERE {key} = ?"
 
 
 def is_url(db: object) -> bool:

@@ -27,6 +27,8 @@ import psycopg
 from psycopg import pq
 from psycopg.adapt import Loader
 
+from storage.engine.base import insert_sql, update_sql
+
 __all__ = ["DIALECT", "PgConn"]
 
 
@@ -188,8 +190,7 @@ class PgConn:
         if not rows:
             return
         if len(rows) < _FEW:
-            marks = ", ".join("?" * len(columns))
-            self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+            self.executemany(insert_sql(table, columns), rows)
             return
         types = self._column_types(table)
         arrays = ", ".join(f"%b::{types[c]}[]" for c in columns)
@@ -206,7 +207,7 @@ class PgConn:
         if not pairs:
             return
         if len(pairs) < _FEW:
-            self.executemany(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", pairs)
+            self.executemany(update_sql(table, column, key), pairs)
             return
         types = self._column_types(table)
         values, keys = zip(*pairs, strict=True)

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from storage.engine.base import is_url
+from storage.engine.base import NotOnThisEngine, is_url
 from storage.engine.pg_conn import DIALECT, PgConn
 
 __all__ = ["DIALECT", "PgConn", "PgEngine", "is_url"]
@@ -193,7 +193,7 @@ class PgEngine:
             conn.execute(DIALECT.follow_ids(table, column))
 
     def backup(self, target: Path, progress: Any) -> int:
-        raise NotImplementedError(
+        raise NotOnThisEngine(
             "voiceprofile backup copies a SQLite file; on PostgreSQL use pg_dump or"
             " pg_basebackup (README: operations), or `voiceprofile export`"
         )

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from storage.engine.base import Conn
+from storage.engine.base import Conn, insert_sql, update_sql
 
 __all__ = [
     "DIALECT",
@@ -63,13 +63,12 @@ class SqliteConn(sqlite3.Connection):
     def insert_many(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
-        marks = ", ".join("?" * len(columns))
-        self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        self.executemany(insert_sql(table, columns), rows)
 
     def update_many(
         self, table: str, column: str, key: str, pairs: Sequence[tuple[Any, Any]]
     ) -> None:
-        self.executemany(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", pairs)
+        self.executemany(update_sql(table, column, key), pairs)
 
 
 def connect(path: str | Path, *, readonly: bool = False) -> SqliteConn:

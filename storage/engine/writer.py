@@ -44,8 +44,6 @@ from typing import Any, TypeVar
 from storage.clock import Clock, SystemClock
 from storage.engine import Engine, open_engine
 from storage.engine.base import Conn
-from storage.engine.postgres import PgEngine
-from storage.engine.sqlite import SqliteEngine
 from storage.engine.write_context import BatchStats, Chore, WriteContext
 from storage.errors import DomainError, StorageUnavailable
 
@@ -86,7 +84,7 @@ class Writer:
         config: Any = None,
         configure: Callable[[Conn], None] | None = None,
     ) -> None:
-        self.engine = db if isinstance(db, SqliteEngine | PgEngine) else open_engine(db)
+        self.engine = open_engine(db) if isinstance(db, str | Path) else db
         self.batch_max = batch_max
         self.cache_kib = cache_kib
         self.stats = BatchStats()
