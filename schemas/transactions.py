@@ -45,19 +45,23 @@ class TransferIn(Request):
     reason: Annotated[str, Meta(max_length=200)] = ""
 
 
-class Party(msgspec.Struct, omit_defaults=True):
+class Party(msgspec.Struct, omit_defaults=True, gc=False):
     id: str
     guild_id: str | None = None
     user_id: str | None = None
     bot_id: str | None = None
 
 
-class Balances(msgspec.Struct):
+class Balances(msgspec.Struct, gc=False):
     from_: int = msgspec.field(name="from")
     to: int
 
 
-class Transaction(msgspec.Struct, omit_defaults=True):
+class Transaction(msgspec.Struct, omit_defaults=True, gc=False):
+    """An entry as the API shows it. `gc=False` here and in Party and Balances: made
+    for every transfer and kept until its commit is acknowledged, never in a cycle,
+    so not worth the garbage collector's tracking."""
+
     id: int
     kind: Kind
     timestamp: float
