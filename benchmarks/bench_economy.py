@@ -3,10 +3,11 @@ single transfers/s of the same server in the same run.
 
     python benchmarks/bench_economy.py [--seconds 5] [--connections 64]
 
-Starts `python -m app.cli serve` on 127.0.0.1 (granian, 1 worker, rate limits off)
-on a fresh database, then drives it with wrk (`apt-get install wrk`; without it a
-slower Python load generator, which caps the figures and repeats bodies, so claims
-then see 409s) in these phases, each --seconds long:
+Starts `python -m app.cli serve` on 127.0.0.1 (granian, 1 worker, rate limits off;
+benchmarks/http_server.py) on a fresh database, then drives it with wrk (`apt-get
+install wrk`; without it a slower Python load generator, which caps the figures and
+repeats bodies, so claims then see 409s; both: benchmarks/http_load.py) in these
+phases, each --seconds long:
 
 1. `POST /transaction`: single user -> user transfers among 1000 funded members
    (the baseline; run before and after the others, the mean is used, so a change
@@ -25,14 +26,13 @@ work: compare ratios, not absolute rates, across runs).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
@@ -40,16 +40,17 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import bench_http  # noqa: E402
+from benchmarks.http_load import Load, python_load, wrk  # noqa: E402
+from benchmarks.http_server import Server, start, stop  # noqa: E402
 from storage.ids import vp_id  # noqa: E402
 
-GUILD, BOT, USERS = 1, 1, 1000
+GUILD, USERS = 1, 1000
 CLAIMERS_FROM = 1_000_000  # user ids of the members who claim
 
 # Each wrk thread walks its own share of the bodies in order (thread t takes lines
 # t, t+2, t+4, …), so no body is sent twice before the file is used up: a claim is
 # then never repeated. For transfers and buys the file is shuffled, so it is random.
-bench_http.LUA = """
+IN_ORDER = """
 local bodies = {}
 local n = 0
 local i = 0
@@ -78,8 +79,8 @@ def _write(path: Path, bodies: list[dict]) -> Path:
 
 
 def _members(c: httpx.Client, ids: range) -> None:
-    for start in range(ids.start, ids.stop, 1000):
-        chunk = range(start, min(start + 1000, ids.stop))
+    for first in range(ids.start, ids.stop, 1000):
+        chunk = range(first, min(first + 1000, ids.stop))
         added = [{"guild_id": GUILD, "user_id": u, "experience": 0} for u in chunk]
         assert c.patch("/profile/add", json=added).status_code == 200
 
@@ -89,38 +90,19 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5, help="length of each phase")
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
-    load = bench_http._wrk if shutil.which("wrk") else bench_http._python_load
-    if load is not bench_http._wrk:
+    load: Load = functools.partial(wrk, lua=IN_ORDER) if shutil.which("wrk") else python_load
+    if load is python_load:
         print("wrk not found (apt-get install -y wrk): the Python load generator caps the"
               " figures and repeats claims (409s)", file=sys.stderr)  # fmt: skip
     tmp = Path(tempfile.mkdtemp(prefix="vp-bench-economy-"))
     db, log = tmp / "bench.db", tmp / "server.log"
-    server = None
+    server: Server | None = None
     try:
-        py = sys.executable
-        key = subprocess.run(
-            [py, "-m", "app.cli", "keys", "create", "--name", "bench", "--bot-id", str(BOT),
-             "--db", str(db)],
-            capture_output=True, text=True, check=True, cwd=ROOT,
-        ).stdout.strip()  # fmt: skip
-        port = bench_http._port()
-        env = {**os.environ, "VOICEPROFILE_RATE_LIMIT": "off"}
-        with log.open("w") as out:
-            server = subprocess.Popen(
-                [py, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-                 "--db", str(db)],
-                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT, start_new_session=True,
-            )  # fmt: skip
-        url = f"http://127.0.0.1:{port}"
+        server = start(db, 1, log)
+        url, key = server.url, server.key
         rng = random.Random(3)
         seconds, conns = args.seconds, args.connections
         with httpx.Client(base_url=url, headers={"Authorization": key}, timeout=120) as c:
-            for _ in range(300):
-                try:
-                    if c.get("/health").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
             _members(c, range(1, USERS + 1))
             funding = [{"from": "self", "to": vp_id(GUILD, u), "amount": 10**12}
                        for u in range(1, USERS + 1)]  # fmt: skip
@@ -169,11 +151,7 @@ def main() -> int:
         return 0
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server.process)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -39,19 +39,19 @@ commits the standby had not received when the primary died). Exit status 1 when,
 with a synchronous standby, an acknowledged transfer is missing, or in any mode when
 a retry left a transfer absent or twice in the ledger, `verify` failed, or an answer
 was neither 201 nor 503 (`--logs DIR` keeps the server logs to see why).
+
+The primary and standby: benchmarks/failover_cluster.py; the clients and their
+retries: benchmarks/failover_clients.py; the server: benchmarks/http_server.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -59,222 +59,24 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
-
-import httpx
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import pg_cluster  # noqa: E402
+from benchmarks import failover_clients as clients  # noqa: E402
+from benchmarks.failover_cluster import (  # noqa: E402
+    ids_taken,
+    primary_and_standby,
+    transfers,
+)
+from benchmarks.http_server import serve, stop  # noqa: E402
 
-GUILD, BOT, USERS, STANDBY = "700000000000000001", "700000000000000002", 64, "s1"
-
-
-@dataclass
-class Request:
-    key: str
-    reason: str
-    body: dict
-    status: int = 0  # 0: no answer (connection lost, timeout)
-    id: int = 0  # the transaction id of a 201
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
-    url: str
-    out: IO[str]
-    log: Path
-
-    def stop(self) -> float:
-        """SIGTERM (the drain ends within DRAIN_TIMEOUT + 5 s), SIGKILL to the group
-        it leads after 20 s. Returns the seconds it took."""
-        began = time.monotonic()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(10)
-        self.out.close()
-        return time.monotonic() - began
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(db: str, log: Path) -> Server:
-    """`python -m app.cli serve` on 127.0.0.1; returns once /health answers 200."""
-    port = _free_port()
-    out = log.open("a")
-    command = ["serve", "--host", "127.0.0.1", "--port", str(port), "--db", db]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", *command],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "VOICEPROFILE_RATE_LIMIT": "off"},
-        cwd=ROOT,
-        text=True,
-        start_new_session=True,
-    )
-    server = Server(process, f"http://127.0.0.1:{port}", out, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            out.close()
-            raise RuntimeError(f"server exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"server did not answer /health: {log.read_text()}")
-
-
-def _clusters(root: Path, sync: bool) -> tuple[pg_cluster.Cluster, pg_cluster.Cluster]:
-    """A durable primary with database `vp`, and a standby streaming from it."""
-    primary = pg_cluster.start(root / "primary", durable=True)
-    try:
-        primary.create_database("vp")
-        pg_cluster.base_backup(primary, root / "standby", slot=STANDBY)
-        standby = pg_cluster.run(root / "standby", durable=True, settings={"cluster_name": STANDBY})
-    except BaseException:
-        primary.stop()
-        raise
-    want = "sync" if sync else "async"
-    with primary.admin() as conn:
-        # Only now, and only on the primary: a synchronous standby named before it
-        # streams would hold every COMMIT, and one copied into the standby's
-        # configuration would hold every COMMIT of the promoted standby, alone.
-        if sync:
-            conn.execute(f"ALTER SYSTEM SET synchronous_standby_names = '{STANDBY}'")
-            conn.execute("SELECT pg_reload_conf()")
-        deadline = time.monotonic() + 60
-        while True:
-            row = conn.execute(
-                "SELECT state, sync_state FROM pg_stat_replication WHERE application_name = %s",
-                (STANDBY,),
-            ).fetchone()
-            if row == ("streaming", want):
-                return primary, standby
-            if time.monotonic() > deadline:
-                standby.stop()
-                primary.stop()
-                raise RuntimeError(f"the standby is not streaming ({want}): {row}")
-            time.sleep(0.1)
-
-
-async def _setup(url: str, admin_key: str) -> str:
-    """A key for the bot, and its members' profiles. Returns the key."""
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        r = await client.post(
-            "/keys", headers={"Authorization": admin_key}, json={"name": "bench", "bot_id": BOT}
-        )
-        r.raise_for_status()
-        key: str = r.json()["key"]
-        for user in range(1, USERS + 1):
-            r = await client.post(f"/profile/{GUILD}/{user}", headers={"Authorization": key})
-            r.raise_for_status()
-    return key
-
-
-async def _post(client: httpx.AsyncClient, req: Request) -> None:
-    try:
-        r = await client.post("/transaction", json=req.body, headers={"Idempotency-Key": req.key})
-    except httpx.HTTPError:
-        req.status = 0
-        return
-    req.status = r.status_code
-    if r.status_code == 201:
-        req.id = int(r.json()["id"])
-
-
-async def _load(
-    url: str, key: str, tag: str, args: argparse.Namespace, primary: pg_cluster.Cluster
-) -> tuple[list[Request], int, int]:
-    """`args.clients` clients posting transfers; the primary is killed after
-    `args.seconds`, the clients stop `args.after` later. Returns every request, how
-    many were acknowledged before the kill, and the server's /health status then."""
-    done: list[Request] = []
-    numbers = itertools.count(1)
-    stop = asyncio.Event()
-    limits = httpx.Limits(max_connections=args.clients)
-    headers = {"Authorization": key}
-    async with httpx.AsyncClient(
-        base_url=url, headers=headers, limits=limits, timeout=10
-    ) as client:
-
-        async def worker() -> None:
-            while not stop.is_set():
-                n = next(numbers)
-                reason = f"failover {tag} r{n}"
-                body = {
-                    "from": "self",
-                    "to": {"guild_id": GUILD, "user_id": str(1 + n % USERS)},
-                    "amount": 1 + n % 97,
-                    "reason": reason,
-                }
-                req = Request(f"fo-{tag}-{n}", reason, body)
-                await _post(client, req)
-                done.append(req)
-
-        workers = [asyncio.create_task(worker()) for _ in range(args.clients)]
-        await asyncio.sleep(args.seconds - args.stall)
-        if args.stall:
-            os.kill(_walsender(primary), signal.SIGSTOP)  # SIGKILLed with the primary
-            await asyncio.sleep(args.stall)
-        before = sum(1 for r in done if r.status == 201)
-        await asyncio.to_thread(primary.kill)
-        await asyncio.sleep(args.after)
-        stop.set()
-        await asyncio.gather(*workers)
-        health = (await client.get("/health")).status_code
-    return done, before, health
-
-
-def _walsender(primary: pg_cluster.Cluster) -> int:
-    with primary.admin() as conn:
-        row = conn.execute(
-            "SELECT pid FROM pg_stat_replication WHERE application_name = %s", (STANDBY,)
-        ).fetchone()
-    if not row:
-        raise RuntimeError("no walsender for the standby")
-    return int(row[0])
-
-
-async def _retry(url: str, key: str, requests: list[Request], clients: int) -> None:
-    """What a client does with a request it got no 201 for: send it again, same body,
-    same Idempotency-Key."""
-    queue = list(requests)
-    async with httpx.AsyncClient(
-        base_url=url, headers={"Authorization": key}, timeout=30
-    ) as client:
-
-        async def worker() -> None:
-            while queue:
-                await _post(client, queue.pop())
-
-        await asyncio.gather(*(worker() for _ in range(clients)))
-
-
-def _ledger(db: str, tag: str) -> dict[str, list[tuple[int, int]]]:
-    """reason -> [(id, amount)] of this trial's transfers in the ledger at `db`."""
-    found: dict[str, list[tuple[int, int]]] = {}
-    with psycopg.connect(db) as conn:
-        rows = conn.execute(
-            "SELECT reason, id, amount FROM ledger WHERE reason LIKE %s", (f"failover {tag} %",)
-        )
-        for reason, id_, amount in rows:
-            found.setdefault(reason, []).append((int(id_), int(amount)))
-    return found
+# `--clients` clients on one key: the rate limit would refuse most of the load, and
+# the run counts answers, not refusals.
+ENV = {"VOICEPROFILE_RATE_LIMIT": "off"}
+# SIGTERM, then SIGKILL after this many seconds: the drain ends within
+# DRAIN_TIMEOUT + 5 s, so a server still up then is stuck.
+GRACE = 20
 
 
 def _verify(db: str) -> tuple[int, str]:
@@ -310,8 +112,8 @@ class Trial:
 
 def trial(n: int, args: argparse.Namespace, root: Path) -> Trial:
     root.mkdir()
-    primary, standby = _clusters(root, sync=not args.async_)
-    servers: list[Server] = []
+    primary, standby = primary_and_standby(root, sync=not args.async_)
+    servers: list[tuple[subprocess.Popen[bytes], Path]] = []  # each with its log
     # Both servers get one URL naming both hosts; libpq connects to the one that
     # takes writes: the primary, then the promoted standby. A restart is all the
     # server needs, not a new setting.
@@ -320,22 +122,28 @@ def trial(n: int, args: argparse.Namespace, root: Path) -> Trial:
         "?target_session_attrs=read-write"
     )
     try:
-        servers.append(_serve(db, root / "server-primary.log"))
-        found = re.search(r"(vps_[A-Za-z0-9_-]+)", servers[0].log.read_text())
+        log = root / "server-primary.log"
+        process, url = serve(db, log, ENV)
+        servers.append((process, log))
+        found = re.search(r"(vps_[A-Za-z0-9_-]+)", log.read_text())
         if not found:
             raise RuntimeError("the first start printed no admin key")
-        key = asyncio.run(_setup(servers[0].url, found[1]))
+        key = asyncio.run(clients.setup(url, found[1]))
         tag = f"t{n}-{secrets.token_hex(4)}"  # names this trial's transfers (their reason)
-        requests, before, health = asyncio.run(_load(servers[0].url, key, tag, args, primary))
+        requests, before, health = asyncio.run(clients.load(url, key, tag, args, primary))
         result = Trial(before_kill=before, health=health)
-        result.server_stop = servers[0].stop()
+        began = time.monotonic()
+        stop(process, GRACE)
+        result.server_stop = time.monotonic() - began
         began = time.monotonic()
         standby.promote()
         result.promotion = time.monotonic() - began
-        servers.append(_serve(db, root / "server-standby.log"))
+        log = root / "server-standby.log"
+        process, url = serve(db, log, ENV)
+        servers.append((process, log))
         result.server_back = time.monotonic() - began
 
-        ledger = _ledger(standby.url("vp"), tag)
+        ledger = transfers(standby.url("vp"), tag)
         lost: list[int] = []
         for req in requests:
             if req.status == 201:
@@ -347,21 +155,19 @@ def trial(n: int, args: argparse.Namespace, root: Path) -> Trial:
                 result.unanswered[req.status] = result.unanswered.get(req.status, 0) + 1
                 result.in_doubt += req.reason in ledger
         retry = [req for req in requests if req.status != 201]
-        asyncio.run(_retry(servers[1].url, key, retry, args.clients))
+        asyncio.run(clients.retry(url, key, retry, args.clients))
         result.retried = len(retry)
-        ledger = _ledger(standby.url("vp"), tag)
+        ledger = transfers(standby.url("vp"), tag)
         result.absent = sum(req.reason not in ledger for req in retry)
         result.duplicated = sum(len(ledger.get(req.reason, [])) > 1 for req in requests)
-        with psycopg.connect(standby.url("vp")) as conn:
-            row = conn.execute("SELECT count(*) FROM ledger WHERE id = ANY(%s)", (lost,)).fetchone()
-            result.reused = int(row[0]) if row else 0
+        result.reused = ids_taken(standby.url("vp"), lost)
         result.verify = _verify(standby.url("vp"))
         return result
     finally:
-        for server in servers:
-            server.stop()
+        for process, log in servers:
+            stop(process, GRACE)
             if args.logs:
-                shutil.copy(server.log, Path(args.logs) / f"trial-{n}-{server.log.name}")
+                shutil.copy(log, Path(args.logs) / f"trial-{n}-{log.name}")
         standby.stop()
         primary.stop()
 

@@ -12,8 +12,6 @@ server holds one chunk at a time, not the guild).
 from __future__ import annotations
 
 import argparse
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -25,7 +23,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_reads import _tree_rss_kb, start_server  # noqa: E402
+from benchmarks.http_server import serve, stop, tree_rss_kb  # noqa: E402
 from storage.engine.migrations import apply_migrations  # noqa: E402
 from storage.engine.sqlite import connect  # noqa: E402
 from storage.ids import pad, vp_id  # noqa: E402
@@ -62,13 +60,13 @@ def populate(path: Path, members: int) -> str:
 
 
 def stream(url: str, key: str, pid: int, fmt: str, members: int) -> None:
-    base = peak = _tree_rss_kb(pid)
+    base = peak = tree_rss_kb(pid)
     done = threading.Event()
 
     def poll() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, _tree_rss_kb(pid))
+            peak = max(peak, tree_rss_kb(pid))
             time.sleep(0.05)
 
     watcher = threading.Thread(target=poll)
@@ -107,17 +105,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         key = populate(db, args.members)
-        proc, url = start_server(db, Path(tmp) / "server.log")
+        process, url = serve(db, Path(tmp) / "server.log")
         try:
             for fmt in ("csv", "jsonl", "csv"):  # the second csv: warm caches
-                stream(url, key, proc.pid, fmt, args.members)
+                stream(url, key, process.pid, fmt, args.members)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            stop(process)
     return 0
 
 

@@ -6,8 +6,8 @@ four of them do to `GET /profile/{guild}/{user}`, on the real server.
 
 The server runs with `VOICEPROFILE_BOARDS=off`, so every windowed top is answered
 by SQL, as `since`/`until` windows always are and rolling ones are while their
-board builds. The database is bench_reads.py's generator (profiles spread over
-guilds, a ledger over 60 days, activity hours over 30 days).
+board builds. The database is bench_reads.py's generator, benchmarks/reads_db.py
+(profiles spread over guilds, a ledger over 60 days, activity hours over 30 days).
 
 How to read it:
 - "full stream": the time of one `amount=0` top of every profile over a 7-day
@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,45 +40,11 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_reads import (  # noqa: E402
-    USER_BASE,
-    _free_port,
-    _guild,
-    _reusable_key,
-    generate,
-)
+from benchmarks.http_server import serve, stop  # noqa: E402
+from benchmarks.reads_db import USER_BASE, build_or_reuse, guild_of  # noqa: E402
 
 STREAMS = 4
 N_GETS = 300
-
-
-def start_server(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    out = log.open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-        start_new_session=True,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "VOICEPROFILE_DB": str(db),
-            "VOICEPROFILE_BOARDS": "off",
-            "VOICEPROFILE_RATE_LIMIT": "off",
-        },
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"server did not start: {log.read_text()}")
 
 
 def full_stream(url: str, key: str, path: str) -> tuple[float, int]:
@@ -163,7 +127,7 @@ def run(url: str, key: str, pid: int, profiles: int, guilds: int) -> None:
         seconds, size = full_stream(url, key, path)
         print(f"{label:<46} {seconds:6.1f} s   ({size / 1e6:.0f} MB)", flush=True)
     step = max(1, profiles // N_GETS)
-    cheap = [f"/profile/{_guild(i, guilds)}/{USER_BASE + i}" for i in range(1, profiles, step)]
+    cheap = [f"/profile/{guild_of(i, guilds)}/{USER_BASE + i}" for i in range(1, profiles, step)]
     cheap = cheap[:N_GETS]
     print("-- GET /profile/{guild}/{user}", flush=True)
     gets(url, key, cheap[:20])  # warm-up
@@ -203,25 +167,15 @@ def main() -> int:
     guilds = max(2, args.profiles // 1000)
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db or Path(tmp) / "bench.db"
-        key_file = db.with_name(db.name + ".key")
-        shape = f"{args.profiles} {args.entries} {guilds} 0.0"
-        key = _reusable_key(db, key_file, shape)
-        if key is None:
-            for stale in (db, key_file, *(db.with_name(db.name + x) for x in ("-wal", "-shm"))):
-                stale.unlink(missing_ok=True)
-            key = generate(db, args.profiles, args.entries, guilds, 0.0)
-            if args.db:
-                key_file.write_text(f"{key}\n{shape}\n")
-        proc, url = start_server(db, Path(tmp) / "server.log")
+        key = build_or_reuse(db, args.db is not None, args.profiles, args.entries, guilds, 0.0)
+        # Boards off: every windowed top by SQL (see above). The rate limit off: the
+        # figures are the reads', not the limiter's refusals.
+        env = {"VOICEPROFILE_BOARDS": "off", "VOICEPROFILE_RATE_LIMIT": "off"}
+        process, url = serve(db, Path(tmp) / "server.log", env)
         try:
-            run(url, key, proc.pid, args.profiles, guilds)
+            run(url, key, process.pid, args.profiles, guilds)
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+            stop(process)
     return 0
 
 

@@ -5,10 +5,10 @@
 Starts `python -m app.cli serve` on 127.0.0.1 (granian, `--workers N`, 1 by default) on a fresh
 database with VOICEPROFILE_BENCH=1, which adds `POST /bench/noop` (same auth and
 body read as POST /transaction, no ledger), and benchmarks/bare_noop.py, a bare
-Litestar+msgspec POST on granian with the same settings. Load comes from wrk (`apt-get install
-wrk`) with a Lua script, in its own process, bounded by --seconds per phase; without
-wrk, from a bounded asyncio httpx client in a separate process (slower: it caps the
-figures, and says so):
+Litestar+msgspec POST on granian with the same settings (the server: benchmarks/http_server.py).
+Load comes from wrk (`apt-get install wrk`) with a Lua script, in its own process, bounded
+by --seconds per phase; without wrk, from a bounded asyncio httpx client in a separate
+process (slower: it caps the figures, and says so; both: benchmarks/http_load.py):
 
 0. the bare framework no-op: what Litestar and granian cost on this machine now.
 1. `POST /bench/noop` with a single-transfer body: the server's ceiling.
@@ -37,13 +37,11 @@ import argparse
 import json
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -52,25 +50,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import pg_server  # noqa: E402
+from benchmarks.http_load import Load, python_load, wrk  # noqa: E402
 from benchmarks.http_server import Server, free_port, seed, start, stop  # noqa: E402
 from benchmarks.prefill import prefill  # noqa: E402
 from benchmarks.typical_fastapi import seed as seed_typical  # noqa: E402
 from storage.ids import vp_id  # noqa: E402
 
 GUILD, USERS = 1, 1000
-
-LUA = """
-local bodies = {}
-local n = 0
-init = function(args)
-  local f = io.open(args[1], "r")
-  for line in f:lines() do n = n + 1; bodies[n] = line end
-  f:close()
-end
-request = function()
-  return wrk.format("POST", nil, nil, bodies[math.random(n)])
-end
-"""
 
 
 def _bodies(path: Path, count: int, size: int, rng: random.Random) -> None:
@@ -86,112 +72,6 @@ def _bodies(path: Path, count: int, size: int, rng: random.Random) -> None:
             f.write(json.dumps(body, separators=(",", ":")) + "\n")
 
 
-def _wrk(url: str, key: str, bodies: Path, seconds: int, conns: int) -> dict:
-    script = bodies.with_name("post.lua")
-    script.write_text(LUA)
-    out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{conns}",
-            f"-d{seconds}s",
-            "--timeout",
-            "30s",
-            "--latency",
-            "-H",
-            f"Authorization: {key}",
-            "-H",
-            "Content-Type: application/json",
-            "-s",
-            str(script),
-            url,
-            "--",
-            str(bodies),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=True,
-    ).stdout
-
-    def ms(label: str) -> float:
-        found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        if not found:
-            return float("nan")
-        value, unit = float(found[1]), found[2]
-        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors:.*", out)
-    return {
-        "rps": float(rate[1]) if rate else 0.0,
-        "p50": ms("50"),
-        "p99": ms("99"),
-        "non2xx": int(bad[1]) if bad else 0,
-        "socket_errors": errors[0] if errors else "",
-    }
-
-
-async def _load(url: str, key: str, bodies: list[bytes], seconds: float, conns: int) -> dict:
-    """The fallback load generator (no wrk): `conns` connections posting in a loop
-    until `seconds` have passed; bounded in time, prints what wrk would."""
-    import asyncio
-
-    latencies: list[float] = []
-    statuses: list[int] = []
-    headers = {"Authorization": key, "Content-Type": "application/json"}
-    limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
-    async with httpx.AsyncClient(headers=headers, timeout=30, limits=limits) as client:
-        deadline = time.perf_counter() + seconds
-        rng = random.Random(5)
-
-        async def worker() -> None:
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                r = await client.post(url, content=rng.choice(bodies))
-                latencies.append(time.perf_counter() - started)
-                statuses.append(r.status_code)
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(conns)))
-        elapsed = time.perf_counter() - began
-    latencies.sort()
-
-    def pct(q: float) -> float:
-        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
-
-    return {
-        "rps": len(latencies) / elapsed,
-        "p50": pct(0.50),
-        "p99": pct(0.99),
-        "non2xx": sum(1 for code in statuses if code >= 300),
-        "socket_errors": "",
-    }
-
-
-def _python_load(url: str, key: str, bodies: Path, seconds: int, conns: int) -> dict:
-    """Run `_load` in a separate process, so it does not share the server's cores'
-    time slices with this script's own work more than it must."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--load-worker",
-            url,
-            key,
-            str(bodies),
-            str(seconds),
-            str(conns),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 120,
-        check=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])  # type: ignore[no-any-return]
-
-
 def _wait_up(url: str) -> None:
     """Until `url` answers at all (bounded: 30 s)."""
     for _ in range(300):
@@ -204,13 +84,6 @@ def _wait_up(url: str) -> None:
 
 
 def main() -> int:
-    if len(sys.argv) == 7 and sys.argv[1] == "--load-worker":
-        import asyncio
-
-        url, key, path, seconds, conns = sys.argv[2:]
-        bodies = [line.encode() for line in Path(path).read_text().splitlines()]
-        print(json.dumps(asyncio.run(_load(url, key, bodies, float(seconds), int(conns)))))
-        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prefill", type=int, default=0, help="ledger entries to append first")
     parser.add_argument("--from-db", help="start from a copy of this database (made by prefill.py)")
@@ -241,14 +114,14 @@ def main() -> int:
     phases = set(args.phases.split(","))
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    load = _wrk
+    load: Load = wrk
     if not shutil.which("wrk"):
         print(
             "wrk not found (apt-get install -y wrk): using the slower Python load generator;"
             " its own cost caps the figures",
             file=sys.stderr,
         )
-        load = _python_load
+        load = python_load
     tmp = Path(tempfile.mkdtemp(prefix="vp-bench-http-"))
     server = pg = None
     with pg_server.from_args(args) as postgres:
@@ -277,7 +150,7 @@ def main() -> int:
 def _measure(
     args: argparse.Namespace,
     phases: set[str],
-    load: Callable[[str, str, Path, int, int], dict],
+    load: Load,
     tmp: Path,
     server: Server,
     pg: Server | None,

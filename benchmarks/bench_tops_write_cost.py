@@ -29,10 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_reads import generate  # noqa: E402
-
+from benchmarks.reads_db import generate  # noqa: E402
 from ledger import postings  # noqa: E402
 from ledger.state import LedgerState  # noqa: E402
 from storage.engine.sqlite import connect  # noqa: E402
