@@ -23,9 +23,7 @@ ledger's balances and chain head). The writer calls each state's `flush()` befor
 COMMIT, and forgets every state after a rollback or when another connection
 changed the file, so nothing cached outlives the data it was read from.
 
-Housekeeping (pruning what is only kept for a while) runs as chores: each at most
-every `every` seconds, at the end of a batch in a savepoint of its own, bounded in
-the rows it touches (a chore that left work says so and runs again a second later).
+Housekeeping runs as chores at the end of a batch (storage/engine/chores.py).
 """
 
 from __future__ import annotations
@@ -44,6 +42,7 @@ from typing import Any, TypeVar
 from storage.clock import Clock, SystemClock
 from storage.engine import Engine, open_engine
 from storage.engine.base import Conn
+from storage.engine.chores import Chores
 from storage.engine.write_context import BatchStats, Chore, WriteContext
 from storage.errors import DomainError, StorageUnavailable
 
@@ -101,11 +100,11 @@ class Writer:
         self._submit_lock = threading.Lock()  # event loops may live in several threads
         self._submitted = 0  # tasks put in the queue (under _submit_lock)
         self._taken = 0  # tasks the writer thread took out (written by it alone)
-        self._chores: list[tuple[Chore, list[float]]] = []  # (chore, [next due])
+        self._chores = Chores(self._clock)
 
     def add_chore(self, chore: Chore) -> None:
         """Run `chore` every `chore.every` seconds, with a batch (before `start`)."""
-        self._chores.append((chore, [self._clock.monotonic() + chore.every]))
+        self._chores.add(chore)
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -229,27 +228,10 @@ class Writer:
             ctx.reset()
         for task in tasks:
             outcomes.append(self._run_task(ctx, task))
-        self._chores_due(ctx)
+        self._chores.run_due(ctx, self.engine)
         self.engine.commit(conn, ctx.flush)
         self.engine.end_write()
         return outcomes
-
-    def _chores_due(self, ctx: WriteContext) -> None:
-        now = self._clock.monotonic()
-        for chore, due in self._chores:
-            if now < due[0]:
-                continue
-            ctx.conn.execute("SAVEPOINT chore")
-            try:
-                more = chore(ctx)
-            except Exception as exc:
-                if self.engine.is_storage_failure(exc):
-                    raise
-                log.exception("housekeeping %s failed; it is tried again later", chore)
-                ctx.conn.execute("ROLLBACK TO chore")
-                more = False
-            ctx.conn.execute("RELEASE chore")
-            due[0] = now + (min(1.0, chore.every) if more else chore.every)
 
     def _run_task(self, ctx: WriteContext, task: _Task) -> tuple[bool, Any]:
         before = ctx.conn.total_changes
