@@ -24,6 +24,13 @@ pays a few set and dict operations, not a timer of its own (an asyncio.timeout
 each cost more than the rate limiter). granian cannot abort a response
 body: a cut stream just stops, its JSON array left unclosed, which no client can
 take for a complete list.
+
+Where each limit sits, so that a plain request pays for none of them: the body
+limit in the request's own `stream()` (`TimedRequest`, the app's request class: every
+body read goes through it), the send limit in the chunks of a streamed answer
+(`timed_chunks`, which every `Stream` of the routes wraps). Only the drain needs
+every request, as one set entry. Wrapping every request's `receive` and `send` in
+closures instead cost an eighth of a no-op request (benchmarks/bench_http.py).
 """
 
 from __future__ import annotations
@@ -33,17 +40,19 @@ import contextlib
 import logging
 import signal
 import threading
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import msgspec
-from litestar import Litestar
+from litestar import Litestar, Request
+from litestar.types import Empty
 
 from app.config import Settings
 from app.errors import body_for
 from app.services import close_services
 from storage.errors import DomainError
 
-__all__ = ["Deadlines", "RequestTimeout", "listen_for_signals"]
+__all__ = ["Deadlines", "RequestTimeout", "TimedRequest", "listen_for_signals", "timed_chunks"]
 
 log = logging.getLogger("voiceprofile.deadlines")
 
@@ -56,12 +65,9 @@ class RequestTimeout(DomainError):
     code = "request_timeout"
 
 
-class _Cut(Exception):
-    """Stops an app whose client stopped reading."""
-
-
 # Why a task was cancelled by this module.
 _BODY, _SEND, _DRAIN = "body", "send", "drain"
+_STARTED = "voiceprofile.started"  # scope key: the loop's time when the request came
 
 
 class Deadlines:
@@ -173,72 +179,132 @@ class Deadlines:
             return
         task = _current_task()
         assert task is not None
-        loop = task.get_loop()
-        body_by: float | None = loop.time() + self.body_timeout  # None once it is in
-        started = streaming = stalled = False
-        waiting = self._waiting
+        scope[_STARTED] = task.get_loop().time()
+        self._running.add(task)
+        try:
+            await self.app(scope, receive, send)
+        except asyncio.CancelledError:
+            if self._ours(task, _SEND):
+                log.warning(
+                    "%s %s cut: the client read nothing for %g s", *_what(scope), self.send_timeout
+                )
+            elif not self._ours(task, _DRAIN):
+                raise
+            else:
+                try:
+                    await _shutting_down(scope, send)
+                except Exception:  # its answer had begun: it just ends
+                    log.warning("%s %s cut by the shutdown's drain deadline", *_what(scope))
+        finally:
+            self._running.discard(task)
+            self._cancelled.pop(task, None)  # if the app swallowed a cancellation
 
-        async def receive_in_time() -> Any:
-            nonlocal body_by
-            if body_by is None:  # the body is in: what follows is a disconnect, whenever
-                return await receive()
-            # The reader may be a task of the app's own (Litestar's disconnect listener).
-            reader = _current_task(loop) or task
-            self._wait(reader, body_by, _BODY)
+    # -- the limits where they apply -------------------------------------------------
+
+    def begin_read(self, task: asyncio.Task[Any], scope: Mapping[str, Any]) -> bool:
+        """`task` reads its body now, within what is left of `body_timeout` since
+        the request's headers; False if there is no limit to apply (not served
+        through this wrapper, or already reading)."""
+        started = scope.get(_STARTED)
+        if started is None or task in self._waiting:
+            return False
+        self._wait(task, started + self.body_timeout, _BODY)
+        return True
+
+    def end_read(self, task: asyncio.Task[Any], *, cancelled: bool = False) -> None:
+        """The read ended; if it ended `cancelled` by the body limit, RequestTimeout."""
+        self._waiting.pop(task, None)
+        if cancelled and self._ours(task, _BODY):
+            raise RequestTimeout(f"the request body did not arrive within {self.body_timeout:g} s")
+
+    def reading(self, task: asyncio.Task[Any] | None) -> bool:
+        return task is not None and self._waiting.get(task, (0, ""))[1] == _BODY
+
+    async def read(
+        self, scope: Mapping[str, Any], chunks: AsyncIterator[bytes]
+    ) -> AsyncIterator[bytes]:
+        """`chunks` of a request body, each awaited within what is left of
+        `body_timeout` since the request's headers (else RequestTimeout, 408)."""
+        task = _current_task()
+        started = scope.get(_STARTED)
+        if task is None or started is None:  # not served through this wrapper
+            async for chunk in chunks:
+                yield chunk
+            return
+        body_by = started + self.body_timeout
+        waiting = self._waiting
+        while True:
+            self._wait(task, body_by, _BODY)
             try:
-                message = await receive()
+                chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return
             except asyncio.CancelledError:
-                if self._ours(reader, _BODY):
+                if self._ours(task, _BODY):
                     raise RequestTimeout(
                         f"the request body did not arrive within {self.body_timeout:g} s"
                     ) from None
                 raise
             finally:
-                waiting.pop(reader, None)
-            if message["type"] != "http.request" or not message.get("more_body"):
-                body_by = None
-            return message
+                waiting.pop(task, None)
+            yield chunk
 
-        async def send_in_time(message: dict) -> None:
-            nonlocal started, streaming, stalled
-            # Most responses are a start and one whole body: straight through.
-            if not streaming and not message.get("more_body"):
-                if message["type"] == "http.response.start":
-                    started = True
-                await send(message)
-                return
-            streaming = True
-            sender = _current_task(loop) or task
-            self._wait(sender, loop.time() + self.send_timeout, _SEND)
+    async def send_each(
+        self, task: asyncio.Task[Any], chunks: AsyncIterator[bytes]
+    ) -> AsyncIterator[bytes]:
+        """`chunks` of a streamed answer: each must be taken by the client within
+        `send_timeout`, or `task` (the request's) is cancelled and the stream cut.
+        From a chunk given to the next one asked for, the server is sending it."""
+        waiting = self._waiting
+        async for chunk in chunks:
+            self._wait(task, task.get_loop().time() + self.send_timeout, _SEND)
             try:
-                await send(message)
-            except asyncio.CancelledError:
-                if self._ours(sender, _SEND):
-                    stalled = True
-                    raise _Cut from None
-                raise
+                yield chunk
             finally:
-                waiting.pop(sender, None)
+                waiting.pop(task, None)
 
-        self._running.add(task)
+
+class TimedRequest(Request):  # type: ignore[type-arg]
+    """The app's request class: whatever reads the body (Litestar's parsing of a
+    `data` parameter, `request.body()`, an upload's `request.stream()`) reads it
+    within the body limit."""
+
+    __slots__ = ()
+
+    async def body(self) -> bytes:
+        # The whole body under one wait, in this coroutine: most bodies are read
+        # this way, and a generator around each chunk cost a no-op POST a tenth.
+        deadlines: Deadlines | None = self.app.state.get("deadlines")
+        task = _current_task()
+        if self._body is not Empty or deadlines is None or task is None:
+            return await super().body()
+        if not deadlines.begin_read(task, self.scope):
+            return await super().body()
         try:
-            await self.app(scope, receive_in_time, send_in_time)
+            return await super().body()
         except asyncio.CancelledError:
-            if not self._ours(task, _DRAIN):
-                raise
-            if started:
-                log.warning("%s %s cut by the shutdown's drain deadline", *_what(scope))
-            else:
-                await _shutting_down(scope, send)
-        except Exception:
-            if not stalled:  # whatever Litestar made of the _Cut (its own error, once started)
-                raise
-            log.warning(
-                "%s %s cut: the client read nothing for %g s", *_what(scope), self.send_timeout
-            )
+            deadlines.end_read(task, cancelled=True)
+            raise
         finally:
-            self._running.discard(task)
-            self._cancelled.pop(task, None)  # if the app swallowed a cancellation
+            deadlines.end_read(task)
+
+    def stream(self) -> AsyncIterator[bytes]:  # type: ignore[override]
+        chunks = super().stream()
+        deadlines: Deadlines | None = self.app.state.get("deadlines")
+        if deadlines is None or deadlines.reading(_current_task()):
+            return chunks  # not served through Deadlines, or read by `body` above
+        return deadlines.read(self.scope, chunks)
+
+
+def timed_chunks(request: Request, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:  # type: ignore[type-arg]
+    """A streamed answer's `chunks`, each to be taken by the client within the send
+    limit: every `Stream` of the routes is made of these. Called by the handler,
+    in the request's task (the one a stalled stream cancels)."""
+    deadlines: Deadlines | None = request.app.state.get("deadlines")
+    task = _current_task()
+    if deadlines is None or task is None:
+        return chunks
+    return deadlines.send_each(task, chunks)
 
 
 def _what(scope: dict) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from app import metrics, ops
 from app.allow import with_options
 from app.auth import authorize
 from app.config import Settings
+from app.deadlines import TimedRequest
 from app.errors import EXCEPTION_HANDLERS
 from app.lifespan import lifespan
 from app.routes import (
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=[lifespan],
         state=State({"settings": settings, "clock": clock}),
         before_request=authorize,  # the key and the route's scope
+        request_class=TimedRequest,  # bodies are read within the body limit
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         cors_config=_cors(settings),
         request_max_body_size=settings.max_body_bytes,

@@ -1,10 +1,13 @@
 """app/deadlines.py on its own (the real server is tests/test_server_deadlines.py):
-what a request that waits on its client, or on the shutdown, ends with."""
+what a request that waits on its client, or on the shutdown, ends with. The body
+limit applies where a body is read (`Deadlines.read`, behind TimedRequest.stream),
+the send limit where an answer is streamed (`Deadlines.send_each`)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -27,36 +30,65 @@ def run(deadlines: Deadlines, receive: Any, send: Any) -> None:
     asyncio.run(asyncio.wait_for(deadlines(dict(SCOPE), receive, send), 30))
 
 
+async def never() -> AsyncIterator[bytes]:
+    await forever()
+    yield b""  # pragma: no cover (never reached)
+
+
 def test_a_body_that_does_not_arrive_fails_the_read() -> None:
     seen: list[BaseException] = []
+    deadlines: Deadlines
 
     async def app(scope: dict, receive: Any, send: Any) -> None:
         try:
-            await receive()
+            async for _ in deadlines.read(scope, never()):
+                pass
         except RequestTimeout as exc:
             seen.append(exc)
 
-    run(make(app, body_timeout=0.3), forever, None)
+    deadlines = make(app, body_timeout=0.3)
+    run(deadlines, forever, None)
     assert len(seen) == 1 and seen[0].body()["status"] == 408
 
 
 def test_a_stream_the_client_stopped_reading_is_cut(caplog: pytest.LogCaptureFixture) -> None:
-    chunks = 0
+    sent = 0
+    deadlines: Deadlines
+
+    async def chunks() -> AsyncIterator[bytes]:
+        while True:
+            yield b"["
 
     async def app(scope: dict, receive: Any, send: Any) -> None:
-        nonlocal chunks
+        nonlocal sent
+        task = asyncio.current_task()
+        assert task is not None
+        async for _chunk in deadlines.send_each(task, chunks()):
+            if sent >= 3:
+                await forever()  # the client's window is full
+            sent += 1
+
+    deadlines = make(app, send_timeout=0.3)
+    run(deadlines, forever, None)
+    assert sent == 3
+    assert "read nothing for 0.3 s" in caplog.text
+
+
+def test_a_plain_request_takes_no_limit() -> None:
+    """An answer that is not streamed, to a request whose body nobody reads, is
+    waited for however long it takes: the limits are on reading and streaming."""
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        await asyncio.sleep(0.6)
         await send({"type": "http.response.start", "status": 200, "headers": []})
-        while True:
-            await send({"type": "http.response.body", "body": b"[", "more_body": True})
-            chunks += 1
+
+    sent: list[dict] = []
 
     async def send(message: dict) -> None:
-        if message["type"] == "http.response.body" and chunks >= 3:
-            await forever()  # the client's window is full
+        sent.append(message)
 
-    run(make(app, send_timeout=0.3), forever, send)
-    assert chunks == 3
-    assert "read nothing for 0.3 s" in caplog.text
+    run(make(app, body_timeout=0.2, send_timeout=0.2), forever, send)
+    assert sent[0]["status"] == 200
 
 
 def test_the_drain_answers_503_and_closes_the_services() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,6 +139,46 @@ def test_sigterm_is_not_held_by_a_client_that_stops_reading(patient: Server, tmp
             assert c.get("/profile/7", params={"limit": 1}).headers["X-Total-Count"] == "1000"
     finally:
         again.stop()
+
+
+def megabytes_of_profiles(server: Server, batches: int) -> None:
+    """`batches` x 0.9 MB of profiles in guild 7."""
+    blob = "x" * 9000
+    with server.client() as c:
+        for batch in range(batches):
+            items = [
+                {"guild_id": "7", "user_id": str(batch * 100 + i), "data": {"blob": blob}}
+                for i in range(100)
+            ]
+            assert c.patch("/profile/add", json=items).status_code == 200
+
+
+def test_a_stream_its_client_stopped_reading_is_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOICEPROFILE_SEND_TIMEOUT", "1")
+    server = start_server(tmp_path / "server.db", tmp_path / "server.log")
+    try:
+        # granian buffers a stream's first tens of megabytes whether the client
+        # reads or not; past them its send waits, and the send limit applies.
+        megabytes_of_profiles(server, 40)
+        reader = connect(server, rcvbuf=4096)
+        reader.sendall(
+            b"GET /profile?limit=0 HTTP/1.1\r\nHost: t\r\nAuthorization: "
+            + server.admin_key.encode()
+            + b"\r\n\r\n"
+        )
+        assert reader.recv(100).startswith(b"HTTP/1.1 200 ")  # then reads nothing more
+        with server.client() as c:  # the others are served meanwhile
+            assert c.get("/profile/7/1").status_code == 200
+        deadline = time.monotonic() + WAIT
+        while "read nothing for 1 s" not in server.log.read_text():
+            assert time.monotonic() < deadline, "the stalled stream was never cut"
+            time.sleep(0.2)
+        rest = until_closed(reader)  # what was on its way, then the end: no more
+        assert len(rest) < 36_000_000 and not rest.rstrip().endswith(b"]")
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import msgspec
-from litestar import Response
+from litestar import Request, Response
 from litestar.response import Stream
 
+from app.deadlines import timed_chunks
 from schemas.base import is_snowflake
 from storage.errors import InvalidValue
 
-__all__ = ["json_list", "page_bounds", "snowflake", "stream_json_array"]
+__all__ = ["json_list", "page_bounds", "snowflake", "stream", "stream_json_array"]
 
 T = TypeVar("T")
 _encode = msgspec.json.encode
@@ -48,8 +49,14 @@ def json_list(items: list[Any], total: int) -> Response:
     )
 
 
+def stream(request: Request, chunks: AsyncIterator[bytes], **options: Any) -> Stream:
+    """A streamed answer, each chunk taken by the client within the send limit
+    (app/deadlines.py): every streamed route answers through this."""
+    return Stream(timed_chunks(request, chunks), **options)
+
+
 def stream_json_array(
-    next_chunk: Callable[[Any], Awaitable[tuple[list[Any], Any]]], total: int
+    request: Request, next_chunk: Callable[[Any], Awaitable[tuple[list[Any], Any]]], total: int
 ) -> Stream:
     """Stream `[...]` chunk by chunk: memory stays flat however long the list is."""
 
@@ -67,4 +74,6 @@ def stream_json_array(
                 break
         yield b"]"
 
-    return Stream(body(), media_type="application/json", headers={"X-Total-Count": str(total)})
+    return stream(
+        request, body(), media_type="application/json", headers={"X-Total-Count": str(total)}
+    )

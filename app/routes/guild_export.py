@@ -17,7 +17,7 @@ from litestar import Request, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
-from app.routes.common import snowflake
+from app.routes.common import snowflake, stream
 from app.services import services
 from schemas.guild_export import ExportedProfile
 from storage.queries import guild_export
@@ -81,7 +81,8 @@ async def export_guild(
                 return
 
     disposition = f'attachment; filename="guild-{gid}.{format}"'
-    return Stream(
+    return stream(
+        request,
         body(),
         media_type=media_type,
         headers={"X-Total-Count": str(total), "Content-Disposition": disposition},

@@ -14,7 +14,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.response import Stream
 
-from app.routes.common import json_list, page_bounds, stream_json_array
+from app.routes.common import json_list, page_bounds, stream, stream_json_array
 from app.services import services
 from schemas.profiles import Profile
 from storage.queries import profile_lists
@@ -32,7 +32,7 @@ async def listing(
     readers, size = svc.readers, svc.settings.stream_chunk
     bounds = page_bounds(limit, page)  # first: a negative page is 422 in every view
     if view == "tree":
-        return Stream(_tree(request, guild_id), media_type="application/json")
+        return stream(request, _tree(request, guild_id), media_type="application/json")
     if bounds is not None and bounds[0] <= size:
         items, total = await readers.call(profile_lists.page, guild_id, *bounds)
         return json_list(items, total)
@@ -58,7 +58,7 @@ async def listing(
                 cursor = None
         return items, cursor
 
-    return stream_json_array(next_chunk, total)
+    return stream_json_array(request, next_chunk, total)
 
 
 async def _tree(request: Request, guild_id: int | None) -> AsyncIterator[bytes]:

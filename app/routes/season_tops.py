@@ -13,6 +13,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.response import Stream
 
+from app.routes.common import stream
 from app.services import services
 from schemas.base import MAX_COUNTER
 from schemas.seasons import Season
@@ -58,7 +59,8 @@ async def season_top(
         entries = [TopEntry(offset + 1 + i, score, p) for i, (_, score, p) in enumerate(rows)]
         return Response(_encode(entries), media_type="application/json")
     chunk = services(request).reads.chunk
-    return Stream(_chunks(request, sid, season, by, offset, chunk), media_type="application/json")
+    chunks = _chunks(request, sid, season, by, offset, chunk)
+    return stream(request, chunks, media_type="application/json")
 
 
 async def _chunks(

@@ -10,7 +10,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Stream
 
-from app.routes.common import snowflake
+from app.routes.common import snowflake, stream
 from app.routes.season_tops import season_rank, season_top
 from app.services import services
 from schemas.base import MAX_COUNTER
@@ -55,7 +55,7 @@ async def _top(
         rows = await reads.top_page(by, guild_id, timeframe, window, amount, offset)
         return Response(_encode(_entries(rows, offset + 1)), media_type="application/json")
     chunks = reads.top_stream(by, guild_id, timeframe, window, offset)
-    return Stream(_framed(chunks, offset), media_type="application/json")
+    return stream(request, _framed(chunks, offset), media_type="application/json")
 
 
 async def _framed(chunks: AsyncIterator[Rows], offset: int) -> AsyncIterator[bytes]:

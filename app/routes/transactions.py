@@ -130,7 +130,7 @@ async def list_transactions(
         async def next_chunk(below: int | None) -> tuple[list[Transaction], int | None]:
             return await readers.call(ledger_reads.chunk_before, filters, below, size)  # type: ignore[no-any-return]
 
-        return stream_json_array(next_chunk, total)  # type: ignore[return-value]
+        return stream_json_array(request, next_chunk, total)  # type: ignore[return-value]
     items, total = await readers.call(ledger_reads.entries, filters, *bounds)
     return json_list(items, total)
 
