@@ -30,7 +30,7 @@ from litestar.testing import TestClient
 from storage.engine.readers import ReaderPool
 from storage.engine.sqlite import connect
 from storage.queries import top_segments
-from tests.test_boards import two_servers
+from tests.boards_helpers import two_servers
 
 T = 480_000 * 3600  # a whole hour, in 2024 (the clock of two_servers)
 GUILD = 5
