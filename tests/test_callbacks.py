@@ -1,12 +1,10 @@
-"""Callbacks (SPEC §10): registration, the outbox written with the change, signed
-delivery to a real HTTP receiver on 127.0.0.1, retries, and survival of a restart."""
+"""Callbacks (SPEC §10): registration, the outbox written with the change, the `callbacks`
+scope, pruning finished events, a season end as one event. Signed delivery to a real
+HTTP receiver, retries and restarts are in test_callbacks_delivery.py."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,48 +15,13 @@ from app.main import create_app
 from storage.engine.migrations import apply_migrations
 from storage.queries import keys, outbox
 from storage.queries.outbox import prune
-from tests import backend
-from tests.conftest import BOT, OTHER_BOT, free_port, start_server
+from tests import backend, callbacks_helpers
+from tests.callbacks_helpers import _pay, _profile, _register, _verify
+from tests.conftest import BOT, OTHER_BOT
 from tests.receivers import Receiver
 
-SECRET = "s3cret-for-tests"
-LOCAL = ("127.0.0.1",)  # the receivers here are local: not a public address
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver(free_port()).start()
-    yield r
-    r.stop()
-
-
-@pytest.fixture
-def settings(db_path: Path) -> Settings:
-    # Fast retries so the retry test takes a fraction of a second.
-    return Settings(
-        db=backend.target(db_path),
-        key_cache_seconds=0.0,
-        allow_hosts=LOCAL,
-        callback_retry_base=0.05,
-        callback_poll=0.1,
-    )
-
-
-def _register(client: TestClient, auth: dict, event: str, url: str) -> None:
-    r = client.put(f"/callback/{event}", json={"url": url, "secret": SECRET}, headers=auth)
-    assert r.status_code == 200, r.text
-
-
-def _profile(client: TestClient, auth: dict, user: int, points: int = 0) -> None:
-    r = client.post(f"/profile/1/{user}", json={"voicepoints": points}, headers=auth)
-    assert r.status_code in (200, 201), r.text
-
-
-def _pay(client: TestClient, auth: dict, user: int, amount: int) -> dict:
-    body = {"from": "self", "to": {"guild_id": 1, "user_id": user}, "amount": amount}
-    r = client.post("/transaction", json=body, headers=auth)
-    assert r.status_code == 201, r.text
-    return r.json()
+receiver = callbacks_helpers.receiver  # a fixture shared by several modules
+settings = callbacks_helpers.settings  # a fixture shared by several modules
 
 
 # -- registration -----------------------------------------------------------------------
@@ -139,206 +102,6 @@ def test_refused_change_writes_no_event(
     ]
     assert client.post("/transaction", json=body, headers=auth).status_code == 409
     assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
-
-
-# -- delivery -----------------------------------------------------------------------------
-
-
-def _verify(headers: dict[str, str], body: bytes) -> bool:
-    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(headers["X-Signature"], expected)
-
-
-def test_events_are_signed_and_carry_the_change(
-    client: TestClient, auth: dict, receiver: Receiver
-) -> None:
-    for event in ("transaction", "profile.create", "profile.reset", "profile.delete"):
-        _register(client, auth, event, receiver.url)
-    _profile(client, auth, 2)  # create
-    tx = _pay(client, auth, 2, 7)
-    _profile(client, auth, 2, 3)  # reset (posts a reset entry, not a transaction event)
-    assert client.delete("/profile/1/2", headers=auth).status_code == 204
-    events = receiver.wait_for(4)
-    by_event = {e["event"]: e for e in events}
-    assert sorted(by_event) == ["profile.create", "profile.delete", "profile.reset", "transaction"]
-    for headers, body in receiver.received:
-        assert _verify(headers, body), headers
-    assert by_event["transaction"]["data"] == tx
-    assert by_event["profile.reset"]["data"]["voicepoints"] == 3
-    assert by_event["profile.delete"]["data"] == {
-        "id": tx["to"]["id"],
-        "guild_id": "1",
-        "user_id": "2",
-    }
-    assert all(isinstance(e["timestamp"], float) for e in events)
-
-
-def test_reputation_changes_are_events(client: TestClient, auth: dict, receiver: Receiver) -> None:
-    _register(client, auth, "reputation", receiver.url)
-    given = client.post(f"/reputation/{BOT}/20", json={"source_user": "10"}, headers=auth)
-    assert given.status_code == 200
-    refused = client.post(f"/reputation/{BOT}/20", json={"source_user": "20"}, headers=auth)
-    assert refused.status_code == 400  # self-reputation: no event
-    raised = client.post(f"/reputation/{BOT}/20/increase", json={"increase": 4}, headers=auth)
-    assert raised.status_code == 200
-    events = receiver.wait_for(2)
-    assert [e["event"] for e in events] == ["reputation", "reputation"]
-    assert sorted((e["data"] for e in events), key=lambda d: d["action"]) == [
-        {"action": "give", "botId": BOT, "userId": "20", "reputation": 1, "sourceUser": "10"},
-        {"action": "increase", "botId": BOT, "userId": "20", "reputation": 5},
-    ]
-    for headers, body in receiver.received:
-        assert _verify(headers, body), headers
-
-
-def test_a_tampered_body_fails_the_signature(
-    client: TestClient, auth: dict, receiver: Receiver
-) -> None:
-    _register(client, auth, "profile.create", receiver.url)
-    _profile(client, auth, 2)
-    receiver.wait_for(1)
-    headers, body = receiver.received[0]
-    assert _verify(headers, body)
-    assert not _verify(headers, body.replace(b'"1"', b'"9"'))
-
-
-def test_a_treasury_side_tells_its_bot_too(
-    client: TestClient, auth: dict, make_key, receiver: Receiver
-) -> None:
-    other = make_key(OTHER_BOT)
-    _register(client, other, "transaction", receiver.url)
-    _profile(client, other, 3, 1)  # opens the other bot's treasury
-    other_treasury = hashlib.sha256(f"bot:{int(OTHER_BOT)}".encode()).hexdigest()
-    body = {"from": "self", "to": other_treasury, "amount": 4}
-    assert client.post("/transaction", json=body, headers=auth).status_code == 201
-    (event,) = receiver.wait_for(1)
-    assert event["data"]["bot_id"] == BOT
-    assert event["data"]["to"]["bot_id"] == OTHER_BOT
-
-
-def test_retried_after_the_receiver_fails(
-    client: TestClient, auth: dict, receiver: Receiver, db: backend.Connection
-) -> None:
-    receiver.fail = 2
-    _register(client, auth, "transaction", receiver.url)
-    _profile(client, auth, 2)
-    tx = _pay(client, auth, 2, 9)
-    (event,) = receiver.wait_for(1)
-    assert event["data"]["id"] == tx["id"]
-    assert receiver.attempts == 3
-    deadline = time.monotonic() + 10
-    row = None
-    while time.monotonic() < deadline:
-        row = db.execute("SELECT attempts, delivered FROM outbox").fetchone()
-        if row[1]:
-            break
-        time.sleep(0.02)
-    assert row == (3, 1)
-
-
-def test_delivered_after_a_server_restart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Receiver down while the change is made and the server stops; the event is in
-    the database and arrives once both are back."""
-    monkeypatch.setenv("VOICEPROFILE_CALLBACK_RETRY_BASE", "0.05")
-    monkeypatch.setenv("VOICEPROFILE_CALLBACK_RETRY_MAX", "0.2")
-    monkeypatch.setenv("VOICEPROFILE_CALLBACK_POLL", "0.1")
-    monkeypatch.setenv("VOICEPROFILE_CALLBACK_MAX_ATTEMPTS", "100000")  # never given up here
-    monkeypatch.setenv("VOICEPROFILE_ALLOW_HOSTS", "127.0.0.1")
-    receiver = Receiver(free_port())
-    db, log = tmp_path / "s.db", tmp_path / "s.log"
-    server = start_server(db, log)
-    try:
-        with server.client() as http:
-            r = http.put("/callback/transaction", json={"url": receiver.url, "secret": SECRET})
-            assert r.status_code == 200, r.text
-            assert http.post("/profile/1/2").status_code == 201
-            body = {"from": "self", "to": {"guild_id": 1, "user_id": 2}, "amount": 11}
-            tx = http.post("/transaction", json=body).json()
-    finally:
-        assert server.stop() == 0
-    conn = backend.connect(db)
-    pending = conn.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]
-    conn.close()
-    assert pending == 1
-    receiver.start()
-    server = start_server(db, tmp_path / "s2.log")
-    try:
-        (event,) = receiver.wait_for(1)
-        assert event["data"] == tx
-        assert _verify(*receiver.received[0])
-    finally:
-        server.stop()
-        receiver.stop()
-
-
-def test_the_readme_verification_snippet_accepts_our_signature() -> None:
-    """The receiver code in README "Callbacks" works on what the server sends."""
-    from app.delivery import sign
-
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    snippet = readme.split("```python\n", 1)[1].split("```", 1)[0]
-    scope: dict = {}
-    exec(snippet, scope)
-    body = b'{"event":"transaction","timestamp":1.5,"data":{"id":1}}'
-    secret = scope["SECRET"].decode()
-    assert scope["verify"](body, sign(secret, body)) == {
-        "event": "transaction",
-        "timestamp": 1.5,
-        "data": {"id": 1},
-    }
-    with pytest.raises(PermissionError):
-        scope["verify"](body + b" ", sign(secret, body))
-
-
-def _outbox_row(db_path: Path, seconds: float = 10) -> tuple:
-    """The single outbox row once it is finished (delivered or given up)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        conn = backend.connect(db_path)
-        try:
-            row = conn.execute("SELECT attempts, delivered, done_at, error FROM outbox").fetchone()
-        finally:
-            conn.close()
-        if (row is not None and row[2] is not None) or time.monotonic() > deadline:
-            return row
-        time.sleep(0.02)
-
-
-def test_given_up_after_the_last_attempt(db_path: Path, make_key, receiver: Receiver) -> None:
-    receiver.fail = 10**6
-    settings = Settings(
-        db=backend.target(db_path),
-        allow_hosts=LOCAL,
-        callback_retry_base=0.01,
-        callback_poll=0.05,
-        callback_max_attempts=3,
-    )
-    with TestClient(create_app(settings)) as client:
-        auth = make_key()
-        _register(client, auth, "profile.create", receiver.url)
-        _profile(client, auth, 2)
-        attempts, delivered, done_at, error = _outbox_row(db_path)
-    assert (attempts, delivered, error) == (3, 0, "HTTP 500")
-    assert done_at is not None and receiver.attempts == 3
-
-
-def test_deleting_the_callback_drops_its_pending_events(
-    client: TestClient, auth: dict, db_path: Path
-) -> None:
-    _register(client, auth, "profile.create", f"http://127.0.0.1:{free_port()}/nobody")
-    _profile(client, auth, 2)
-    assert client.delete("/callback/profile.create", headers=auth).status_code == 204
-    _attempts, delivered, done_at, error = _outbox_row(db_path)
-    assert (delivered, error) == (0, "callback deleted") and done_at is not None
-
-
-@pytest.mark.parametrize("name", ["retry_base", "retry_max", "max_attempts", "timeout", "poll"])
-def test_a_bad_delivery_option_stops_the_start(db_path: Path, name: str) -> None:
-    for bad in ("soon", "-1"):
-        with pytest.raises(SystemExit, match=f"VOICEPROFILE_CALLBACK_{name.upper()}"):
-            Settings.from_env(
-                {"VOICEPROFILE_DB": str(db_path), f"VOICEPROFILE_CALLBACK_{name.upper()}": bad}
-            )
 
 
 # -- the `callbacks` scope ----------------------------------------------------------------

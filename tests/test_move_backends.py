@@ -1,151 +1,24 @@
 """Moving an install between SQLite and PostgreSQL (SPEC §11) with the real CLI:
 `voiceprofile export` from one, `import` into a just-created database of the other,
-`ledger verify` on each, and the same file byte for byte on the way back.
+`ledger verify` on each, and the same file byte for byte on the way back; one schema,
+values keeping their type, and the refusals. The README's move, run as written, is in
+test_move_backends_readme.py.
 
 Both engines take part on either test run: the PostgreSQL databases come from the
-run's own cluster (tests/backend.py `postgres_url`), so nothing here skips.
-"""
+run's own cluster (tests/backend.py `postgres_url`), so nothing here skips."""
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from litestar.testing import TestClient
 
-from app.config import Settings
-from app.main import create_app
 from storage.engine import open_engine
 from storage.engine.migrations import apply_migrations
-from storage.queries import keys
-from tests import backend, pg_cluster
-from tests.conftest import BOT, OTHER_BOT, start_server
-
-ROOT = Path(__file__).parent.parent
-# The tables that travel as rows; `_populate` writes to each (images need files).
-STATE = {
-    "api_keys",
-    "callbacks",
-    "inventory",
-    "item_log",
-    "reputation_entries",
-    "reputation_settings",
-    "reputation_users",
-    "reward_claims",
-    "rewards",
-    "season_schedules",
-    "season_standings",
-    "seasons",
-    "settings_store",
-    "shop_items",
-    "activity",
-}
-
-
-def _cli(*argv: str, db: str | Path) -> subprocess.CompletedProcess[str]:
-    """`voiceprofile ARGV --db DB` as an operator runs it: its own process, piped."""
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *argv, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("VOICEPROFILE_")},
-    )
-
-
-def _key(db: str | Path, bot: str, scopes: tuple[str, ...] = keys.DEFAULT_SCOPES) -> dict:
-    conn = open_engine(db).connect()
-    try:
-        apply_migrations(conn)
-        _, secret = keys.create_key(conn, f"key of {bot}", bot, scopes)
-    finally:
-        conn.close()
-    return {"Authorization": secret}
-
-
-def _populate(db: str | Path, n: int) -> dict:
-    """Some of everything a server keeps, in guilds of round `n` (a second round on
-    the moved database writes new rows after the imported ones, in every table that
-    numbers its rows); returns a key of BOT."""
-    g, other_g = str(100 + n), str(200 + n)
-    settings = Settings(db=db, key_cache_seconds=0.0, boards="sync")
-    auth, other = _key(db, BOT), _key(db, OTHER_BOT)
-    admin = _key(db, BOT, keys.SCOPES)
-    J = {"Content-Type": "application/json"}
-    with TestClient(create_app(settings)) as c:
-
-        def ok(method: str, path: str, status: int, body: object = None, h: dict = auth) -> dict:
-            r = c.request(method, path, json=body, headers={**h, **J})
-            assert r.status_code == status, (method, path, r.status_code, r.text)
-            return r.json() if r.content else {}
-
-        member = {"voicepoints": 900, "data": {"nick": 'ä"b\u2603', "n": [1, 2.5]}}
-        ok("POST", f"/profile/{g}/10", 201, {**member, "timespent": {"c1": 5}})
-        ok("POST", f"/profile/{g}/11", 201, {"text": {"level": 2}})
-        ok("POST", f"/profile/{g}/12", 201)
-        ok("POST", f"/profile/{other_g}/10", 201, {"voicepoints": 3}, other)
-        ok("PATCH", f"/profile/{g}/11/add", 200, {"experience": 25, "timespent": {"global": 60}})
-        pay = {"from": {"guild_id": g, "user_id": "10"}, "to": {"guild_id": g, "user_id": "11"}}
-        tx = ok("POST", "/transaction", 201, {**pay, "amount": 7, "reason": "gift ✓"})
-        ok("POST", f"/transaction/{tx['id']}/revert", 201)
-        ok("POST", "/transaction", 201, {**pay, "amount": 40})
-        ok("POST", f"/profile/{g}/11", 200, {"voicepoints": 2})
-        ok("DELETE", f"/profile/{other_g}/10", 204, h=other)
-        # reputation, its settings, the settings store (keys that sort apart by collation)
-        ok("POST", "/reputation/settings", 200, {"reputationPerDay": 3})
-        ok("POST", f"/reputation/{BOT}/186221791792857088", 200, {"source_user": f"12839291{n}"})
-        ok("POST", f"/reputation/{BOT}/186221791792857088/increase", 200, {"increase": 5})
-        for kind in ("guilds", "Guilds", "a_b", "ab", "é"):
-            ok("POST", f"/settings/{kind}/{g}", 200, {"prefix": kind, "on": True, "x": None})
-        ok("POST", f"/settings/guilds/{g}/channels/{g}", 200, {"name": "general"})
-        # the shop: an item, a purchase, grants and uses (item log, inventory)
-        item = {"name": "VIP", "price": 500, "sell_price": 250, "stock": 10, "data": {"r": 1}}
-        ok("PUT", f"/shop/{g}/items/vip", 201, item)
-        ok("POST", f"/shop/{g}/items/vip/buy", 201, {"user_id": "10", "quantity": 1})
-        ok("POST", f"/profile/{g}/10/inventory/vip/grant", 200, {"quantity": 3})
-        ok("POST", f"/profile/{g}/10/inventory/vip/use", 200, {"quantity": 1})
-        ok("POST", f"/profile/{g}/10/inventory/vip/sell", 200, {"quantity": 1})
-        # a reward and a claim; a season that takes balances back, and a schedule
-        reward = {"amount": 100, "period": "day", "streak_bonus": 10, "streak_max": 7}
-        ok("PUT", f"/rewards/{g}/daily", 201, reward)
-        ok("POST", f"/rewards/{g}/daily/claim", 201, {"user_id": "12"})
-        season = {"name": f"Spring {n}", "reset": ["experience", "voicepoints"]}
-        ok("POST", f"/profile/{g}/seasons", 201, season)
-        ok("POST", f"/profile/{g}/12", 200, {"voicepoints": 5})
-        ok("PUT", f"/profile/{g}/seasons/schedule", 200, {"every": "month", "reset": ["level"]})
-        cb = {"url": f"http://hooks.example.invalid/{n}", "secret": "s"}  # never resolves
-        ok("PUT", "/callback/transaction", 200, cb)
-        ok("POST", "/keys", 201, {"name": f"made {n}", "bot_id": BOT}, admin)
-    return auth
-
-
-def _verify(db: str | Path) -> str:
-    done = _cli("ledger", "verify", db=db)
-    assert done.returncode == 0, (done.stdout, done.stderr)
-    assert done.stdout.startswith("OK: "), done.stdout
-    return done.stdout
-
-
-def _move(dump: Path, db: str | Path) -> dict:
-    """`import` the file into `db`, which is empty; returns the summary."""
-    done = _cli("import", str(dump), db=db)
-    assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout)
-    assert summary["ok"] is True
-    return summary
-
-
-def _export(db: str | Path, out: Path) -> dict:
-    done = _cli("export", str(out), db=db)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+from tests import backend
+from tests.move_helpers import STATE, _cli, _export, _move, _populate, _verify
 
 
 @pytest.mark.parametrize("start", ["sqlite", "postgres"])
@@ -297,62 +170,3 @@ def test_backup_of_postgresql_says_what_to_use(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1 and "pg_dump" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     assert not list(tmp_path.iterdir())  # nothing written, not even a partial file
-
-
-def _readme_blocks() -> list[str]:
-    """The two ```sh blocks of the README's "Moving to PostgreSQL", lines joined."""
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("### Moving to PostgreSQL") :].split("\n### ", 1)[0]
-    return re.findall(r"```sh\n(.*?)\n```", section, flags=re.S)
-
-
-@pytest.mark.server
-def test_the_readme_move_runs_as_written(tmp_path: Path) -> None:
-    """The README's steps, run as an operator would (the host is the test's cluster,
-    `voiceprofile` the server's role): createdb, import, verify, cmp, and back. The
-    `serve` lines are the one thing not run as written (port 8000 may be taken): the
-    server is started on the moved database instead and answers with an old key."""
-    pg = backend.cluster()
-    data = tmp_path / "data"
-    data.mkdir()
-    key = _populate(data / "voiceprofile.db", 1)
-    where = f"127.0.0.1:{pg.port}"
-    with pg.admin() as admin:
-        admin.execute("DROP DATABASE IF EXISTS voiceprofile WITH (FORCE)")
-        admin.execute("DROP ROLE IF EXISTS voiceprofile")
-        admin.execute("CREATE ROLE voiceprofile LOGIN")  # not a superuser
-    script, serves = ["set -eu"], []
-    for command in "\n".join(_readme_blocks()).splitlines():
-        command = command.replace(".venv/bin/voiceprofile", f"{sys.executable} -m app.cli")
-        command = command.replace("createdb ", f"{pg_cluster.bin_dir() / 'createdb'} ")
-        command = command.replace("-h db.example.org", f"-h 127.0.0.1 -p {pg.port}")
-        command = command.replace("db.example.org", where)
-        if "-m app.cli serve" in command:
-            serves.append(command)
-            continue
-        script.append(command)
-    try:
-        done = subprocess.run(
-            ["bash", "-c", "\n".join(script)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=tmp_path,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        assert done.returncode == 0, (done.stdout, done.stderr)
-        heads = [x for x in done.stdout.splitlines() if x.startswith("head: ")]
-        assert len(heads) == 3 and len(set(heads)) == 1, done.stdout  # file, PG, back
-        assert len(serves) == 2 and 'VOICEPROFILE_DB="$PG"' in serves[0]
-        url = f"postgresql://voiceprofile@{where}/voiceprofile"
-        server = start_server(url, tmp_path / "serve.log")  # type: ignore[arg-type]
-        try:
-            with server.client(key["Authorization"]) as c:
-                r = c.get("/profile/101/10")
-            assert r.status_code == 200, r.text
-        finally:
-            server.stop()
-    finally:
-        with pg.admin() as admin:
-            admin.execute("DROP DATABASE IF EXISTS voiceprofile WITH (FORCE)")
-            admin.execute("DROP ROLE IF EXISTS voiceprofile")
