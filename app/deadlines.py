@@ -10,7 +10,7 @@ done here, around the whole app:
   would otherwise hold a task and a connection forever).
 - A streamed response (`limit=0` lists) whose next chunk waits `send_timeout`
   seconds for the client to read is cut.
-- On SIGTERM/SIGINT (`listen_for_signals`, installed by `app.asgi`) every request
+- On SIGTERM/SIGINT (app/signals.py starts `drain`) every request
   still running gets `drain_timeout` more seconds. Then it is cut (one that has not
   answered yet gets 503 `shutting_down`) and the services close at once: what is
   queued for the writer is committed, the database closed. The lifespan would do
@@ -26,9 +26,9 @@ body: a cut stream just stops, its JSON array left unclosed, which no client can
 take for a complete list.
 
 Where each limit sits, so that a plain request pays for none of them: the body
-limit in the request's own `stream()` (`TimedRequest`, the app's request class: every
+limit in the request's own body read (`TimedRequest`, the app's request class: every
 body read goes through it), the send limit in the chunks of a streamed answer
-(`timed_chunks`, which every `Stream` of the routes wraps). Only the drain needs
+(`timed_chunks`, which every `Stream` of the routes wraps); both in app/timed_io.py. Only the drain needs
 every request, as one set entry. Wrapping every request's `receive` and `send` in
 closures instead cost an eighth of a no-op request (benchmarks/bench_http.py).
 """
@@ -36,23 +36,19 @@ closures instead cost an eighth of a no-op request (benchmarks/bench_http.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
-import threading
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Request
-from litestar.types import Empty
+from litestar import Litestar
 
 from app.config import Settings
 from app.errors import body_for
 from app.services import close_services
 from storage.errors import DomainError
 
-__all__ = ["Deadlines", "RequestTimeout", "TimedRequest", "listen_for_signals", "timed_chunks"]
+__all__ = ["Deadlines", "RequestTimeout"]
 
 log = logging.getLogger("voiceprofile.deadlines")
 
@@ -264,49 +260,6 @@ class Deadlines:
                 waiting.pop(task, None)
 
 
-class TimedRequest(Request):  # type: ignore[type-arg]
-    """The app's request class: whatever reads the body (Litestar's parsing of a
-    `data` parameter, `request.body()`, an upload's `request.stream()`) reads it
-    within the body limit."""
-
-    __slots__ = ()
-
-    async def body(self) -> bytes:
-        # The whole body under one wait, in this coroutine: most bodies are read
-        # this way, and a generator around each chunk cost a no-op POST a tenth.
-        deadlines: Deadlines | None = self.app.state.get("deadlines")
-        task = _current_task()
-        if self._body is not Empty or deadlines is None or task is None:
-            return await super().body()
-        if not deadlines.begin_read(task, self.scope):
-            return await super().body()
-        try:
-            return await super().body()
-        except asyncio.CancelledError:
-            deadlines.end_read(task, cancelled=True)
-            raise
-        finally:
-            deadlines.end_read(task)
-
-    def stream(self) -> AsyncIterator[bytes]:  # type: ignore[override]
-        chunks = super().stream()
-        deadlines: Deadlines | None = self.app.state.get("deadlines")
-        if deadlines is None or deadlines.reading(_current_task()):
-            return chunks  # not served through Deadlines, or read by `body` above
-        return deadlines.read(self.scope, chunks)
-
-
-def timed_chunks(request: Request, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:  # type: ignore[type-arg]
-    """A streamed answer's `chunks`, each to be taken by the client within the send
-    limit: every `Stream` of the routes is made of these. Called by the handler,
-    in the request's task (the one a stalled stream cancels)."""
-    deadlines: Deadlines | None = request.app.state.get("deadlines")
-    task = _current_task()
-    if deadlines is None or task is None:
-        return chunks
-    return deadlines.send_each(task, chunks)
-
-
 def _what(scope: dict) -> tuple[str, str]:
     return scope.get("method", ""), scope.get("path", "")
 
@@ -330,28 +283,3 @@ async def _shutting_down(scope: dict, send: Any) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-def listen_for_signals(app: Litestar) -> None:
-    """Start the drain on SIGTERM/SIGINT, in a server process (granian's worker);
-    called at lifespan start (app/services.py).
-
-    granian's worker stops on these signals through handlers its event loop set
-    before the app's lifespan starts, and tells the app only once every connection
-    ended. A Python-level handler is chained in front of the loop's: the loop still
-    hears the signal (through the signal wake-up fd, and the previous handler is
-    called too), and the drain starts at once."""
-    deadlines: Deadlines | None = app.state.get("deadlines")
-    if deadlines is None or threading.current_thread() is not threading.main_thread():
-        return
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        previous = signal.getsignal(sig)
-
-        def chained(signum: int, frame: Any, previous: Any = previous) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop is closed: too late
-                loop.call_soon_threadsafe(deadlines.drain)
-            if callable(previous):
-                previous(signum, frame)
-
-        signal.signal(sig, chained)

@@ -9,9 +9,9 @@ from litestar import Litestar
 
 from app import delivery, imagekit, metrics
 from app.config import Settings
-from app.deadlines import listen_for_signals
 from app.season_clock import SeasonClock
 from app.services import KeyCache, Services, close_services
+from app.signals import listen_for_signals
 from ledger.idempotency import PruneKeys
 from storage.boards.registry import Boards
 from storage.clock import Clock, SystemClock

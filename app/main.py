@@ -12,7 +12,6 @@ from app import metrics, ops
 from app.allow import with_options
 from app.auth import authorize
 from app.config import Settings
-from app.deadlines import TimedRequest
 from app.errors import EXCEPTION_HANDLERS
 from app.lifespan import lifespan
 from app.routes import (
@@ -39,6 +38,7 @@ from app.routes import (
 from app.routes import settings as settings_store
 from app.routes import stats as stats_routes
 from app.routes import tops as tops_routes
+from app.timed_io import TimedRequest
 from storage.clock import Clock, OffsetClock, SystemClock
 
 __all__ = ["create_app"]

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.response import Stream
 
-from app.deadlines import timed_chunks
+from app.timed_io import timed_chunks
 from schemas.base import is_snowflake
 from storage.errors import InvalidValue
 
