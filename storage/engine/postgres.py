@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from storage.engine.base import NotOnThisEngine, is_url
+from storage.engine.base import Conn, NotOnThisEngine, is_url
 from storage.engine.pg_conn import DIALECT, PgConn
 
 __all__ = ["DIALECT", "PgConn", "PgEngine", "is_url"]
@@ -104,6 +104,13 @@ class PgEngine:
     @staticmethod
     def is_storage_failure(exc: BaseException) -> bool:
         return _storage_failure(exc)
+
+    @staticmethod
+    def lost(conn: Conn) -> bool:
+        """Whether the connection itself is gone (its server ended it: a restart, a
+        failover): a new one, to the same URL, may find the database again."""
+        raw = getattr(conn, "raw", None)
+        return raw is not None and bool(raw.broken or raw.closed)
 
     def open_readonly(self) -> PgConn:
         return self.connect(readonly=True)

@@ -21,12 +21,16 @@ four streams.)
 
 A read the database cannot answer at all (the engine's storage failure: a lost
 PostgreSQL connection, an I/O error) raises StorageUnavailable, 503 as a failed
-write is, not an unexplained 500.
+write is, not an unexplained 500. A connection its server ended (a restart, a
+failover to a standby the URL also names) is opened again and the read run once
+more on it: a read changes nothing, so running it twice is safe, and the server
+finds the database again without a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +70,10 @@ def _never(exc: BaseException) -> bool:
     return False
 
 
+def _kept(conn: Conn) -> bool:
+    return False
+
+
 class ReaderPool:
     def __init__(
         self,
@@ -73,9 +81,11 @@ class ReaderPool:
         size: int = 4,
         begin: str = "BEGIN",
         failure: Callable[[BaseException], bool] = _never,
+        lost: Callable[[Conn], bool] = _kept,
     ) -> None:
         self._connect = connect
         self._failure = failure  # the engine's "the database cannot take this at all"
+        self._lost = lost  # the engine's "this connection is gone"
         self.size = size
         self._begin = begin  # how a read transaction starts (one snapshot)
         self.heavy = max(1, size // 2)
@@ -100,6 +110,7 @@ class ReaderPool:
             size,
             engine.read_begin,
             engine.is_storage_failure,
+            engine.lost,
         )
 
     async def ping(self) -> None:
@@ -142,11 +153,32 @@ class ReaderPool:
                 raise StorageUnavailable(f"the database cannot be read ({exc})") from exc
             raise
 
+    async def _again(self, reader: _Reader, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(reader.conn, *args)`; if the connection turns out to be gone, once more
+        on a new one (StorageUnavailable if none can be opened)."""
+        try:
+            return await reader.run(fn, reader.conn, *args)
+        except Exception as exc:
+            if not self._failure(exc):
+                raise
+            if not self._lost(reader.conn):
+                raise StorageUnavailable(f"the database cannot be read ({exc})") from exc
+        try:
+            reader.conn = await reader.run(self._reopen, reader.conn)
+        except Exception as exc:
+            raise StorageUnavailable(f"the database cannot be read ({exc})") from exc
+        return await self._run(reader, fn, reader.conn, *args)
+
+    def _reopen(self, old: Conn) -> Conn:
+        with contextlib.suppress(Exception):  # gone already
+            old.close()
+        return self._connect()
+
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(conn, *args)` on a free connection, in one read transaction."""
         reader = await self._take()
         try:
-            return await self._run(reader, self._in_snapshot, reader.conn, fn, args)
+            return await self._again(reader, self._in_snapshot, fn, args)
         finally:
             self._release(reader)
 
@@ -168,7 +200,7 @@ class ReaderPool:
         async with self._heavy if heavy else _nothing(), self._bulk if heavy else _nothing():
             reader = await self._take()
             try:
-                await self._run(reader, reader.conn.execute, self._begin)
+                await self._again(reader, _begin, self._begin)  # nothing read yet
                 try:
                     yield Session(self, reader)
                 finally:
@@ -187,6 +219,10 @@ class ReaderPool:
 @asynccontextmanager
 async def _nothing() -> AsyncIterator[None]:
     yield
+
+
+def _begin(conn: Conn, begin: str) -> None:
+    conn.execute(begin)
 
 
 def _ping(conn: Conn) -> None:

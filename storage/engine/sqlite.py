@@ -198,6 +198,12 @@ class SqliteEngine:
     def is_storage_failure(exc: BaseException) -> bool:
         return is_storage_failure(exc)
 
+    @staticmethod
+    def lost(conn: Conn) -> bool:
+        """Never: a file does not go away under its connection, and what fails on it
+        (a full disk, an I/O error) a new connection would meet too."""
+        return False
+
     def open_readonly(self) -> SqliteConn:
         """The file as it is, changing nothing: no journal-mode change, no -wal file
         written to (a backup stays byte for byte what it was)."""

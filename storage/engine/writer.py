@@ -15,7 +15,8 @@ down past 64 of them in one transaction). The writer enforces the contract:
   acknowledged yet, so running them again is invisible).
 - If the transaction cannot be made durable (disk full, read-only file, I/O error)
   the whole batch is rolled back and every caller gets `StorageUnavailable`:
-  nothing of that batch is acknowledged.
+  nothing of that batch is acknowledged. If the connection itself was lost (a
+  PostgreSQL restart or failover), the next batch opens a new one first.
 - No `await` runs between BEGIN and COMMIT: the transaction lives in this thread.
 
 Tasks may keep typed state between transactions (`WriteContext.state`, e.g. the
@@ -35,7 +36,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +43,7 @@ from storage.clock import Clock, SystemClock
 from storage.engine import Engine, open_engine
 from storage.engine.base import Conn
 from storage.engine.chores import Chores
+from storage.engine.handoff import Task, settle
 from storage.engine.write_context import BatchStats, Chore, WriteContext
 from storage.errors import DomainError, StorageUnavailable
 
@@ -56,19 +57,11 @@ _STOP = object()
 CACHE_KIB = 64 * 1024
 
 
-@dataclass(slots=True)
-class _Task:
-    fn: Callable[[WriteContext, Any], Any]
-    arg: Any
-    future: asyncio.Future[Any]
-    loop: asyncio.AbstractEventLoop
-
-
 class _Rerun(Exception):
     """A task broke the contract (refused after writing, or raised a bug): the batch
     is rolled back and run again without it; `error` is what its caller gets."""
 
-    def __init__(self, task: _Task, error: BaseException) -> None:
+    def __init__(self, task: Task, error: BaseException) -> None:
         self.task, self.error = task, error
 
 
@@ -94,9 +87,10 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._ctx: WriteContext | None = None
         self._closed = False
+        self._lost = False  # the connection is gone: the next batch opens a new one
         # Tasks submitted during the current turn of each event loop, handed to the
         # writer thread as one list at the end of that turn (see `run`).
-        self._pending: dict[asyncio.AbstractEventLoop, list[_Task]] = {}
+        self._pending: dict[asyncio.AbstractEventLoop, list[Task]] = {}
         self._submit_lock = threading.Lock()  # event loops may live in several threads
         self._submitted = 0  # tasks put in the queue (under _submit_lock)
         self._taken = 0  # tasks the writer thread took out (written by it alone)
@@ -152,7 +146,7 @@ class Writer:
         if pending is None:
             pending = self._pending[loop] = []
             loop.call_soon(self._submit, loop)
-        pending.append(_Task(fn, arg, future, loop))
+        pending.append(Task(fn, arg, future, loop))
         return await future
 
     def _submit(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -168,7 +162,7 @@ class Writer:
         assert self._ctx is not None
         ctx = self._ctx
         stopping = False
-        waiting: list[_Task] = []  # submitted, beyond the last batch's batch_max
+        waiting: list[Task] = []  # submitted, beyond the last batch's batch_max
         while True:
             if not waiting:
                 if stopping:
@@ -192,10 +186,16 @@ class Writer:
         ctx.conn.close()
         self.engine.close()
 
-    def _run_batch(self, ctx: WriteContext, batch: list[_Task]) -> None:
+    def _run_batch(self, ctx: WriteContext, batch: list[Task]) -> None:
         started = time.perf_counter()
-        settled: list[tuple[_Task, tuple[bool, Any]]] = []
+        settled: list[tuple[Task, tuple[bool, Any]]] = []
         todo = [t for t in batch if not t.future.cancelled()]
+        if self._lost:
+            try:
+                self._reopen(ctx)
+            except Exception as exc:  # the database is still away
+                self._fail_batch(ctx, todo, exc)
+                return
         while True:
             try:
                 outcomes = self._transaction(ctx, todo)
@@ -206,7 +206,7 @@ class Writer:
                 continue
             except BaseException as exc:  # the batch cannot be made durable
                 self._fail_batch(ctx, todo, exc)
-                self._settle(settled)
+                settle(settled)
                 return
             break
         elapsed = time.perf_counter() - started
@@ -216,15 +216,23 @@ class Writer:
             except Exception:  # a hook must never lose an acknowledgement
                 log.exception("after-commit hook failed")
         self._record(len(batch), elapsed)
-        self._settle(settled + list(zip(todo, outcomes, strict=True)))
+        settle(settled + list(zip(todo, outcomes, strict=True)))
 
-    def _transaction(self, ctx: WriteContext, tasks: list[_Task]) -> list[tuple[bool, Any]]:
+    def _transaction(self, ctx: WriteContext, tasks: list[Task]) -> list[tuple[bool, Any]]:
         conn = ctx.conn
         ctx.after_commit.clear()
         outcomes = []
         # Another connection (a CLI import, say) committed: what states remember may
         # be stale.
-        if self.engine.begin_write(conn):
+        try:
+            changed = self.engine.begin_write(conn)
+        except self.engine.errors as exc:
+            if not (self.engine.is_storage_failure(exc) and self.engine.lost(conn)):
+                raise
+            self._reopen(ctx)  # only BEGIN was tried: nothing of the batch is lost
+            conn = ctx.conn
+            changed = self.engine.begin_write(conn)
+        if changed:
             ctx.reset()
         for task in tasks:
             outcomes.append(self._run_task(ctx, task))
@@ -233,7 +241,7 @@ class Writer:
         self.engine.end_write()
         return outcomes
 
-    def _run_task(self, ctx: WriteContext, task: _Task) -> tuple[bool, Any]:
+    def _run_task(self, ctx: WriteContext, task: Task) -> tuple[bool, Any]:
         before = ctx.conn.total_changes
         ctx._flushed = 0
         try:
@@ -257,8 +265,20 @@ class Writer:
             self.engine.end_write()
             ctx.reset()
 
-    def _fail_batch(self, ctx: WriteContext, batch: list[_Task], exc: BaseException) -> None:
+    def _reopen(self, ctx: WriteContext) -> None:
+        with contextlib.suppress(Exception):  # gone already
+            ctx.conn.close()
+        conn = self.engine.connect_writer(self.cache_kib)
+        if self._configure:
+            self._configure(conn)
+        ctx.conn = conn
+        ctx.reset()  # states hold the old connection and what it read
+        self._lost = False
+        log.warning("the database connection was lost: a new one is open")
+
+    def _fail_batch(self, ctx: WriteContext, batch: list[Task], exc: BaseException) -> None:
         log.error("write batch of %d failed, nothing acknowledged: %s", len(batch), exc)
+        self._lost = self.engine.lost(ctx.conn)
         try:
             self._rollback(ctx)
         except self.engine.errors:
@@ -268,7 +288,7 @@ class Writer:
         self.stats.last_error = str(exc)
         self.stats.last_failed_at = time.monotonic()
         failure = StorageUnavailable(f"the database could not store the change ({exc})")
-        self._settle([(task, (False, failure)) for task in batch])
+        settle([(task, (False, failure)) for task in batch])
 
     def _record(self, size: int, elapsed: float) -> None:
         stats = self.stats
@@ -279,24 +299,3 @@ class Writer:
         stats.last_error = None
         for observe in stats.observers:
             observe(size, elapsed)
-
-    @staticmethod
-    def _settle(items: list[tuple[_Task, tuple[bool, Any]]]) -> None:
-        # One wake-up per event loop for the whole batch, not one per task.
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Task, tuple[bool, Any]]]] = {}
-        for task, outcome in items:
-            by_loop.setdefault(task.loop, []).append((task, outcome))
-        for loop, found in by_loop.items():
-            # A closed loop has nobody waiting any more.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_resolve, found)
-
-
-def _resolve(items: list[tuple[_Task, tuple[bool, Any]]]) -> None:
-    for task, (ok, value) in items:
-        if task.future.done():
-            continue
-        if ok:
-            task.future.set_result(value)
-        else:
-            task.future.set_exception(value)
