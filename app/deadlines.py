@@ -207,11 +207,15 @@ class Deadlines:
         self._wait(task, started + self.body_timeout, _BODY)
         return True
 
-    def end_read(self, task: asyncio.Task[Any], *, cancelled: bool = False) -> None:
-        """The read ended; if it ended `cancelled` by the body limit, RequestTimeout."""
+    def end_read(self, task: asyncio.Task[Any]) -> None:
         self._waiting.pop(task, None)
-        if cancelled and self._ours(task, _BODY):
-            raise RequestTimeout(f"the request body did not arrive within {self.body_timeout:g} s")
+
+    def timed_out(self, task: asyncio.Task[Any]) -> None:
+        """`task`'s read was cancelled: RequestTimeout (408) if by the body limit."""
+        if self._ours(task, _BODY):
+            raise RequestTimeout(
+                f"the request body did not arrive within {self.body_timeout:g} s"
+            ) from None
 
     def reading(self, task: asyncio.Task[Any] | None) -> bool:
         return task is not None and self._waiting.get(task, (0, ""))[1] == _BODY
@@ -236,10 +240,7 @@ class Deadlines:
             except StopAsyncIteration:
                 return
             except asyncio.CancelledError:
-                if self._ours(task, _BODY):
-                    raise RequestTimeout(
-                        f"the request body did not arrive within {self.body_timeout:g} s"
-                    ) from None
+                self.timed_out(task)
                 raise
             finally:
                 waiting.pop(task, None)

@@ -36,7 +36,7 @@ class TimedRequest(Request):  # type: ignore[type-arg]
         try:
             return await super().body()
         except asyncio.CancelledError:
-            deadlines.end_read(task, cancelled=True)
+            deadlines.timed_out(task)
             raise
         finally:
             deadlines.end_read(task)

@@ -157,16 +157,11 @@ class ReaderPool:
         """`fn(reader.conn, *args)`; if the connection turns out to be gone, once more
         on a new one (StorageUnavailable if none can be opened)."""
         try:
-            return await reader.run(fn, reader.conn, *args)
-        except Exception as exc:
-            if not self._failure(exc):
-                raise
+            return await self._run(reader, fn, reader.conn, *args)
+        except StorageUnavailable:
             if not self._lost(reader.conn):
-                raise StorageUnavailable(f"the database cannot be read ({exc})") from exc
-        try:
-            reader.conn = await reader.run(self._reopen, reader.conn)
-        except Exception as exc:
-            raise StorageUnavailable(f"the database cannot be read ({exc})") from exc
+                raise
+        reader.conn = await self._run(reader, self._reopen, reader.conn)
         return await self._run(reader, fn, reader.conn, *args)
 
     def _reopen(self, old: Conn) -> Conn:

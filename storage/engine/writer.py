@@ -16,7 +16,8 @@ down past 64 of them in one transaction). The writer enforces the contract:
 - If the transaction cannot be made durable (disk full, read-only file, I/O error)
   the whole batch is rolled back and every caller gets `StorageUnavailable`:
   nothing of that batch is acknowledged. If the connection itself was lost (a
-  PostgreSQL restart or failover), the next batch opens a new one first.
+  PostgreSQL restart or failover), the next batch's BEGIN finds it gone and opens
+  a new one.
 - No `await` runs between BEGIN and COMMIT: the transaction lives in this thread.
 
 Tasks may keep typed state between transactions (`WriteContext.state`, e.g. the
@@ -87,7 +88,6 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._ctx: WriteContext | None = None
         self._closed = False
-        self._lost = False  # the connection is gone: the next batch opens a new one
         # Tasks submitted during the current turn of each event loop, handed to the
         # writer thread as one list at the end of that turn (see `run`).
         self._pending: dict[asyncio.AbstractEventLoop, list[Task]] = {}
@@ -190,12 +190,6 @@ class Writer:
         started = time.perf_counter()
         settled: list[tuple[Task, tuple[bool, Any]]] = []
         todo = [t for t in batch if not t.future.cancelled()]
-        if self._lost:
-            try:
-                self._reopen(ctx)
-            except Exception as exc:  # the database is still away
-                self._fail_batch(ctx, todo, exc)
-                return
         while True:
             try:
                 outcomes = self._transaction(ctx, todo)
@@ -273,12 +267,10 @@ class Writer:
             self._configure(conn)
         ctx.conn = conn
         ctx.reset()  # states hold the old connection and what it read
-        self._lost = False
         log.warning("the database connection was lost: a new one is open")
 
     def _fail_batch(self, ctx: WriteContext, batch: list[Task], exc: BaseException) -> None:
         log.error("write batch of %d failed, nothing acknowledged: %s", len(batch), exc)
-        self._lost = self.engine.lost(ctx.conn)
         try:
             self._rollback(ctx)
         except self.engine.errors:
