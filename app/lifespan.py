@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,7 @@ from app.services import KeyCache, Services, close_services
 from app.signals import listen_for_signals
 from ledger.idempotency import PruneKeys
 from storage.boards.registry import Boards
+from storage.boards.shared import SharedBoards
 from storage.clock import Clock, SystemClock
 from storage.engine import Engine, open_engine
 from storage.engine.migrations import apply_migrations
@@ -24,6 +26,8 @@ from storage.reads import Reads
 
 __all__ = ["lifespan"]
 
+log = logging.getLogger("voiceprofile")
+
 
 def _prepare_database(engine: Engine) -> None:
     conn = engine.connect()
@@ -31,6 +35,17 @@ def _prepare_database(engine: Engine) -> None:
         apply_migrations(conn)
     finally:
         conn.close()
+
+
+async def _share_boards(svc: Services) -> None:
+    """One process per host keeps the boards, the others ask it (storage/boards/shared.py)."""
+    try:
+        shared = SharedBoards(svc.reads.local, svc.settings.db)
+    except OSError:
+        log.exception("boards are kept by each process: no private directory to share them")
+        return
+    await shared.start()
+    svc.shared_boards = svc.reads.on_boards = shared
 
 
 @asynccontextmanager
@@ -69,6 +84,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await svc.seasons.start()
         if app.state.get("signals"):  # a server process (app/asgi.py)
             listen_for_signals(app)
+            if settings.boards != "off":
+                await _share_boards(svc)
         yield
     finally:
         await close_services(app)

@@ -84,6 +84,12 @@ BOARD_SIZE = Gauge(
     ("board",),
     registry=REGISTRY,
 )
+BOARDS_KEPT = Gauge(
+    "voiceprofile_boards_kept",
+    "1 if this process keeps the in-memory boards; 0 if it asks the one process on"
+    " its host that does (several workers), or boards are off",
+    registry=REGISTRY,
+)
 
 
 class _Route:
@@ -197,6 +203,8 @@ async def metrics(request: Request) -> Response[bytes]:
     BOARD_SIZE.clear()  # dropped boards disappear from the scrape
     for name, size in svc.boards.sizes().items():
         BOARD_SIZE.labels(name).set(size)
+    shared = svc.shared_boards
+    BOARDS_KEPT.set(svc.boards.mode != "off" and (shared is None or shared.keeping))
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 

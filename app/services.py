@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from app.delivery import Deliverer
     from app.imagekit import ImageKit
     from app.season_clock import SeasonClock
+    from storage.boards.shared import SharedBoards
 
 __all__ = ["KeyCache", "Services", "close_services", "services"]
 
@@ -73,6 +74,7 @@ class Services:
     deliverer: Deliverer | None = None
     images: ImageKit | None = None
     seasons: SeasonClock | None = None
+    shared_boards: SharedBoards | None = None  # the host's boards, one process keeping them
     closing: asyncio.Future[None] | None = None
 
 
@@ -92,6 +94,8 @@ async def close_services(app: Litestar) -> None:
 
 
 async def _close(app: Litestar, svc: Services) -> None:
+    if svc.shared_boards is not None:
+        await svc.shared_boards.close()  # first: another process keeps the boards now
     if svc.deliverer is not None:
         await svc.deliverer.stop()
     if svc.images is not None:

@@ -11,15 +11,11 @@ so they cannot take every reader from cheap reads.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
 
-from schemas.profiles import Profile
-from storage.boards.base import Board, Cached, Stale
-from storage.boards.flow import flow_series
-from storage.boards.pages import board_chunk, board_page, board_rank
+from storage.boards.answers import BoardReads, Chunk, Rows
 from storage.boards.registry import Boards
-from storage.boards.stats import board_stats
 from storage.clock import Clock
 from storage.engine.base import Conn
 from storage.engine.readers import ReaderPool
@@ -30,18 +26,39 @@ from storage.queries.top_segments import Position, chunk
 from storage.queries.tops import METRICS, Metric, Scope
 from storage.queries.windows import Window, resolve
 
-__all__ = ["Reads", "Rows"]
+__all__ = ["OnBoards", "Reads", "Rows"]
 
-T = TypeVar("T")
-Rows = list[tuple[int, Profile]]  # (score, profile) in rank order
+
+class OnBoards(Protocol):
+    """Where board answers come from: this process's boards (BoardReads), or the
+    host's, kept by one process (storage/boards/shared.py). None: SQL answers."""
+
+    async def page(
+        self, by: str, timeframe: str | None, guild_id: int | None, limit: int, offset: int
+    ) -> Rows | None: ...
+
+    async def chunk(
+        self, by: str, timeframe: str | None, guild_id: int | None, at: Position | int, size: int
+    ) -> Chunk | None: ...
+
+    async def rank(
+        self, by: str, timeframe: str | None, guild_id: int, vp: str
+    ) -> tuple[int, int, int] | None: ...
+
+    async def stats(self, guild_id: int | None) -> dict[str, Any] | None: ...
+
+    async def flow(
+        self, since: float | None, until: float | None, bucket: str
+    ) -> list[tuple[float, int]] | None: ...
 
 
 class Reads:
     def __init__(self, readers: ReaderPool, boards: Boards, clock: Clock, chunk: int = 500):
         self.readers = readers
-        self.boards = boards
         self.clock = clock
         self.chunk = chunk  # profiles per chunk of a streamed top
+        self.local = BoardReads(readers, boards, clock)
+        self.on_boards: OnBoards = self.local
 
     # -- what a request asks ------------------------------------------------------------
 
@@ -74,12 +91,11 @@ class Reads:
 
     # -- tops and ranks ---------------------------------------------------------------------
 
-    async def _board(self, by: str, timeframe: str | None, window: Window | None, rank: bool):
-        """The board for this read, if one is ready (explicit since/until never have
-        one, with `timeframe=all` beside them too: all time's board knows no window)."""
-        if window is not None and timeframe in (None, "all"):
-            return None
-        return await self.boards.board(by, timeframe, rank=rank)
+    @staticmethod
+    def _boarded(timeframe: str | None, window: Window | None) -> bool:
+        """Whether a board may serve this read: explicit since/until never have one,
+        with `timeframe=all` beside them too (all time's board knows no window)."""
+        return window is None or timeframe not in (None, "all")
 
     async def top_page(
         self,
@@ -91,11 +107,10 @@ class Reads:
         offset: int,
     ) -> Rows:
         """Ranks offset+1 … offset+limit."""
-        board = await self._board(by, timeframe, window, rank=False)
-        now = self.clock.now()
-        rows = await self._on_board(board, board_page, board, guild_id, limit, offset, now)
-        if rows is not None:
-            return rows  # type: ignore[no-any-return]
+        if self._boarded(timeframe, window):
+            rows = await self.on_boards.page(by, timeframe, guild_id, limit, offset)
+            if rows is not None:
+                return rows
         metric = self.metric(by)
         if window is not None:
             return await self.readers.call_heavy(
@@ -115,9 +130,11 @@ class Reads:
         """A whole top from `offset` on, chunk by chunk: memory stays flat, nothing is
         held while the client reads (each chunk in its own snapshot)."""
         metric = self.metric(by)
-        board = await self._board(by, timeframe, window, rank=False)
-        if board is not None:
-            chunks = self._board_chunks(board, metric, guild_id, window, offset)
+        first = None
+        if self._boarded(timeframe, window):
+            first = await self.on_boards.chunk(by, timeframe, guild_id, offset, self.chunk)
+        if first is not None:
+            chunks = self._board_chunks(first, by, timeframe, guild_id, window, offset)
         elif window is None and metric.indexed:
             chunks = self._indexed_chunks(metric, guild_id, offset)
         else:
@@ -126,25 +143,29 @@ class Reads:
             yield rows
 
     async def _board_chunks(
-        self, board: Board, metric: Metric, guild_id: int | None, window: Window | None, offset: int
+        self,
+        first: Chunk,
+        by: str,
+        timeframe: str | None,
+        guild_id: int | None,
+        window: Window | None,
+        offset: int,
     ) -> AsyncIterator[Rows]:
         """From a board, going on from where the last chunk stopped
         (storage/queries/top_segments.py)."""
-        at: Position | int | None = offset
+        found: Chunk | None = first
         sent = 0
-        while at is not None:
-            now = self.clock.now()
-            found = await self._on_board(
-                board, board_chunk, board, guild_id, at, self.chunk, now, bulk=True
-            )
-            if found is None:  # the board went stale mid-stream: SQL goes on from here
-                async for rows in self._ordered_chunks(metric, guild_id, window, offset + sent):
-                    yield rows
-                return
+        while found is not None:
             rows, at = found
             if rows:
                 yield rows
                 sent += len(rows)
+            if at is None:
+                return
+            found = await self.on_boards.chunk(by, timeframe, guild_id, at, self.chunk)
+        # The board went stale (or away) mid-stream: SQL goes on from here.
+        async for rows in self._ordered_chunks(self.metric(by), guild_id, window, offset + sent):
+            yield rows
 
     async def _ordered_chunks(
         self, metric: Metric, guild_id: int | None, window: Window | None, offset: int
@@ -191,10 +212,10 @@ class Reads:
         self, by: str, guild_id: int, vp: str, timeframe: str | None, window: Window | None
     ) -> tuple[int, int, int] | None:
         """(rank, score, total) of an open profile in its guild; None if there is none."""
-        board = await self._board(by, timeframe, window, rank=True)
-        found = await self._on_board(board, board_rank, board, guild_id, vp, self.clock.now())
-        if found is not None:
-            return found  # type: ignore[no-any-return]
+        if self._boarded(timeframe, window):
+            found = await self.on_boards.rank(by, timeframe, guild_id, vp)
+            if found is not None:
+                return found
         metric = self.metric(by)
         # Without a board a window rank aggregates the window, a `points` rank counts
         # the guild's balances: both heavy reads.
@@ -204,10 +225,9 @@ class Reads:
     # -- stats and graphs --------------------------------------------------------------------
 
     async def stats(self, guild_id: int | None) -> dict[str, Any]:
-        board = await self.boards.stats()
-        found = await self._on_board(board, board_stats, board, guild_id, self.clock.now())
+        found = await self.on_boards.stats(guild_id)
         if found is not None:
-            return found  # type: ignore[no-any-return]
+            return found
         return await self.readers.call(sql_stats, guild_id)
 
     async def graph(
@@ -215,29 +235,10 @@ class Reads:
     ) -> list[tuple[float, int]]:
         """`(timestamp seconds, balance)` points of a user, a guild or the economy."""
         if guild_id is None and bucket is not None:
-            board = await self.boards.flow()
-            found = await self._on_board(
-                board, flow_series, board, window, bucket, self.clock.now()
-            )
+            found = await self.on_boards.flow(window.since, window.until, bucket)
             if found is not None:
-                return found  # type: ignore[no-any-return]
+                return found
         return await self.readers.call(graph.series, guild_id, vp, window, bucket)
-
-    # -- a board or nothing ------------------------------------------------------------------
-
-    async def _on_board(
-        self, board: Cached | None, fn: Callable[..., T], *args: Any, bulk: bool = False
-    ) -> T | None:
-        """`fn(conn, *args)` reading `board`, or None when SQL must answer instead: no
-        board ready, or one that went stale (dropped; the registry builds it again)."""
-        if board is None:
-            return None
-        try:
-            read = self.readers.call_bulk if bulk else self.readers.call
-            return await read(fn, *args)
-        except Stale as exc:
-            self.boards.drop(board, exc)
-            return None
 
 
 def _sql_rank(
