@@ -1,11 +1,12 @@
 """The real server for the benchmarks, on a SQLite file or a PostgreSQL URL.
 
 `serve` runs `python -m app.cli serve` (granian) on 127.0.0.1 and returns once
-`/health` answers; `stop` ends it; `tree_rss_kb` is its resident memory. For the
-throughput benchmarks, `start` does the same with VOICEPROFILE_BENCH=1 and the rate
-limit off, on a database with a fresh API key, and `seed` gives it the users the
-benchmark's bodies name, each funded from the bot's treasury. Both engines get
-exactly the same, so their figures compare.
+`/health` answers; `stop` ends it; `tree_rss_kb` is its resident memory
+(`descendants` and `rss_kb`: per process). For the throughput benchmarks, `start`
+does the same with VOICEPROFILE_BENCH=1 and the rate limit off, on a database with a
+fresh API key, and `seed` gives it the users the benchmark's bodies name, each
+funded from the bot's treasury. Both engines get exactly the same, so their figures
+compare.
 """
 
 from __future__ import annotations
@@ -24,7 +25,17 @@ import httpx
 
 from storage.ids import vp_id
 
-__all__ = ["Server", "free_port", "seed", "serve", "start", "stop", "tree_rss_kb"]
+__all__ = [
+    "Server",
+    "descendants",
+    "free_port",
+    "rss_kb",
+    "seed",
+    "serve",
+    "start",
+    "stop",
+    "tree_rss_kb",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 GUILD, BOT = 1, 1
@@ -108,8 +119,9 @@ def stop(process: subprocess.Popen[bytes], grace: float = 30) -> None:
             process.wait(10)
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and its descendants (granian runs a worker child)."""
+def descendants(pid: int) -> list[int]:
+    """The processes below `pid` (granian's workers, and whatever they start), by
+    the parent ids in /proc/*/stat (/proc/<pid>/task/*/children may be missing)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -119,13 +131,23 @@ def tree_rss_kb(pid: int) -> int:
                 continue
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
             children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [pid]
+    found, todo = [], list(children.get(pid, []))
     while todo:
         p = todo.pop()
+        found.append(p)
         todo.extend(children.get(p, []))
-        try:
-            found = re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{p}/status").read_text())
-        except OSError:
-            continue
-        total += int(found[1]) if found else 0
-    return total
+    return sorted(found)
+
+
+def rss_kb(pid: int) -> int:
+    """Resident memory of one process (0 once it is gone)."""
+    try:
+        found = re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{pid}/status").read_text())
+    except OSError:
+        return 0
+    return int(found[1]) if found else 0
+
+
+def tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and its descendants (granian runs a worker child)."""
+    return sum(rss_kb(p) for p in (pid, *descendants(pid)))
