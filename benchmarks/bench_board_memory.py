@@ -8,11 +8,12 @@ board-served reads, on the real server and a generated database.
 
 How to read it: per N, each process of the server (granian's main process and what
 runs below it) with its RSS before the reads and once they have settled (every
-worker answered each read 3 times and reports the same boards, and the tree's RSS
+worker answered each read 3 times, the workers that keep boards report the same
+ones and the others none, and the tree's RSS
 moved less than 2 MB over 5 s), the total growth and that total over N. Then the
-ratio of the total growth with the largest N over N=1. Each worker builds its own
-boards today (README "Several workers"), so with 2 workers the ratio is near 2;
-with one copy of the boards per host it would be near 1. Growth in any process
+ratio of the total growth with the largest N over N=1. One process per host keeps
+the boards and the others ask it (README "Several workers"), so the ratio should be
+near 1; were each worker to build its own (as before), it would be near N. Growth in any process
 counts, one started after the baseline included, so boards moved out of the
 workers are still measured. Every read must answer 200 and the same bytes from
 every worker; `boards` are the `voiceprofile_board_size` each worker's /metrics
@@ -111,6 +112,12 @@ def boards(metrics: bytes) -> dict[str, int]:
     return {name.decode(): int(float(size)) for name, size in found}
 
 
+def keeps(metrics: bytes) -> bool:
+    """Whether the process keeps boards (a server without the gauge: every one does)."""
+    found = re.search(rb"^voiceprofile_boards_kept (\S+)$", metrics, re.M)
+    return found is None or float(found[1]) == 1
+
+
 def tree_rss(main: int) -> dict[int, int]:
     return {p: rss_kb(p) for p in (main, *descendants(main))}
 
@@ -149,6 +156,7 @@ def measure(db: Path, key: str, admin: str, workers: int, timeout: float, log: P
         paths = reads()
         hits: dict[int, dict[str, int]] = {}
         sizes: dict[int, dict[str, int]] = {}
+        kept: dict[int, bool] = {}
         history: list[tuple[float, int]] = []
         last: set[frozenset[str]] = set()
         started = time.monotonic()
@@ -161,13 +169,14 @@ def measure(db: Path, key: str, admin: str, workers: int, timeout: float, log: P
                     hits.setdefault(pid, dict.fromkeys(paths, 0))[path] += 1
             pid, body = ask(port, admin, "/metrics", pids)
             if pid is not None:
-                sizes[pid] = boards(body)
-            # A worker not asked yet builds nothing yet; one reporting fewer boards than
-            # another, or boards changing, is still building (a build's SQL can hold
-            # the RSS still for seconds).
+                sizes[pid], kept[pid] = boards(body), keeps(body)
+            # A worker not asked yet builds nothing yet; a keeper reporting fewer boards
+            # than another, boards changing, or one that keeps none reporting some, is
+            # still building (a build's SQL can hold the RSS still for seconds).
             asked = len(hits) >= workers and min(min(h.values()) for h in hits.values()) >= MIN_HITS
-            reported = {frozenset(sizes.get(p, {"?": 0})) for p in hits}
-            if not asked or len(reported) > 1 or reported != last:
+            reported = {frozenset(sizes.get(p, {"?": 0})) for p in hits if kept.get(p, True)}
+            strays = any(sizes[p] for p in hits if not kept.get(p, True))
+            if not asked or len(reported) != 1 or reported != last or strays:
                 history.clear()
             last = reported
             history.append((time.monotonic(), sum(tree_rss(main).values())))
