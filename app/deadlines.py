@@ -53,6 +53,7 @@ __all__ = ["Deadlines", "RequestTimeout"]
 log = logging.getLogger("voiceprofile.deadlines")
 
 _TICK = 0.25  # seconds between two looks at what waits
+PIECE = 65536  # bytes of a streamed answer given to granian at a time (send_each)
 _current_task = asyncio.current_task
 
 
@@ -254,11 +255,14 @@ class Deadlines:
         From a chunk given to the next one asked for, the server is sending it."""
         waiting = self._waiting
         async for chunk in chunks:
-            self._wait(task, task.get_loop().time() + self.send_timeout, _SEND)
-            try:
-                yield chunk
-            finally:
-                waiting.pop(task, None)
+            # granian takes each message whole into its buffers, read or not: pieces
+            # bound what a client that stops reading holds (a chunk may be megabytes).
+            for at in range(0, len(chunk), PIECE):
+                self._wait(task, task.get_loop().time() + self.send_timeout, _SEND)
+                try:
+                    yield chunk[at : at + PIECE]
+                finally:
+                    waiting.pop(task, None)
 
 
 def _what(scope: dict) -> tuple[str, str]:

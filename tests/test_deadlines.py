@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from app.deadlines import Deadlines, RequestTimeout
+from app.deadlines import PIECE, Deadlines, RequestTimeout
 
 SCOPE = {"type": "http", "method": "GET", "path": "/profile", "headers": []}
 
@@ -72,6 +72,28 @@ def test_a_stream_the_client_stopped_reading_is_cut(caplog: pytest.LogCaptureFix
     run(deadlines, forever, None)
     assert sent == 3
     assert "read nothing for 0.3 s" in caplog.text
+
+
+def test_a_streamed_chunk_goes_out_in_pieces_a_stalled_client_holds_little_of() -> None:
+    """granian takes every message it is given whole, read or not: a chunk of
+    megabytes goes to it in pieces of at most PIECE bytes, all of it, in order."""
+    big = bytes(range(256)) * 800  # 200 KB
+    given: list[bytes] = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"["
+        yield big
+        yield b"]"
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        given.extend([piece async for piece in deadlines.send_each(task, chunks())])
+
+    deadlines = make(app)
+    run(deadlines, forever, None)
+    assert b"".join(given) == b"[" + big + b"]"
+    assert max(len(piece) for piece in given) == PIECE and len(given) == 6
 
 
 def test_a_plain_request_takes_no_limit() -> None:

@@ -160,8 +160,8 @@ def test_a_stream_its_client_stopped_reading_is_cut(
     monkeypatch.setenv("VOICEPROFILE_SEND_TIMEOUT", "1")
     server = start_server(tmp_path / "server.db", tmp_path / "server.log")
     try:
-        # granian buffers a stream's first tens of megabytes whether the client
-        # reads or not; past them its send waits, and the send limit applies.
+        # granian and the kernel take the stream's first megabytes whether the
+        # client reads or not; past them its send waits, and the send limit applies.
         megabytes_of_profiles(server, 40)
         reader = stalled_reader(server)
         with server.client() as c:  # the others are served meanwhile
