@@ -160,3 +160,22 @@ async def test_a_keeper_that_does_not_answer_in_time_costs_one_sql_answer(
         stuck.set()
         await asker.close()
         await keeper.close()
+
+
+async def test_a_process_that_is_closing_does_not_keep_the_boards(tmp_path: Path) -> None:
+    """A read still running in the drain, after the keeper went, answers by SQL: the
+    closing process must not take the lock a live one should get."""
+    _, keeper, second, asker = _pair(tmp_path)
+    await keeper.start()
+    await asker.start()
+    await asker.close()
+    await keeper.close()
+    assert await asker.stats(None) is None
+    assert not asker.keeping and second.asked == []
+    later, answers = SharedBoards(Answers(3), tmp_path / "boards.db"), None  # type: ignore[arg-type]
+    try:
+        await later.start()
+        answers = await later.stats(None)
+    finally:
+        await later.close()
+    assert answers == {"profiles": 3, "guilds": None}  # the lock was left free

@@ -105,6 +105,7 @@ class SharedBoards:
         self._server: asyncio.Server | None = None
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._askers: set[asyncio.StreamWriter] = set()  # connections served while keeping
+        self._closed = False
 
     @property
     def keeping(self) -> bool:
@@ -114,6 +115,7 @@ class SharedBoards:
         await self._take()
 
     async def close(self) -> None:
+        self._closed = True  # a read still running in the drain must not keep them again
         for _, writer in self._idle:
             writer.close()
         self._idle.clear()
@@ -169,7 +171,7 @@ class SharedBoards:
             except (OSError, EOFError, asyncio.IncompleteReadError, msgspec.DecodeError):
                 if not fresh:
                     continue
-        if await self._take():  # the keeper is gone: keep the boards here
+        if not self._closed and await self._take():  # the keeper is gone: keep them here
             return await getattr(self.local, op)(*args)
         return None
 
