@@ -8,8 +8,9 @@ Fills a guild with `--profiles` profiles of 9 KB each (a 36 MB list at 4000), th
 for each count of clients, starts the real server (one worker, SEND_TIMEOUT 3 s),
 opens that many connections with a 4 KB receive buffer that send
 `GET /profile/{guild}?limit=0` and read nothing, and prints the worker's growth
-per client 2 s later (the streams waiting) and again after the send limit cut them
-(what granian and the kernel still hold for connections that never go away). Each
+per client 2 s later (the streams waiting), after the send limit cut them, and for
+as many new stalled clients then (the first still connected): growth there is what
+the cut did not free for reuse. Each
 stalled stream holds at most one chunk of the app's (`STREAM_CHUNK` rows) and what
 granian took of the 64 KB pieces it is sent in (README "Timeouts").
 """
@@ -83,10 +84,16 @@ def main() -> int:
                 waiting = rss_kb(worker)
                 time.sleep(SEND_TIMEOUT + 2)
                 cut = rss_kb(worker)
+                # As many again, the first still connected: what the cut freed is
+                # used again, so growth here is what the first ones still hold.
+                socks += [stalled(srv.url, srv.key) for _ in range(clients)]
+                time.sleep(2)
+                again = rss_kb(worker)
                 print(
                     f"{clients:3d} stalled clients: worker {before / 1024:.0f} MB,"
                     f" +{(waiting - before) / 1024 / clients:.1f} MB per client while waiting,"
-                    f" +{(cut - before) / 1024 / clients:.1f} MB per client after the cut"
+                    f" +{(cut - before) / 1024 / clients:.1f} after the cut;"
+                    f" as many again: +{(again - cut) / 1024 / clients:.1f} MB per client"
                 )
                 for sock in socks:
                     sock.close()
