@@ -6,7 +6,8 @@ by side) each would build and keep its own boards, so their memory would grow N-
 that holds the host's `boards` lock keeps them (storage/boards/registry.py) and
 answers the others' board reads (storage/boards/answers.py) over a Unix socket
 named by the database in a private directory (mode 0700, this user's) of the
-temporary directory, so only this user's servers of that database meet there.
+temporary directory, so only this user's servers of that database meet there. The
+lock is a file beside a SQLite database, and in that directory for PostgreSQL.
 
 - **Exact:** the keeper opens its read snapshot after the question arrives, so it
   sees every write acknowledged before the asker sent it, as a local board would.
