@@ -18,6 +18,7 @@ from storage.boards.registry import Boards
 from storage.boards.shared import SharedBoards
 from storage.clock import Clock, SystemClock
 from storage.engine import Engine, open_engine
+from storage.engine.base import is_url
 from storage.engine.migrations import apply_migrations
 from storage.engine.readers import ReaderPool
 from storage.engine.writer import Writer
@@ -74,7 +75,9 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         clock=clock,
     )
     keys = KeyCache(settings.key_cache_seconds, clock)
-    reads = Reads(readers, boards, clock, chunk=settings.stream_chunk)
+    # Quick board reads run on the event loop on SQLite, where no read waits on a network.
+    inline = not is_url(settings.db)
+    reads = Reads(readers, boards, clock, chunk=settings.stream_chunk, inline=inline)
     svc = app.state.services = Services(settings, writer, readers, keys, boards, clock, reads)
     try:
         metrics.observe_batches(writer)

@@ -53,11 +53,18 @@ class OnBoards(Protocol):
 
 
 class Reads:
-    def __init__(self, readers: ReaderPool, boards: Boards, clock: Clock, chunk: int = 500):
+    def __init__(
+        self,
+        readers: ReaderPool,
+        boards: Boards,
+        clock: Clock,
+        chunk: int = 500,
+        inline: bool = False,
+    ):
         self.readers = readers
         self.clock = clock
         self.chunk = chunk  # profiles per chunk of a streamed top
-        self.local = BoardReads(readers, boards, clock)
+        self.local = BoardReads(readers, boards, clock, inline)
         self.on_boards: OnBoards = self.local
 
     # -- what a request asks ------------------------------------------------------------

@@ -68,6 +68,8 @@ class Cached(ABC):
         self.lock = threading.Lock()
         self.last_used = time.monotonic()
         self.broken = False
+        self.read_at = 0.0  # monotonic time the last read ended (storage/boards/answers.py)
+        self.read_cpu = float("inf")  # and the CPU seconds it took
 
     @abstractmethod
     def build(self, conn: Conn, now: float) -> None:

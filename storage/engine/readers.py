@@ -95,6 +95,7 @@ class ReaderPool:
         self._idle: list[_Reader] = []
         self._waiters: deque[asyncio.Future[_Reader]] = deque()
         self._all: list[_Reader] = []
+        self._here: Conn | None = None  # the event loop's own connection (here())
 
     async def open(self) -> None:
         for n in range(self.size):
@@ -118,6 +119,9 @@ class ReaderPool:
         await self.call(_ping)
 
     async def close(self) -> None:
+        if self._here is not None:
+            self._here.close()
+            self._here = None
         for reader in self._all:
             await reader.run(reader.conn.close)
             reader.thread.shutdown(wait=True)
@@ -176,6 +180,21 @@ class ReaderPool:
             return await self._again(reader, self._in_snapshot, fn, args)
         finally:
             self._release(reader)
+
+    def here(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(conn, *args)` in one read transaction on a connection of the event
+        loop's own, with no thread hand-off: for reads known to take a fraction of a
+        millisecond (storage/boards/answers.py), since it holds the loop meanwhile.
+        A hand-off costs each such read more than the read: the reader thread gives
+        the GIL up at every statement and waits for the loop to give it back."""
+        if self._here is None:
+            self._here = self._connect()
+        try:
+            return self._in_snapshot(self._here, fn, args)
+        except Exception as exc:
+            if self._failure(exc):
+                raise StorageUnavailable(f"the database cannot be read ({exc})") from exc
+            raise
 
     async def call_heavy(self, fn: Callable[..., T], *args: Any) -> T:
         """`call` for a read that costs a sort or an aggregate of a whole scope: it
