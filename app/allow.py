@@ -20,7 +20,8 @@ __all__ = ["with_options"]
 
 
 def _options(path: str, methods: set[str]) -> HTTPRouteHandler:
-    allow = ", ".join(sorted({*methods, "OPTIONS"}))
+    head = {"HEAD"} if "GET" in methods else set()  # app/head.py answers it
+    allow = ", ".join(sorted({*methods, *head, "OPTIONS"}))
 
     @route(path, http_method=[HttpMethod.OPTIONS], include_in_schema=False, sync_to_thread=False)
     def options() -> Response[None]:
