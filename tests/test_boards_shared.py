@@ -9,7 +9,6 @@ real server processes.
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
@@ -124,13 +123,13 @@ async def test_when_the_keeper_goes_the_asker_keeps_the_boards(tmp_path: Path, h
         if how == "stops":
             await keeper.close()
         else:  # its process died: the lock and listener go, the socket file stays
-            assert keeper._server is not None and keeper._fd is not None
+            assert keeper._server is not None and keeper._lease.held
             keeper._server.close()
             for writer in keeper._askers:
                 writer.close()
             await asyncio.sleep(0)
-            os.close(keeper._fd)
-            keeper._fd, keeper._server = None, None
+            keeper._lease.release()  # closes the lock file: the flock goes with it
+            keeper._server = None
         assert (await asker.rank("points", None, 9, "ab"))[0] == 2
         assert asker.keeping
         assert second.asked == [("rank", ("points", None, 9, "ab"))]

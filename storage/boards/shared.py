@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import hashlib
 import logging
 import os
@@ -37,6 +36,7 @@ from typing import Any
 import msgspec
 
 from storage.boards.answers import BoardReads, Chunk, Rows
+from storage.engine.lease import Lease
 from storage.queries.top_segments import Position
 
 __all__ = ["SharedBoards", "run_dir"]
@@ -100,9 +100,9 @@ class SharedBoards:
         base = run_dir() / f"boards-{_name(db)}"
         # A lock file cannot be removed safely while others may lock it: SQLite's sits
         # beside the database (and goes with it), a PostgreSQL database's here.
-        self.lock_path = Path(f"{base}.lock" if "://" in str(db) else f"{db}-boards.lock")
+        lock = Path(f"{base}.lock" if "://" in str(db) else f"{db}-boards.lock")
+        self._lease = Lease(db, "boards", path=lock)  # a file lock: one keeper per host
         self.socket_path = Path(f"{base}.sock")  # short: a socket's path is at most 107 bytes
-        self._fd: int | None = None  # the lock file, held while keeping
         self._server: asyncio.Server | None = None
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._askers: set[asyncio.StreamWriter] = set()  # connections served while keeping
@@ -127,9 +127,7 @@ class SharedBoards:
             with contextlib.suppress(FileNotFoundError):
                 self.socket_path.unlink()
             self._server = None
-        if self._fd is not None:
-            os.close(self._fd)  # drops the lock: another process keeps the boards
-            self._fd = None
+        self._lease.release()  # another process keeps the boards now
 
     # -- the five reads -------------------------------------------------------------------
 
@@ -201,11 +199,7 @@ class SharedBoards:
 
     async def _take(self) -> bool:
         """Take the host's lock if no process holds it, and answer on the socket."""
-        if self._fd is None:
-            self._fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not self._lease.try_take():
             return False
         for _, writer in self._idle:
             writer.close()

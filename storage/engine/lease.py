@@ -7,6 +7,8 @@ it at each poll. The lock is one the operating system or the database drops when
 its holder dies, however it dies, so a survivor takes the role at its next try:
 - SQLite: an exclusive `flock` on a file beside the database;
 - PostgreSQL: a session advisory lock on a connection kept open for it.
+A role held per host instead (storage/boards/shared.py) names its lock file `path`:
+then it is a file lock whatever the engine.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ __all__ = ["Lease"]
 class Lease:
     """`try_take()` is non-blocking: True while this process holds the role."""
 
-    def __init__(self, db: str | Path, role: str) -> None:
-        self.url = str(db) if is_url(db) else None
-        self.path = Path(f"{db}-{role}.lock")
+    def __init__(self, db: str | Path, role: str, path: Path | None = None) -> None:
+        self.url = str(db) if is_url(db) and path is None else None
+        self.path = path or Path(f"{db}-{role}.lock")
         # The advisory lock's second key: an `integer` in PostgreSQL's two-key form, so
         # 31 bits of the role's CRC (the whole CRC passes as a bigint, and no
         # pg_try_advisory_lock takes that: the lease was never taken).
