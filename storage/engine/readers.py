@@ -153,9 +153,13 @@ class ReaderPool:
         try:
             return await reader.run(fn, *args)
         except Exception as exc:
-            if self._failure(exc):
-                raise StorageUnavailable(f"the database cannot be read ({exc})") from exc
+            self._unavailable(exc)
             raise
+
+    def _unavailable(self, exc: Exception) -> None:
+        """StorageUnavailable (503) if the database cannot take a read at all."""
+        if self._failure(exc):
+            raise StorageUnavailable(f"the database cannot be read ({exc})") from exc
 
     async def _again(self, reader: _Reader, fn: Callable[..., T], *args: Any) -> T:
         """`fn(reader.conn, *args)`; if the connection turns out to be gone, once more
@@ -192,8 +196,7 @@ class ReaderPool:
         try:
             return self._in_snapshot(self._here, fn, args)
         except Exception as exc:
-            if self._failure(exc):
-                raise StorageUnavailable(f"the database cannot be read ({exc})") from exc
+            self._unavailable(exc)
             raise
 
     async def call_heavy(self, fn: Callable[..., T], *args: Any) -> T:
