@@ -5,30 +5,19 @@ standing, and claims that create the profile."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
 
-from app.config import Settings
 from storage.clock import ManualClock
-from tests import backend
+from tests import backend, shop_helpers
 from tests.conftest import BOT
 
 G = 9
 MONDAY = 1_704_067_200.0  # 2024-01-01T00:00:00Z, a Monday
 HOUR, DAY = 3600, 86400
 
-
-@pytest.fixture
-def settings(db_path: Path) -> Settings:
-    """The callback receivers here are local (not public) addresses."""
-    return Settings(
-        db=backend.target(db_path),
-        key_cache_seconds=0.0,
-        boards="sync",
-        allow_hosts=("127.0.0.1",),
-    )
+settings = shop_helpers.settings  # a fixture shared by several modules (local receivers)
 
 
 @pytest.fixture
