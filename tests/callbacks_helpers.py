@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,3 +61,18 @@ def _pay(client: TestClient, auth: dict, user: int, amount: int) -> dict:
 def _verify(headers: dict[str, str], body: bytes) -> bool:
     expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(headers["X-Signature"], expected)
+
+
+def finished_outbox_row(db_path: Path, seconds: float) -> tuple | None:
+    """The single outbox row once it is finished (delivered or given up), or as it
+    is after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        conn = backend.connect(db_path)
+        try:
+            row = conn.execute("SELECT attempts, delivered, done_at, error FROM outbox").fetchone()
+        finally:
+            conn.close()
+        if (row is not None and row[2] is not None) or time.monotonic() > deadline:
+            return row  # type: ignore[no-any-return]
+        time.sleep(0.02)

@@ -14,7 +14,15 @@ from litestar.testing import TestClient
 from app.config import Settings
 from app.main import create_app
 from tests import backend, callbacks_helpers
-from tests.callbacks_helpers import LOCAL, SECRET, _pay, _profile, _register, _verify
+from tests.callbacks_helpers import (
+    LOCAL,
+    SECRET,
+    _pay,
+    _profile,
+    _register,
+    _verify,
+    finished_outbox_row,
+)
 from tests.conftest import BOT, OTHER_BOT, free_port, start_server
 from tests.receivers import Receiver
 
@@ -166,20 +174,6 @@ def test_the_readme_verification_snippet_accepts_our_signature() -> None:
         scope["verify"](body + b" ", sign(secret, body))
 
 
-def _outbox_row(db_path: Path, seconds: float = 10) -> tuple:
-    """The single outbox row once it is finished (delivered or given up)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        conn = backend.connect(db_path)
-        try:
-            row = conn.execute("SELECT attempts, delivered, done_at, error FROM outbox").fetchone()
-        finally:
-            conn.close()
-        if (row is not None and row[2] is not None) or time.monotonic() > deadline:
-            return row
-        time.sleep(0.02)
-
-
 def test_given_up_after_the_last_attempt(db_path: Path, make_key, receiver: Receiver) -> None:
     receiver.fail = 10**6
     settings = Settings(
@@ -193,7 +187,7 @@ def test_given_up_after_the_last_attempt(db_path: Path, make_key, receiver: Rece
         auth = make_key()
         _register(client, auth, "profile.create", receiver.url)
         _profile(client, auth, 2)
-        attempts, delivered, done_at, error = _outbox_row(db_path)
+        attempts, delivered, done_at, error = finished_outbox_row(db_path, 10)
     assert (attempts, delivered, error) == (3, 0, "HTTP 500")
     assert done_at is not None and receiver.attempts == 3
 
@@ -204,7 +198,7 @@ def test_deleting_the_callback_drops_its_pending_events(
     _register(client, auth, "profile.create", f"http://127.0.0.1:{free_port()}/nobody")
     _profile(client, auth, 2)
     assert client.delete("/callback/profile.create", headers=auth).status_code == 204
-    _attempts, delivered, done_at, error = _outbox_row(db_path)
+    _attempts, delivered, done_at, error = finished_outbox_row(db_path, 10)
     assert (delivered, error) == (0, "callback deleted") and done_at is not None
 
 

@@ -5,8 +5,6 @@ again at every connection, against the DNS answer of that moment."""
 from __future__ import annotations
 
 import ipaddress
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +13,8 @@ from litestar.testing import TestClient
 from app.config import Settings
 from app.main import create_app
 from app.netguard import Guard, Policy, Refused, is_public
-from tests import backend
-from tests.conftest import free_port
+from tests import backend, callbacks_helpers
+from tests.callbacks_helpers import finished_outbox_row
 from tests.receivers import Receiver
 
 SECRET = "s3cret-for-tests"
@@ -111,24 +109,7 @@ def _app(db_path: Path, allow: tuple[str, ...]) -> TestClient:
     return TestClient(create_app(settings))
 
 
-def _finished_row(db_path: Path, seconds: float = 20) -> tuple | None:
-    deadline = time.monotonic() + seconds
-    while True:
-        conn = backend.connect(db_path)
-        try:
-            row = conn.execute("SELECT attempts, delivered, done_at, error FROM outbox").fetchone()
-        finally:
-            conn.close()
-        if (row is not None and row[2] is not None) or time.monotonic() > deadline:
-            return row  # type: ignore[no-any-return]
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver(free_port()).start()
-    yield r
-    r.stop()
+receiver = callbacks_helpers.receiver  # a fixture shared by several modules
 
 
 def _set(client: TestClient, auth: dict, url: str) -> None:
@@ -151,7 +132,7 @@ def test_a_host_allowed_when_set_but_not_at_delivery_is_not_reached(
         _set(client, auth, f"http://localhost:{receiver.port}/hook")
     with _app(db_path, ()) as client:
         assert client.post("/profile/1/2", headers=auth).status_code == 201
-        row = _finished_row(db_path)
+        row = finished_outbox_row(db_path, 20)
     assert row is not None
     attempts, delivered, _, error = row
     assert (attempts, delivered) == (2, 0)
@@ -174,7 +155,7 @@ def test_a_dns_answer_that_changes_after_the_check_is_checked_again(
         _set(client, auth, f"http://hooks.example:{receiver.port}/hook")
         answers["hooks.example"] = ["127.0.0.1"]
         assert client.post("/profile/1/2", headers=auth).status_code == 201
-        row = _finished_row(db_path)
+        row = finished_outbox_row(db_path, 20)
     assert row is not None and row[:2] == (2, 0)
     assert row[3].startswith("refused: hooks.example (127.0.0.1) is not a public address")
     assert receiver.attempts == 0
