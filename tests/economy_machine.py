@@ -19,10 +19,8 @@ from app.config import Settings
 from app.main import create_app
 from ledger.verify import verify
 from storage.clock import ManualClock
-from storage.engine.migrations import apply_migrations
-from storage.engine.sqlite import connect
 from storage.ids import pad, treasury_id, vp_id
-from storage.queries import keys
+from tests.auth_helpers import bots_with_keys
 
 G = 5
 USERS = [1, 2, 3, 4]
@@ -51,13 +49,7 @@ class EconomyModel(RuleBasedStateMachine):
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="vp-economy-"))
         path = self.dir / "vp.db"
-        conn = connect(path)
-        apply_migrations(conn)
-        self.auth = {}
-        for bot in BOTS:
-            _, secret = keys.create_key(conn, "prop", bot, keys.DEFAULT_SCOPES)
-            self.auth[bot] = {"Authorization": secret}
-        conn.close()
+        self.auth = bots_with_keys(path, BOTS)
         self.clock = ManualClock(1_704_067_200.0)
         app = create_app(Settings(db=path, key_cache_seconds=60, boards="off"), clock=self.clock)
         self.client = TestClient(app)

@@ -23,10 +23,8 @@ from litestar.testing import TestClient
 from app.config import Settings
 from app.main import create_app
 from ledger.verify import verify
-from storage.engine.migrations import apply_migrations
-from storage.engine.sqlite import connect
 from storage.ids import treasury_id, vp_id
-from storage.queries import keys
+from tests.auth_helpers import bots_with_keys
 
 G = 77
 USERS = [1, 2, 3, 4]
@@ -47,13 +45,7 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="vp-props-"))
         path = self.dir / "vp.db"
-        conn = connect(path)
-        apply_migrations(conn)
-        self.auth = {}
-        for bot in BOTS:
-            _, secret = keys.create_key(conn, "prop", bot, keys.DEFAULT_SCOPES)
-            self.auth[bot] = {"Authorization": secret}
-        conn.close()
+        self.auth = bots_with_keys(path, BOTS)
         self.client = TestClient(create_app(Settings(db=path, key_cache_seconds=60)))
         self.client.__enter__()
         self.db = sqlite3.connect(path, isolation_level=None)
