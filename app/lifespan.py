@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 
-from app import delivery, imagekit, metrics
+from app import delivery, heap, imagekit, metrics
 from app.config import Settings
 from app.season_clock import SeasonClock
 from app.services import KeyCache, Services, close_services
@@ -89,6 +89,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
             listen_for_signals(app)
             if settings.boards != "off":
                 await _share_boards(svc)
+            heap.settle()  # the start-up heap, left out of every collection from now on
         yield
     finally:
         await close_services(app)
