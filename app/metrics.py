@@ -1,4 +1,5 @@
-"""GET /metrics in Prometheus text format (SPEC §10), and the wrapper that counts.
+"""GET /metrics in Prometheus text format (SPEC §10), and the counts of requests
+(`record`, called by the outermost ASGI layer: app/deadlines.py).
 
 Needs the admin scope (README "Health and metrics"). Metrics live in this module's
 own registry, one per process, so several apps in one test process share them
@@ -22,11 +23,9 @@ harmlessly.
 
 from __future__ import annotations
 
-import time
 from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import accumulate
-from typing import Any
 
 from litestar import Request, Response, get
 from prometheus_client import (
@@ -44,7 +43,7 @@ from app.services import services
 from storage.engine.writer import Writer
 from storage.queries import outbox
 
-__all__ = ["ROUTES", "MetricsRecorder", "observe_batches"]
+__all__ = ["ROUTES", "observe_batches", "record"]
 
 disable_created_metrics()  # the *_created series only add noise here
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -139,42 +138,22 @@ class _RequestCollector:
 REGISTRY.register(_RequestCollector())  # type: ignore[arg-type]
 
 
-class MetricsRecorder:
-    """Outermost ASGI wrapper: sees every response, 401, 404 and 429 included."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_see(message: dict) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_see)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("path_template") or "<unmatched>"
-            method = scope["method"]
-            methods = _ROUTES.get(route)
-            if methods is None:
-                methods = _ROUTES[route] = {}
-            counts = methods.get(method)
-            if counts is None:
-                if method not in _METHODS:  # any string can be sent: keep the labels bounded
-                    method = "OTHER"
-                counts = methods.get(method) or methods.setdefault(method, _Route())
-            counts.statuses[status] = counts.statuses.get(status, 0) + 1
-            counts.buckets[bisect_left(_LATENCY_BUCKETS, elapsed)] += 1
-            counts.sum += elapsed
+def record(scope: dict, status: int, seconds: float) -> None:
+    """Count one answered request: called by the outermost ASGI layer
+    (app/deadlines.py), which sees every response, 401, 404 and 429 included."""
+    route = scope.get("path_template") or "<unmatched>"
+    method = scope["method"]
+    methods = _ROUTES.get(route)
+    if methods is None:
+        methods = _ROUTES[route] = {}
+    counts = methods.get(method)
+    if counts is None:
+        if method not in _METHODS:  # any string can be sent: keep the labels bounded
+            method = "OTHER"
+        counts = methods.get(method) or methods.setdefault(method, _Route())
+    counts.statuses[status] = counts.statuses.get(status, 0) + 1
+    counts.buckets[bisect_left(_LATENCY_BUCKETS, seconds)] += 1
+    counts.sum += seconds
 
 
 def _observe_batch(size: int, seconds: float) -> None:
