@@ -51,6 +51,7 @@ from litestar import Litestar
 
 from app.config import Settings
 from app.errors import body_for
+from app.ratelimit import BUDGET
 from app.services import close_services
 from storage.errors import DomainError
 
@@ -317,6 +318,7 @@ async def _shutting_down(scope: dict, send: Any) -> None:
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
+                *scope.get(BUDGET, ()),  # the rate-limit headers, if it was charged
             ],
         }
     )

@@ -3,8 +3,10 @@ app, outermost first:
 
 - deadlines on bodies, slow readers and the drain, and the request metrics: every
   answer is counted, 401, 404 and 429 included;
-- rate limits: every answer carries the rate-limit headers, 401 and 404 included
-  (not the 503 of a server past its drain deadline: it closes the connection);
+- rate limits: every answer carries the rate-limit headers, 401 and 404 included,
+  and the drain's 503 of a request cut at the deadline (the deadlines' layer adds
+  them from the scope). A request that arrives after that deadline is answered
+  503 at once, neither charged nor told a budget: the process is about to exit;
 - HEAD answered as GET without its body."""
 
 from __future__ import annotations

@@ -42,7 +42,11 @@ from app.errors import body_for
 from storage.clock import Clock, SystemClock
 from storage.queries.keys import KeyInfo
 
-__all__ = ["RateLimiter"]
+__all__ = ["BUDGET", "RateLimiter"]
+
+# Scope key: the rate-limit headers of the request, for the layer outside this one
+# that may answer in the app's stead (app/deadlines.py: the drain's 503).
+BUDGET = "voiceprofile.budget"
 
 
 class RateLimiter:
@@ -138,7 +142,7 @@ class RateLimiter:
             if key_id is not None:
                 self._valid.move_to_end(digest)  # type: ignore[arg-type]
             used, reset = self._charge(key_id if key_id is not None else self._address(scope), now)
-            headers = self._headers(used, reset)
+            headers = scope[BUDGET] = self._headers(used, reset)
             if used > self.limit:
                 await _refuse(scope, send, headers, reset, self.limit, self.period)
                 return
@@ -176,7 +180,8 @@ class RateLimiter:
                             scope, send, self._headers(used, reset), reset, self.limit, self.period
                         )
                         return
-                message["headers"] = [*message.get("headers", ()), *self._headers(used, reset)]
+                headers = scope[BUDGET] = self._headers(used, reset)
+                message["headers"] = [*message.get("headers", ()), *headers]
             await send(message)
 
         await self.app(scope, receive, send_charged)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from app.deadlines import PIECE, Deadlines, RequestTimeout
+from app.ratelimit import RateLimiter
 
 SCOPE = {"type": "http", "method": "GET", "path": "/profile", "headers": []}
 
@@ -114,7 +115,10 @@ def test_a_plain_request_takes_no_limit() -> None:
 
 
 def test_the_drain_answers_503_and_closes_the_services() -> None:
+    """...with the budget headers of the rate limiter within (as app/ops.py wires
+    them), and counted by the observer (the request metrics)."""
     sent: list[dict] = []
+    observed: list[int] = []
     closed: list[bool] = []
 
     async def app(scope: dict, receive: Any, send: Any) -> None:
@@ -128,7 +132,12 @@ def test_the_drain_answers_503_and_closes_the_services() -> None:
 
     async def main() -> None:
         deadlines = Deadlines(
-            app, body_timeout=60, send_timeout=60, drain_timeout=0.3, on_cut=on_cut
+            RateLimiter(app, 100, 60),
+            body_timeout=60,
+            send_timeout=60,
+            drain_timeout=0.3,
+            on_cut=on_cut,
+            observe=lambda scope, status, seconds: observed.append(status),
         )
         request = asyncio.create_task(deadlines(dict(SCOPE), forever, send))
         await asyncio.sleep(0.05)
@@ -146,5 +155,7 @@ def test_the_drain_answers_503_and_closes_the_services() -> None:
 
     asyncio.run(main())
     assert sent[0]["status"] == 503
+    assert dict(sent[0]["headers"])[b"x-ratelimit-remaining"] == b"99"
     assert json.loads(sent[1]["body"])["code"] == "shutting_down"
     assert closed == [True]
+    assert observed == [503, 503]
