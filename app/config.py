@@ -83,6 +83,10 @@ class Settings:
     rate_limit_tracked: int = 100_000
     """Budgets (and keys seen valid) the limiter keeps in memory; the least recently
     used go first, which costs an idle client nothing but a fresh budget."""
+    rate_share_seconds: float = 1.0
+    """Seconds between two exchanges of rate-limit counts with the other server
+    processes on the database (several workers or hosts): the limits hold across
+    them within what the others accepted in this time (README "Several workers")."""
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or networks (`10.0.0.0/8`) of reverse proxies whose X-Forwarded-For
     names the client, for rate limits on requests without a valid key."""

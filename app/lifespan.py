@@ -10,6 +10,7 @@ from litestar import Litestar
 
 from app import delivery, heap, imagekit, metrics
 from app.config import Settings
+from app.rate_share import RateShare
 from app.season_clock import SeasonClock
 from app.services import KeyCache, Services, close_services
 from app.signals import listen_for_signals
@@ -89,6 +90,10 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
             listen_for_signals(app)
             if settings.boards != "off":
                 await _share_boards(svc)
+            limiter = app.state.get("limiter")
+            if limiter is not None:
+                svc.rate_share = RateShare(limiter, writer, readers, settings.rate_share_seconds)
+                svc.rate_share.start()
             heap.settle()  # the start-up heap, left out of every collection from now on
         yield
     finally:

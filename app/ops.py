@@ -26,6 +26,8 @@ __all__ = ["install"]
 
 def install(app: Litestar, settings: Settings, clock: Clock) -> Litestar:
     limited = RateLimiter.wrap(HeadAsGet(app.asgi_handler), settings, clock)  # HEAD: as GET
+    if isinstance(limited, RateLimiter):  # its counts are shared from the lifespan
+        app.state["limiter"] = limited
     # Outermost, one layer for two jobs (each layer costs a no-op request ~5 %): the
     # deadlines, and the metrics of every answer, 401, 404 and 429 included.
     outer = Deadlines.wrap(app, limited, settings, observe=metrics.record)

@@ -42,11 +42,14 @@ from app.errors import body_for
 from storage.clock import Clock, SystemClock
 from storage.queries.keys import KeyInfo
 
-__all__ = ["BUDGET", "RateLimiter"]
+__all__ = ["BUDGET", "SHARE_FRACTION", "RateLimiter"]
 
 # Scope key: the rate-limit headers of the request, for the layer outside this one
 # that may answer in the app's stead (app/deadlines.py: the drain's 503).
 BUDGET = "voiceprofile.budget"
+# A budget is told to the other processes once it has used this fraction of the
+# limit in one process: fewer rows to exchange, at the cost of a bound (README).
+SHARE_FRACTION = 20
 
 
 class RateLimiter:
@@ -69,6 +72,12 @@ class RateLimiter:
         # Requests made in this window, by key id (int) or address (str).
         self._used: OrderedDict[int | str, int] = OrderedDict()
         self._valid: OrderedDict[bytes, int] = OrderedDict()  # key digest -> key id
+        # Shared with other server processes (app/rate_share.py): what they reported
+        # for this window, and which budgets here are worth reporting (`usage`).
+        self._others: dict[int | str, int] = {}
+        self._shared: set[int | str] = set()
+        self._told: dict[int | str, int] = {}
+        self._floor = max(1, limit // SHARE_FRACTION)
         self._proxies = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
         self._limit_header = str(limit).encode()
 
@@ -93,14 +102,52 @@ class RateLimiter:
     def _charge(self, who: int | str, now: float) -> tuple[int, int]:
         """Count one request against `who`: (requests used in the window, reset)."""
         window = int(now // self.period)
-        if window != self._window:  # a new window: every count starts again
-            self._window = window
-            self._used.clear()
+        if window != self._window:
+            self._start_window(window)
         used = self._used.pop(who, 0) + 1  # re-inserted last: the most recently used
         self._used[who] = used
         if len(self._used) > self.max_tracked:
             self._used.popitem(last=False)
+        if used >= self._floor:
+            self._shared.add(who)
+        if self._others:
+            used += self._others.get(who, 0)
         return used, max(1, math.ceil((window + 1) * self.period - now))
+
+    # -- sharing budgets with other processes (app/rate_share.py) ----------------------
+
+    def usage(self) -> tuple[int, list[tuple[str, int]]]:
+        """The current window, and this process's count of each budget that has used
+        at least 1/SHARE_FRACTION of the limit here and changed since the last call."""
+        window = int(self._clock.now() // self.period)
+        if window != self._window:
+            return window, []  # nothing counted in this window yet
+        told, changed = self._told, []
+        for who in self._shared:
+            used = self._used.get(who)
+            if used is not None and told.get(who) != used:
+                told[who] = used
+                changed.append((f"k{who}" if isinstance(who, int) else f"a{who}", used))
+        return window, changed
+
+    def resend(self) -> None:
+        """The last `usage` did not reach the others: the next one tells it all again."""
+        self._told.clear()
+
+    def learn(self, window: int, others: dict[str, int]) -> None:
+        """What the other processes reported for `window`, added to each budget's
+        count here from now on."""
+        if window == int(self._clock.now() // self.period):
+            if window != self._window:  # the first news of a window with no request yet
+                self._start_window(window)
+            self._others = {int(w[1:]) if w[0] == "k" else w[1:]: n for w, n in others.items()}
+
+    def _start_window(self, window: int) -> None:
+        """A new window: every count starts again."""
+        self._window = window
+        self._used.clear()
+        self._others, self._told = {}, {}
+        self._shared.clear()
 
     def _headers(self, used: int, reset: int) -> list[tuple[bytes, bytes]]:
         return [

@@ -20,6 +20,7 @@ from storage.reads import Reads
 if TYPE_CHECKING:
     from app.delivery import Deliverer
     from app.imagekit import ImageKit
+    from app.rate_share import RateShare
     from app.season_clock import SeasonClock
     from storage.boards.shared import SharedBoards
 
@@ -75,6 +76,7 @@ class Services:
     images: ImageKit | None = None
     seasons: SeasonClock | None = None
     shared_boards: SharedBoards | None = None  # the host's boards, one process keeping them
+    rate_share: RateShare | None = None  # rate-limit counts shared with other processes
     closing: asyncio.Future[None] | None = None
 
 
@@ -102,6 +104,8 @@ async def _close(app: Litestar, svc: Services) -> None:
         await svc.images.close()
     if svc.seasons is not None:
         await svc.seasons.stop()
+    if svc.rate_share is not None:
+        await svc.rate_share.stop()
     await svc.writer.close()  # drains the queue and commits before closing
     await svc.readers.close()
 

@@ -58,6 +58,7 @@ _SKIP = {
     "account_feed",
     "activity_feed",
     "feed_pruned",
+    "rate_usage",  # transient counts of the rate limiter's current window
 }
 _SKIP_PREFIXES = ("_litestream_",)
 

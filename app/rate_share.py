@@ -1,0 +1,70 @@
+"""Rate limits shared by every server process on one database (several workers, or
+several hosts on one PostgreSQL): every `rate_share_seconds`, each process writes
+its counts of the budgets that matter (app/ratelimit.py `usage`) to the
+`rate_usage` table and reads what the others wrote for the same window, which its
+limiter adds to its own counts from then on (`learn`).
+
+Why through the database: it is the one thing every process of the service shares,
+on one host or many, and one small write and one read a second cost nothing
+beside the ledger's traffic. The price is a bound instead of an exact count
+(README "Several workers"): what another process accepted since its last report,
+and budgets below 1/SHARE_FRACTION of the limit in a process, are not seen yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+
+from app.ratelimit import RateLimiter
+from storage.engine.readers import ReaderPool
+from storage.engine.writer import Writer
+from storage.queries import rate_usage
+
+__all__ = ["RateShare"]
+
+log = logging.getLogger(__name__)
+
+
+class RateShare:
+    def __init__(
+        self, limiter: RateLimiter, writer: Writer, readers: ReaderPool, every: float
+    ) -> None:
+        self.limiter, self.writer, self.readers, self.every = limiter, writer, readers, every
+        self.process = secrets.token_hex(8)  # this process's name in rate_usage
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> RateShare:
+        self._task = asyncio.create_task(self._run(), name="rate-share")
+        return self
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def exchange(self) -> None:
+        """Tell the others this process's counts; learn theirs."""
+        limiter = self.limiter
+        window, used = limiter.usage()
+        if used:
+            report = rate_usage.Report(limiter.period, window, self.process, used)
+            try:
+                await self.writer.run(rate_usage.report_task, report)
+            except BaseException:
+                limiter.resend()
+                raise
+        others = await self.readers.call(rate_usage.others, limiter.period, window, self.process)
+        limiter.learn(window, others)
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.every)
+            try:
+                await self.exchange()
+            except Exception:  # the limits go on per process meanwhile; tried again
+                log.exception("sharing rate-limit counts failed; tried again later")
