@@ -20,6 +20,7 @@ from app import cli_import, cli_ops, cli_verify
 from app.config import Settings
 from schemas.base import is_snowflake
 from storage.engine import is_url, open_engine
+from storage.engine.host import HostCounter
 from storage.engine.migrations import apply_migrations
 from storage.queries import keys
 
@@ -162,6 +163,11 @@ def keys_revoke(args: argparse.Namespace) -> int:
         except keys.KeyNotFound as exc:
             _err(exc.message)
             return 1
+    # Servers on this host forget their cached keys at once (others: KEY_CACHE_SECONDS).
+    try:
+        HostCounter.of(_settings(args).db, "keys").bump()
+    except OSError as exc:
+        _err(f"servers on this host see it within their key cache's time ({exc})")
     _err(f"revoked key {info.id} {info.name!r}")
     return 0
 

@@ -20,6 +20,7 @@ from storage.boards.shared import SharedBoards
 from storage.clock import Clock, SystemClock
 from storage.engine import Engine, open_engine
 from storage.engine.base import is_url
+from storage.engine.host import HostCounter
 from storage.engine.migrations import apply_migrations
 from storage.engine.readers import ReaderPool
 from storage.engine.writer import Writer
@@ -48,6 +49,15 @@ async def _share_boards(svc: Services) -> None:
         return
     await shared.start()
     svc.shared_boards = svc.reads.on_boards = shared
+
+
+def _key_news(settings: Settings) -> HostCounter | None:
+    """Where the processes of this host tell each other a key was forgotten."""
+    try:
+        return HostCounter.of(settings.db, "keys")
+    except OSError:
+        log.exception("a key revoked elsewhere is seen within key_cache_seconds only")
+        return None
 
 
 @asynccontextmanager
@@ -88,6 +98,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await svc.seasons.start()
         if app.state.get("signals"):  # a server process (app/asgi.py)
             listen_for_signals(app)
+            keys.news = _key_news(settings)
             if settings.boards != "off":
                 await _share_boards(svc)
             limiter = app.state.get("limiter")

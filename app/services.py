@@ -12,6 +12,7 @@ from litestar import Litestar, Request
 from app.config import Settings
 from storage.boards.registry import Boards
 from storage.clock import Clock, SystemClock
+from storage.engine.host import HostCounter
 from storage.engine.readers import ReaderPool
 from storage.engine.writer import Writer
 from storage.queries import keys
@@ -33,25 +34,40 @@ class KeyCache:
 
     A lookup that was already reading the database when its key was revoked or
     rotated must not cache the old answer: callers take a `ticket()` before the
-    read and `put` is refused if the key was forgotten since."""
+    read and `put` is refused if the key was forgotten since.
+
+    With `news` (server processes), a key forgotten by any process on the host
+    (several workers, or the CLI's `keys revoke`) makes every process forget all
+    its keys at once: the count in `news` moved."""
 
     ttl: float
     clock: Clock = field(default_factory=SystemClock)
+    news: HostCounter | None = None
     _entries: dict[bytes, tuple[keys.KeyInfo, float]] = field(default_factory=dict)
     _forgets: int = 0
     _forgotten_at: dict[int, int] = field(default_factory=dict)
+    _all_forgotten_at: int = -1
+    _seen: int = 0
 
     def get(self, digest: bytes) -> keys.KeyInfo | None:
+        if self.news is not None and self.news.value != self._seen:
+            self._forget_all()
         hit = self._entries.get(digest)
         if hit is None or hit[1] < self.clock.monotonic():
             return None
         return hit[0]
 
     def ticket(self) -> int:
+        if self.news is not None and self.news.value != self._seen:
+            self._forget_all()
         return self._forgets
 
     def put(self, digest: bytes, info: keys.KeyInfo, ticket: int | None = None) -> None:
-        if ticket is not None and self._forgotten_at.get(info.id, -1) >= ticket:
+        if self.news is not None and self.news.value != self._seen:
+            self._forget_all()
+        if ticket is not None and (
+            self._forgotten_at.get(info.id, -1) >= ticket or self._all_forgotten_at >= ticket
+        ):
             return  # revoked or rotated while this lookup was in flight
         self._entries[digest] = (info, self.clock.monotonic() + self.ttl)
 
@@ -61,6 +77,19 @@ class KeyCache:
         for digest, (info, _) in list(self._entries.items()):
             if info.id == key_id:
                 del self._entries[digest]
+        if self.news is not None:  # the others forget theirs at their next look
+            seen = self._seen
+            if self.news.bump() != seen + 1:  # another forgot one too since this looked
+                self._forget_all()
+            else:
+                self._seen = seen + 1
+
+    def _forget_all(self) -> None:
+        assert self.news is not None
+        self._seen = self.news.value
+        self._all_forgotten_at = self._forgets
+        self._forgets += 1
+        self._entries.clear()
 
 
 @dataclass

@@ -245,6 +245,32 @@ def test_a_lookup_in_flight_during_a_revoke_does_not_cache_the_old_key() -> None
     assert cache.get(b"digest") is None
 
 
+def test_a_key_forgotten_by_another_process_of_the_host_is_forgotten_here(
+    tmp_path: Path,
+) -> None:
+    """Two processes' caches over one host counter (storage/engine/host.py): a
+    forget in either empties the other's at its next look, a lookup in flight
+    meanwhile included, and two forgets at once are both seen."""
+    from app.services import KeyCache
+    from storage.engine.host import HostCounter
+
+    here, there = (KeyCache(ttl=60.0, news=HostCounter(tmp_path / "keys.count")) for _ in "ab")
+    info = keys.KeyInfo(7, "k", BOT, keys.DEFAULT_SCOPES, 0.0)
+    for cache in (here, there):
+        cache.put(b"digest", info, cache.ticket())
+    ticket = here.ticket()  # a lookup starts here...
+    there.forget(7)  # ...the key is rotated through the other process
+    assert here.get(b"digest") is None
+    here.put(b"digest", info, ticket)  # the lookup's stale answer is not kept
+    assert here.get(b"digest") is None
+    here.put(b"digest", info, here.ticket())
+    there.put(b"digest", info, there.ticket())
+    third = KeyCache(ttl=60.0, news=HostCounter(tmp_path / "keys.count"))
+    third.forget(8)  # another process forgets a key while this one forgets its own
+    here.forget(9)
+    assert (here.get(b"digest"), there.get(b"digest")) == (None, None)
+
+
 def test_made_up_keys_do_not_grow_the_header_cache() -> None:
     """A request's Authorization header is parsed and hashed once and remembered by
     value; a client sending a new made-up value every time must not grow the

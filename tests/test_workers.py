@@ -25,6 +25,7 @@ import pytest
 from tests import backend
 from tests.conftest import Server, free_port, start_server
 from tests.receivers import Receiver
+from tests.test_keys_cli import cli
 from tests.test_ledger_concurrency import USERS, _balances, _bot, _random_body, _seed, _verify
 
 pytestmark = pytest.mark.server
@@ -286,3 +287,30 @@ def test_serve_workers_2_runs_two_processes_that_share_the_work(tmp_path: Path) 
         assert srv.stop() == 0
     done = _verify(srv.db)
     assert done.returncode == 0, done.stdout
+
+
+def test_a_key_rotated_or_revoked_in_one_process_stops_at_once_in_the_other(
+    server: Server, second: Server
+) -> None:
+    """Each process caches a verified key for KEY_CACHE_SECONDS (5 s); a rotation
+    through one process, or `keys revoke` from the CLI, ends it in every process
+    on the host at once (storage/engine/host.py)."""
+    with server.client() as admin:
+        made = admin.post("/keys", json={"name": "bot", "bot_id": "42"})
+    assert made.status_code == 201, made.text
+    old = made.json()["key"]
+
+    def status(srv: Server, key: str) -> int:
+        with srv.client(key) as c:
+            return c.get("/auth/me").status_code
+
+    assert [status(server, old), status(second, old)] == [200, 200]  # cached in both
+    with server.client(old) as c:
+        rotated = c.post("/auth/reset_token")
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["key"]
+    assert [status(second, old), status(server, old)] == [401, 401]
+    assert [status(second, new), status(server, new)] == [200, 200]
+    done = cli("keys", "revoke", str(made.json()["id"]), "--db", str(backend.target(server.db)))
+    assert done.returncode == 0, done.stderr
+    assert [status(server, new), status(second, new)] == [401, 401]

@@ -25,21 +25,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
-import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from storage.boards.answers import BoardReads, Chunk, Rows
+from storage.engine.host import db_name, run_dir
 from storage.engine.lease import Lease
 from storage.queries.top_segments import Position
 
-__all__ = ["SharedBoards", "run_dir"]
+__all__ = ["SharedBoards"]
 
 log = logging.getLogger("voiceprofile.boards")
 
@@ -68,24 +66,6 @@ _args = {op: msgspec.msgpack.Decoder(t) for op, t in ARGS.items()}
 _answers = {op: msgspec.msgpack.Decoder(t) for op, t in ANSWERS.items()}
 
 
-def run_dir() -> Path:
-    """This user's private directory for the keepers' locks and sockets."""
-    path = Path(tempfile.gettempdir()) / f"voiceprofile-{os.getuid()}"
-    with contextlib.suppress(FileExistsError):
-        path.mkdir(mode=0o700)
-    st = path.lstat()
-    # Another user's directory (made first, to answer our reads) must not be used.
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-        raise PermissionError(f"{path} is not a private directory of this user")
-    return path
-
-
-def _name(db: str | Path) -> str:
-    """The same database, however a server was told its path, gets the same name."""
-    where = str(db) if "://" in str(db) else os.path.realpath(db)
-    return hashlib.sha256(where.encode()).hexdigest()[:20]
-
-
 def _frame(body: bytes) -> bytes:
     return len(body).to_bytes(4, "big") + body
 
@@ -97,7 +77,7 @@ class SharedBoards:
     def __init__(self, local: BoardReads, db: str | Path, timeout: float = 5.0) -> None:
         self.local = local
         self.timeout = timeout
-        base = run_dir() / f"boards-{_name(db)}"
+        base = run_dir() / f"boards-{db_name(db)}"
         # A lock file cannot be removed safely while others may lock it: SQLite's sits
         # beside the database (and goes with it), a PostgreSQL database's here.
         lock = Path(f"{base}.lock" if "://" in str(db) else f"{db}-boards.lock")
