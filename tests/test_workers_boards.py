@@ -34,7 +34,9 @@ READS = [
 
 
 # Streamed tops go two profiles a chunk, so a stream crosses processes mid-way.
-ENV = {"VOICEPROFILE_STREAM_CHUNK": "2"}
+# One worker each, whatever the run's environment says: the tests tell the two
+# processes apart (VOICEPROFILE_WORKERS=2 runs the other real-server tests on two).
+ENV = {"VOICEPROFILE_STREAM_CHUNK": "2", "VOICEPROFILE_WORKERS": "1"}
 
 
 @pytest.fixture
