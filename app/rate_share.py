@@ -13,11 +13,10 @@ and budgets below 1/SHARE_FRACTION of the limit in a process, are not seen yet.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import secrets
 
+from app.every import Every
 from app.ratelimit import RateLimiter
 from storage.engine.readers import ReaderPool
 from storage.engine.writer import Writer
@@ -32,20 +31,16 @@ class RateShare:
     def __init__(
         self, limiter: RateLimiter, writer: Writer, readers: ReaderPool, every: float
     ) -> None:
-        self.limiter, self.writer, self.readers, self.every = limiter, writer, readers, every
+        self.limiter, self.writer, self.readers = limiter, writer, readers
         self.process = secrets.token_hex(8)  # this process's name in rate_usage
-        self._task: asyncio.Task[None] | None = None
+        self._every = Every(every, self._turn, "rate-share")
 
     def start(self) -> RateShare:
-        self._task = asyncio.create_task(self._run(), name="rate-share")
+        self._every.start()
         return self
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._every.stop()
 
     async def exchange(self) -> None:
         """Tell the others this process's counts; learn theirs."""
@@ -61,10 +56,8 @@ class RateShare:
         others = await self.readers.call(rate_usage.others, limiter.period, window, self.process)
         limiter.learn(window, others)
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every)
-            try:
-                await self.exchange()
-            except Exception:  # the limits go on per process meanwhile; tried again
-                log.exception("sharing rate-limit counts failed; tried again later")
+    async def _turn(self) -> None:
+        try:
+            await self.exchange()
+        except Exception:  # the limits go on per process meanwhile; tried again
+            log.exception("sharing rate-limit counts failed; tried again later")

@@ -8,10 +8,9 @@ so an idle server writes nothing; the writer checks again in its transaction
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
+from app.every import Every
 from ledger.season_schedule import boundaries, end_due
 from storage.clock import Clock
 from storage.engine.readers import ReaderPool
@@ -25,19 +24,15 @@ log = logging.getLogger(__name__)
 
 class SeasonClock:
     def __init__(self, writer: Writer, readers: ReaderPool, clock: Clock, every: float) -> None:
-        self.writer, self.readers, self.clock, self.every = writer, readers, clock, every
-        self._task: asyncio.Task[None] | None = None
+        self.writer, self.readers, self.clock = writer, readers, clock
+        self._every = Every(every, self._look, "season-schedule")
 
     async def start(self) -> None:
         await self._look()
-        self._task = asyncio.create_task(self._run(), name="season-schedule")
+        self._every.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._every.stop()
 
     async def tick(self) -> int:
         """End what is due now; the seasons made."""
@@ -55,8 +50,3 @@ class SeasonClock:
         else:
             if made:
                 log.info("%d scheduled season(s) ended", made)
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.every)
-            await self._look()
