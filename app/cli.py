@@ -91,6 +91,7 @@ def serve(args: argparse.Namespace) -> int:
     # The worker process builds the app from the environment (app.asgi:from_env).
     db = settings.db
     os.environ["VOICEPROFILE_DB"] = db if isinstance(db, str) else str(Path(db).resolve())
+    os.environ["VOICEPROFILE_WORKERS"] = str(settings.workers)  # they count rate limits together
     procs = f", {settings.workers} workers" if settings.workers > 1 else ""
     where = open_engine(db).location
     _err(f"serving on http://{settings.host}:{settings.port} (database {where}{procs})")

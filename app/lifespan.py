@@ -20,7 +20,7 @@ from storage.boards.shared import SharedBoards
 from storage.clock import Clock, SystemClock
 from storage.engine import Engine, open_engine
 from storage.engine.base import is_url
-from storage.engine.host import HostCounter
+from storage.engine.host import HostBudgets, HostCounter
 from storage.engine.migrations import apply_migrations
 from storage.engine.readers import ReaderPool
 from storage.engine.writer import Writer
@@ -57,6 +57,15 @@ def _key_news(settings: Settings) -> HostCounter | None:
         return HostCounter.of(settings.db, "keys")
     except OSError:
         log.exception("a key revoked elsewhere is seen within key_cache_seconds only")
+        return None
+
+
+def _host_budgets(settings: Settings, period: int) -> HostBudgets | None:
+    """Where the workers of this host count their rate limits together."""
+    try:
+        return HostBudgets.of(settings.db, period)
+    except OSError:
+        log.exception("each worker counts its rate limits alone (shared every second)")
         return None
 
 
@@ -103,6 +112,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
                 await _share_boards(svc)
             limiter = app.state.get("limiter")
             if limiter is not None:
+                if settings.workers > 1:
+                    limiter.host = _host_budgets(settings, limiter.period)
                 svc.rate_share = RateShare(limiter, writer, readers, settings.rate_share_seconds)
                 svc.rate_share.start()
             heap.settle()  # the start-up heap, left out of every collection from now on

@@ -18,6 +18,7 @@ import secrets
 
 from app.every import Every
 from app.ratelimit import RateLimiter
+from storage.engine.host import host_name
 from storage.engine.readers import ReaderPool
 from storage.engine.writer import Writer
 from storage.queries import rate_usage
@@ -32,7 +33,9 @@ class RateShare:
         self, limiter: RateLimiter, writer: Writer, readers: ReaderPool, every: float
     ) -> None:
         self.limiter, self.writer, self.readers = limiter, writer, readers
-        self.process = secrets.token_hex(8)  # this process's name in rate_usage
+        # Its name in rate_usage: the host's when the host's workers count together
+        # (each of them reports the same, host-wide counts), else this process's.
+        self.process = (limiter.host and host_name()) or secrets.token_hex(8)
         self._every = Every(every, self._turn, "rate-share")
 
     def start(self) -> RateShare:

@@ -40,6 +40,7 @@ from app.auth import presented_key
 from app.config import Settings, parse_rate
 from app.errors import body_for
 from storage.clock import Clock, SystemClock
+from storage.engine.host import HostBudgets
 from storage.queries.keys import KeyInfo
 
 __all__ = ["BUDGET", "SHARE_FRACTION", "RateLimiter"]
@@ -78,6 +79,8 @@ class RateLimiter:
         self._shared: set[int | str] = set()
         self._told: dict[int | str, int] = {}
         self._floor = max(1, limit // SHARE_FRACTION)
+        # Several workers of one host count together, exactly (set by the lifespan).
+        self.host: HostBudgets | None = None
         self._proxies = [ipaddress.ip_network(p, strict=False) for p in trusted_proxies]
         self._limit_header = str(limit).encode()
 
@@ -108,6 +111,8 @@ class RateLimiter:
         self._used[who] = used
         if len(self._used) > self.max_tracked:
             self._used.popitem(last=False)
+        if self.host is not None:  # the host's count, if its table has room
+            used = self.host.charge(_label(who), window) or used
         if used >= self._floor:
             self._shared.add(who)
         if self._others:
@@ -117,17 +122,19 @@ class RateLimiter:
     # -- sharing budgets with other processes (app/rate_share.py) ----------------------
 
     def usage(self) -> tuple[int, list[tuple[str, int]]]:
-        """The current window, and this process's count of each budget that has used
-        at least 1/SHARE_FRACTION of the limit here and changed since the last call."""
+        """The current window, and the count of each budget this process charged that
+        has used at least 1/SHARE_FRACTION of the limit here (in this process, or on
+        this host with `host`) and changed since the last call."""
         window = int(self._clock.now() // self.period)
         if window != self._window:
             return window, []  # nothing counted in this window yet
-        told, changed = self._told, []
+        told, changed, host = self._told, [], self.host
         for who in self._shared:
-            used = self._used.get(who)
+            label = _label(who)
+            used = (host.count(label, window) if host else None) or self._used.get(who)
             if used is not None and told.get(who) != used:
                 told[who] = used
-                changed.append((f"k{who}" if isinstance(who, int) else f"a{who}", used))
+                changed.append((label, used))
         return window, changed
 
     def resend(self) -> None:
@@ -184,6 +191,10 @@ class RateLimiter:
         if presented is not None:
             digest = presented[1]
             key_id = self._valid.get(digest)
+            if key_id is None and self.host is not None:  # seen valid by another worker?
+                key_id = self.host.known(digest)
+                if key_id is not None:
+                    self._remember(digest, key_id)
         if presented is None or key_id is not None:
             # Who pays is known before the app runs: refuse at once when over.
             if key_id is not None:
@@ -218,6 +229,8 @@ class RateLimiter:
                 user = scope.get("user")
                 if isinstance(user, KeyInfo):  # valid: its own budget from now on
                     self._remember(digest, user.id)
+                    if self.host is not None:  # and in every worker of the host
+                        self.host.remember(digest, user.id)
                     used, reset = self._charge(user.id, now)
                 else:
                     used, reset = self._charge(self._address(scope), now)
@@ -232,6 +245,11 @@ class RateLimiter:
             await send(message)
 
         await self.app(scope, receive, send_charged)
+
+
+def _label(who: int | str) -> str:
+    """A budget's name outside this process: `k42` for key 42, `a<address>`."""
+    return f"k{who}" if isinstance(who, int) else f"a{who}"
 
 
 def _within(host: str, networks: list[Any]) -> bool:

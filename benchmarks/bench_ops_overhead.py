@@ -1,7 +1,7 @@
 """What operations cost on the hot path (plain script; prints figures and ratios).
 
 1. The ASGI wrappers (metrics + rate limit + deadlines) around a do-nothing app,
-   per request.
+   per request; and the rate limit counted in the host's table (several workers).
 2. outbox.emit inside a write task: no callbacks at all, callbacks for other bots
    only, and a listening bot (one INSERT), against the same transfer without emit.
 
@@ -23,6 +23,7 @@ from app.deadlines import Deadlines
 from app.metrics import record
 from app.ratelimit import RateLimiter
 from schemas.transactions import Balances, Party, Transaction
+from storage.engine.host import HostBudgets
 from storage.engine.migrations import apply_migrations
 from storage.engine.sqlite import connect
 from storage.engine.writer import WriteContext
@@ -64,6 +65,12 @@ def asgi_wrappers() -> None:
     print(f"ASGI request, bare app:               {bare * 1e6:7.2f} µs")
     print(f"ASGI request, metrics + limit + time:  {wrapped * 1e6:7.2f} µs")
     print(f"  overhead per request:                {(wrapped - bare) * 1e6:7.2f} µs")
+    with tempfile.TemporaryDirectory() as tmp:  # several workers: one table per host
+        limited.host = HostBudgets(Path(tmp) / "budgets.map")
+        shared = asyncio.run(_requests(timed))
+        limited.host.close()
+    print(f"  ... counted with the host's workers: {shared * 1e6:7.2f} µs")
+    print(f"  the host's table, per request:       {(shared - wrapped) * 1e6:7.2f} µs")
 
 
 def _tx() -> Transaction:

@@ -13,6 +13,7 @@ import pytest
 
 from app.ratelimit import SHARE_FRACTION, RateLimiter
 from storage.clock import ManualClock
+from storage.engine.host import HostBudgets
 from tests.conftest import Server, start_server
 from tests.test_ratelimit_abuse import FakeAuth, call
 
@@ -70,6 +71,34 @@ def test_only_budgets_past_a_fraction_of_the_limit_are_told() -> None:
     assert limiter.usage()[1] == [("a203.0.113.7", floor)]
 
 
+def test_the_workers_of_one_host_count_together_exactly(tmp_path: Path) -> None:
+    clock = ManualClock()
+    a, b = (RateLimiter(FakeAuth({}), LIMIT, 86400, clock=clock) for _ in range(2))
+    a.host = HostBudgets(tmp_path / "budgets.map")
+    b.host = HostBudgets(tmp_path / "budgets.map")
+    statuses = [call((a, b)[i % 3 == 0], "203.0.113.7") for i in range(30)]
+    assert statuses == [200] * LIMIT + [429] * (30 - LIMIT)
+    assert call(a, "198.51.100.1") == 200  # another address, its own slot
+    # What either tells other hosts is the host's count, refused requests included.
+    assert sorted(a.usage()[1]) == [("a198.51.100.1", 1), ("a203.0.113.7", 30)]
+    clock.advance(86400)  # a new window takes the ended window's slots
+    assert [call(b, "203.0.113.7") for _ in range(3)] == [200] * 3
+    assert a.host.count("a203.0.113.7", int(clock.now() // 86400)) == 3
+
+
+def test_a_key_one_worker_checked_is_charged_first_in_the_others(tmp_path: Path) -> None:
+    """A worker runs a request of a key it has not checked yet and charges it when
+    the answer starts (it cannot refuse what it has done): without the host
+    knowing the key, each worker's first request of a spent key would pass."""
+    clock = ManualClock()
+    a, b = (RateLimiter(FakeAuth({"good": 7}), LIMIT, 86400, clock=clock) for _ in range(2))
+    a.host = HostBudgets(tmp_path / "budgets.map")
+    b.host = HostBudgets(tmp_path / "budgets.map")
+    assert [call(a, "203.0.113.7", "good") for _ in range(LIMIT)] == [200] * LIMIT
+    assert call(b, "198.51.100.1", "good") == 429  # b never checked it: the host knows it
+    assert call(b, "198.51.100.1", "made-up") == 401  # unknown keys still pay by address
+
+
 # -- real server processes ------------------------------------------------------------
 
 
@@ -112,3 +141,23 @@ def test_two_processes_share_one_budget(pair: tuple[Server, Server]) -> None:
         refused = _get(a)
         assert refused.status_code == 429
         assert refused.json()["code"] == "rate_limited"
+
+
+@pytest.mark.server
+def test_serve_workers_2_counts_one_budget_exactly(tmp_path: Path) -> None:
+    """Each request on a new connection, so both workers take some: together they
+    accept exactly the limit."""
+    env = {"VOICEPROFILE_RATE_LIMIT": "10/hour", "VOICEPROFILE_WORKERS": "2"}
+    srv = start_server(tmp_path / "w2.db", tmp_path / "w2.log", env=env)
+    try:
+        headers = {"Authorization": srv.admin_key}
+        first = httpx.get(f"{srv.url}/auth/me", headers=headers, timeout=30)
+        if int(first.headers["X-RateLimit-Reset"]) < 60:  # the hour is ending: take the next
+            time.sleep(int(first.headers["X-RateLimit-Reset"]) + 1)
+            first = httpx.get(f"{srv.url}/auth/me", headers=headers, timeout=30)
+        rest = [httpx.get(f"{srv.url}/auth/me", headers=headers, timeout=30) for _ in range(14)]
+        statuses = [r.status_code for r in [first, *rest]]
+        assert statuses == [200] * 10 + [429] * 5
+        assert [r.headers["X-RateLimit-Remaining"] for r in rest[:3]] == ["8", "7", "6"]
+    finally:
+        srv.stop()
