@@ -112,6 +112,21 @@ def keyed_outcome(conn: Conn, bot: int, key: str) -> tuple[bytes, int, bytes] | 
     return None if row is None else (bytes(row[0]), int(row[1]), bytes(row[2]))
 
 
+def keyed_outcomes(conn: Conn, bot: int, keys: list[str]) -> dict[str, tuple[bytes, int, bytes]]:
+    """`keyed_outcome` of many keys of one bot, 500 to a query (primary-key lookups)."""
+    found = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        rows = conn.execute(
+            "SELECT key, body_hash, status, response FROM idempotency"
+            f" WHERE bot = ? AND key IN ({', '.join('?' * len(chunk))})",
+            (bot, *chunk),
+        )
+        for key, digest, status, response in rows:
+            found[key] = (bytes(digest), int(status), bytes(response))
+    return found
+
+
 def keep_outcomes(conn: Conn, rows: list[tuple[int, str, bytes, int, bytes, float]]) -> None:
     """(bot, key, body hash, status, response, created_at) of first outcomes."""
     conn.insert_many("idempotency", _OUTCOME_COLUMNS, rows)

@@ -27,6 +27,9 @@ class WriteContext:
     config: Any = None
     """The application's settings (tasks read the options they need from it)."""
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    batch: list[Any] = field(default_factory=list)
+    """The arguments of every task of the running transaction, in order: a task may
+    read what the ones after it will need in one query (ledger/idempotency.py)."""
     _states: dict[type, Any] = field(default_factory=dict)
     _flushed: int = 0  # rows changed by flushes during the running task
 

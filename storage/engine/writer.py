@@ -228,6 +228,7 @@ class Writer:
             changed = self.engine.begin_write(conn)
         if changed:
             ctx.reset()
+        ctx.batch = [task.arg for task in tasks]
         for task in tasks:
             outcomes.append(self._run_task(ctx, task))
         self._chores.run_due(ctx, self.engine)
