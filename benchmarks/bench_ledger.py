@@ -18,12 +18,16 @@ prints each engine's median round: PostgreSQL's transfers/s against the SQLite
 ceiling (target: >= 0.6 at 1024 callers) and, as the median of each round's own
 ratio, against SQLite's writer at the same level (target: >= 0.8 at 64 callers).
 PostgreSQL starts from an empty ledger, so not with --prefill or --from-db.
+
+`--keyed` gives every command its own Idempotency-Key (new in each round, so no
+round replays another's), as a bot that retries safely sends them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import os
 import random
 import shutil
@@ -85,7 +89,22 @@ async def _drive(
 Rounds = dict[int, list[tuple[float, float]]]  # callers -> (transfers/s, mean batch) each round
 
 
-async def _ledgers(dbs: dict[str, str | Path], scale: float, rounds: int) -> dict[str, Rounds]:
+def _keyed(commands: list[PostTransfers], tag: str) -> list[PostTransfers]:
+    """The same commands, each with a key of its own (`tag` keeps rounds apart)."""
+    return [
+        PostTransfers(
+            c.bot_id,
+            c.items,
+            idempotency_key=f"{tag}-{n}",
+            body_hash=hashlib.sha256(b"%d" % n).digest(),
+        )
+        for n, c in enumerate(commands)
+    ]
+
+
+async def _ledgers(
+    dbs: dict[str, str | Path], scale: float, rounds: int, keyed: bool = False
+) -> dict[str, Rounds]:
     """Each database's writer in turn at each level, `rounds` times, on the same
     commands: the engines compared run seconds apart, so a busy neighbour hits both
     alike (and a burst of it only one round)."""
@@ -102,9 +121,10 @@ async def _ledgers(dbs: dict[str, str | Path], scale: float, rounds: int) -> dic
         for _ in range(total):
             src, dst = rng.sample(users, 2)
             commands.append(PostTransfers(str(BOT), (Transfer(src, dst, 1, "bench"),)))
-        for _ in range(rounds):
+        for round_ in range(rounds):
+            run = _keyed(commands, f"{callers}.{round_}") if keyed else commands
             for name, writer in writers.items():
-                found = await _drive(writer, commands, callers)
+                found = await _drive(writer, run, callers)
                 results[name].setdefault(callers, []).append(found)
     for writer in writers.values():
         await writer.close()
@@ -163,6 +183,9 @@ def main() -> int:
     parser.add_argument(
         "--rounds", type=int, help="turns at each level (default: 1, or 3 beside PostgreSQL)"
     )
+    parser.add_argument(
+        "--keyed", action="store_true", help="an Idempotency-Key of its own on every command"
+    )
     pg_server.add_arguments(parser)
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.pg or args.db_url else 1)
@@ -182,12 +205,13 @@ def main() -> int:
             dbs["postgres"] = pg.database("ledger")
             _prepare(open_engine(dbs["postgres"]).connect())
         raw = _raw(raw_db)
-        ledger = asyncio.run(_ledgers(dbs, args.scale, rounds))
+        ledger = asyncio.run(_ledgers(dbs, args.scale, rounds, args.keyed))
         raw_after = _raw(raw_db)  # again, so a busy neighbour shows as a spread
         described = pg.settings() if pg is not None else ""
     ceiling = max(raw, raw_after)
     start = args.from_db or f"{args.prefill} prefilled entries"
-    print(f"starting from: {start}  (machine shared with other processes)")
+    keys = "; every command with an Idempotency-Key of its own" if args.keyed else ""
+    print(f"starting from: {start}{keys}  (machine shared with other processes)")
     print(
         f"raw SQLite ceiling (executemany, 1000/commit, FULL): {raw:,.0f} / {raw_after:,.0f} rows/s"
     )
