@@ -48,7 +48,7 @@ def first_outcome(state: LedgerState, bot: Account, key: str, body_hash: bytes) 
 def _stored(state: LedgerState, bot: int, key: str) -> tuple[bytes, int, bytes] | None:
     """The stored first outcome of (bot, key). The first lookup of a transaction reads
     the keys of every keyed command in the batch whose bot's treasury is known, one
-    query per bot: on PostgreSQL each lookup had been a round trip inside the write
+    query per bot (ledger/store.py): on PostgreSQL each lookup had been a round trip inside the write
     transaction, and keyed transfers ran at a quarter of unkeyed ones."""
     pair = (bot, key)
     if pair in state.stored:

@@ -113,10 +113,13 @@ def keyed_outcome(conn: Conn, bot: int, key: str) -> tuple[bytes, int, bytes] | 
 
 
 def keyed_outcomes(conn: Conn, bot: int, keys: list[str]) -> dict[str, tuple[bytes, int, bytes]]:
-    """`keyed_outcome` of many keys of one bot, 500 to a query (primary-key lookups)."""
+    """`keyed_outcome` of many keys of one bot, 512 to a query (primary-key lookups).
+    A query's list is padded to a power of two (repeating its last key), so at most
+    ten texts take places in the connection's cache of prepared statements."""
     found = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
+    for start in range(0, len(keys), 512):
+        chunk = keys[start : start + 512]
+        chunk += [chunk[-1]] * ((1 << (len(chunk) - 1).bit_length()) - len(chunk))
         rows = conn.execute(
             "SELECT key, body_hash, status, response FROM idempotency"
             f" WHERE bot = ? AND key IN ({', '.join('?' * len(chunk))})",

@@ -106,7 +106,7 @@ def test_keys_read_for_the_whole_batch_answer_as_one_lookup_each(tmp_path: Path)
 
 @pytest.mark.parametrize("batch", [1, 600])
 def test_a_batch_of_new_keys_each_moves_money_once(tmp_path: Path, batch: int) -> None:
-    """More keys than one read takes (500 a query), each new: each applies once."""
+    """More keys than one read takes (512 a query), each new: each applies once."""
     path = tmp_path / "many.db"
 
     async def main() -> None:
