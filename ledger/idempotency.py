@@ -48,14 +48,13 @@ def first_outcome(state: LedgerState, bot: Account, key: str, body_hash: bytes) 
 def _stored(state: LedgerState, bot: int, key: str) -> tuple[bytes, int, bytes] | None:
     """The stored first outcome of (bot, key). The first lookup of a transaction reads
     the keys of every keyed command in the batch whose bot's treasury is known, one
-    query per bot (ledger/store.py): on PostgreSQL each lookup had been a round trip inside the write
-    transaction, and keyed transfers ran at a quarter of unkeyed ones."""
+    query per bot (ledger/store.py): on PostgreSQL each lookup had been a round trip
+    inside the write transaction, and keyed transfers ran at a quarter of unkeyed ones."""
     pair = (bot, key)
     if pair in state.stored:
         return state.stored[pair]
-    if state.read_ahead:  # a key the batch's read did not know to look for
+    if state.stored:  # read ahead already: a key that read did not know to look for
         return store.keyed_outcome(state.conn, bot, key)
-    state.read_ahead = True
     wanted: dict[int, set[str]] = {bot: {key}}
     for arg in state.ctx.batch:
         other, bot_id = getattr(arg, "idempotency_key", None), getattr(arg, "bot_id", None)

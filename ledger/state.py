@@ -46,10 +46,9 @@ class LedgerState:
         # Idempotency-Key outcomes kept in this transaction, not written yet:
         # (bot account, key) -> (body hash, status, response, created_at).
         self.kept: dict[tuple[int, str], tuple[bytes, int, bytes, float]] = {}
-        # Stored outcomes read in this transaction, None for a key not stored, and
-        # whether the keys of the whole batch were read yet (ledger/idempotency.py).
+        # Stored outcomes read in this transaction, None for a key not stored; empty
+        # until the batch's keys are read (ledger/idempotency.py).
         self.stored: dict[tuple[int, str], tuple[bytes, int, bytes] | None] = {}
-        self.read_ahead = False
 
     # -- accounts and head ----------------------------------------------------------------
 
@@ -222,7 +221,6 @@ class LedgerState:
         # What was read is true only inside this transaction: other writers may
         # store keys before the next one.
         self.stored.clear()
-        self.read_ahead = False
 
     def write_pending(self) -> None:
         """Write the new treasuries and give their entries and balances the real ids."""
