@@ -48,6 +48,14 @@ def _writer(path: Path) -> Writer:
     return writer
 
 
+async def _open(writer: Writer, *bots: str) -> None:
+    """Members A and B, and each bot's treasury written and known to the writer."""
+    await writer.run(apply, CreateProfile(bots[0], 1, 1, ProfileCreate()))
+    await writer.run(apply, CreateProfile(bots[0], 1, 2, ProfileCreate()))
+    for bot in bots:
+        await writer.run(apply, PostTransfers(bot, (Transfer(treasury_id(bot), B, 1),)))
+
+
 def _balance(path: Path, vp: str) -> int:
     conn = backend.connect(path)
     try:
@@ -64,11 +72,7 @@ def test_keys_read_for_the_whole_batch_answer_as_one_lookup_each(tmp_path: Path)
     async def main() -> None:
         writer = _writer(path)
         try:
-            await writer.run(apply, CreateProfile("7", 1, 1, ProfileCreate()))
-            await writer.run(apply, CreateProfile("8", 1, 2, ProfileCreate()))
-            # Both treasuries exist and are known to the writer before the batch.
-            await writer.run(apply, PostTransfers("7", (Transfer(treasury_id("7"), B, 1),)))
-            await writer.run(apply, PostTransfers("8", (Transfer(treasury_id("8"), B, 1),)))
+            await _open(writer, "7", "8")  # both treasuries known before the batch
             first = await writer.run(apply, _keyed("7", "old", 10))
             assert isinstance(first, Posted) and not first.replayed
 
@@ -112,9 +116,7 @@ def test_a_batch_of_new_keys_each_moves_money_once(tmp_path: Path, batch: int) -
     async def main() -> None:
         writer = _writer(path)
         try:
-            await writer.run(apply, CreateProfile("7", 1, 1, ProfileCreate()))
-            await writer.run(apply, CreateProfile("7", 1, 2, ProfileCreate()))
-            await writer.run(apply, PostTransfers("7", (Transfer(treasury_id("7"), B, 1),)))
+            await _open(writer, "7")
             commands = [_keyed("7", f"k{n}", 1) for n in range(batch)]
             fresh = await _together(writer, commands)
             assert all(isinstance(r, Posted) and not r.replayed for r in fresh)
