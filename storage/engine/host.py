@@ -173,7 +173,7 @@ class HostBudgets:
 
     def remember(self, digest: bytes, key_id: int) -> None:
         """A key seen valid (by its digest): its budget is `key_id`'s."""
-        tag = int.from_bytes(digest[:8], "little") or 1
+        tag = _key_tag(digest)
         with _locked(self._fd):
             at = self._key_slot(tag)
             if at is not None:
@@ -181,7 +181,7 @@ class HostBudgets:
 
     def known(self, digest: bytes) -> int | None:
         """The id of a key some worker of the host saw valid, by its digest."""
-        tag = int.from_bytes(digest[:8], "little") or 1
+        tag = _key_tag(digest)
         with _locked(self._fd):
             at = self._key_slot(tag)
             if at is None:
@@ -203,6 +203,11 @@ class HostBudgets:
     def close(self) -> None:
         self._map.close()
         os.close(self._fd)
+
+
+def _key_tag(digest: bytes) -> int:
+    """A key's tag in the table: its digest's first 8 bytes (0 marks a free slot)."""
+    return int.from_bytes(digest[:8], "little") or 1
 
 
 def host_name() -> str | None:
