@@ -19,7 +19,7 @@ from litestar.openapi.spec import Operation
 
 from storage.errors import DomainError
 
-__all__ = ["UnsupportedMediaType", "documented", "read_body"]
+__all__ = ["UnsupportedMediaType", "decoder", "documented", "is_json", "read_body"]
 
 _DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
 
@@ -29,7 +29,7 @@ class UnsupportedMediaType(DomainError):
     code = "unsupported_media_type"
 
 
-def _is_json(media_type: str) -> bool:
+def is_json(media_type: str) -> bool:
     kind = media_type.split(";", 1)[0].strip().lower()
     return kind == "application/json" or (
         kind.startswith("application/") and kind.endswith("+json")
@@ -48,7 +48,7 @@ async def read_body(request: Request, type_: Any, *, required: bool = True) -> A
             raise ClientException("a JSON body is required")
         return None
     header = request.headers.get("content-type")
-    if header and not _is_json(header):
+    if header and not is_json(header):
         raise UnsupportedMediaType(
             f"the body must be JSON: send Content-Type: application/json (got {header})"
         )
@@ -60,11 +60,8 @@ async def read_body(request: Request, type_: Any, *, required: bool = True) -> A
             raw.decode()
         except UnicodeDecodeError as exc:
             raise ClientException(f"JSON is malformed: invalid UTF-8 at byte {exc.start}") from None
-    decoder = _DECODERS.get(type_)
-    if decoder is None:
-        decoder = _DECODERS[type_] = msgspec.json.Decoder(type_)
     try:
-        return decoder.decode(raw)
+        return decoder(type_).decode(raw)
     except msgspec.ValidationError as exc:
         raise ValidationException(str(exc)) from exc
     except msgspec.DecodeError as exc:
@@ -73,6 +70,14 @@ async def read_body(request: Request, type_: Any, *, required: bool = True) -> A
         raise ClientException(f"JSON is malformed: {detail}") from exc
     except RecursionError as exc:  # `[[[[…]]]]` a thousand deep fits easily in 1 MiB
         raise ClientException("JSON is nested too deeply to read") from exc
+
+
+def decoder(type_: Any) -> msgspec.json.Decoder[Any]:
+    """The strict decoder of `type_`, made once."""
+    found = _DECODERS.get(type_)
+    if found is None:
+        found = _DECODERS[type_] = msgspec.json.Decoder(type_)
+    return found
 
 
 def documented(

@@ -13,9 +13,11 @@ from ledger.reputation import ReputationRefused
 from storage.errors import DomainError, InvalidValue, in_bulk
 from storage.queries import reputation as reputation_reads
 
-__all__ = ["EXCEPTION_HANDLERS", "body_for", "error_response"]
+__all__ = ["EXCEPTION_HANDLERS", "INTERNAL_ERROR", "body_for", "domain_answer", "error_response"]
 
 log = logging.getLogger("voiceprofile.errors")
+
+INTERNAL_ERROR = {"status": 500, "code": "internal_error", "message": "internal server error"}
 
 _CODES = {
     400: "bad_request",
@@ -160,8 +162,15 @@ def _http(request: Request, exc: HTTPException) -> Response:
 
 
 def _domain(request: Request, exc: DomainError) -> Response:
+    body, headers = domain_answer(request.url.path, exc)
+    return error_response(None, body, headers)  # already as the area shows it
+
+
+def domain_answer(path: str, exc: DomainError) -> tuple[dict, dict[str, str] | None]:
+    """The body and extra headers of a refusal, as the area at `path` shows it (also
+    answered by app/transfer_path.py, outside Litestar)."""
     body = exc.body()
-    if isinstance(exc, InvalidValue) and REFERENCE_AREAS.match(request.url.path):
+    if isinstance(exc, InvalidValue) and REFERENCE_AREAS.match(path):
         # The original's `in` and `dataPath`, as for the bodies Litestar validates.
         where = exc.where
         errors = [
@@ -181,14 +190,12 @@ def _domain(request: Request, exc: DomainError) -> Response:
     headers = dict(getattr(exc, "headers", None) or {})  # e.g. a cooldown's Retry-After
     if getattr(exc, "replayed", False):  # a kept Idempotency-Key outcome
         headers["Idempotent-Replayed"] = "true"
-    return error_response(request, body, headers or None)
+    return body_for(path, body), headers or None
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return error_response(
-        request, {"status": 500, "code": "internal_error", "message": "internal server error"}
-    )
+    return error_response(request, dict(INTERNAL_ERROR))
 
 
 EXCEPTION_HANDLERS = {DomainError: _domain, HTTPException: _http, Exception: _unexpected}

@@ -25,11 +25,12 @@ from storage.errors import InvalidValue
 from storage.ids import vp_id
 from storage.queries import ledger as ledger_reads
 
-__all__ = ["ROUTES"]
+__all__ = ["ROUTES", "TRANSFER_BODY", "transfer_command"]
 
 READ = {"scope": "ledger:read"}
 WRITE = {"scope": "ledger:write"}
 _encode = msgspec.json.encode
+TRANSFER_BODY = TransferIn | list[TransferIn]
 # The handlers answer the ledger's encoded bytes, which Litestar documents as a string.
 _CREATED = "The transaction, or the array of them (a keyed retry replays the first answer)"
 
@@ -67,23 +68,29 @@ async def transfer(
         str | None, HeaderParameter(name="Idempotency-Key", max_length=64, min_length=1)
     ] = None,
 ) -> Response[bytes]:
-    bot_id = caller(request).bot_id
-    data = await read_body(request, TransferIn | list[TransferIn])
-    single = isinstance(data, TransferIn)
-    items = [data] if isinstance(data, TransferIn) else data
-    if not items:
+    data = await read_body(request, TRANSFER_BODY)
+    if data == []:
         raise InvalidValue("body", "the array of transfers is empty")
-    command = PostTransfers(
+    command = transfer_command(caller(request).bot_id, data, idempotency_key)
+    return _respond(await services(request).writer.run(apply, command))
+
+
+def transfer_command(
+    bot_id: str, data: TransferIn | list[TransferIn], idempotency_key: str | None
+) -> PostTransfers:
+    """The ledger's command for a decoded, non-empty body (also built by
+    app/transfer_path.py, the same endpoint outside Litestar)."""
+    items = [data] if isinstance(data, TransferIn) else data
+    return PostTransfers(
         bot_id=bot_id,
         items=tuple(
             Transfer(_vp(t.from_, bot_id), _vp(t.to, bot_id), t.amount, t.reason) for t in items
         ),
-        single=single,
+        single=isinstance(data, TransferIn),
         idempotency_key=idempotency_key,
         # the decoded body, re-encoded: key order and spacing do not make a new body
         body_hash=hashlib.sha256(_encode(data)).digest() if idempotency_key else None,
     )
-    return _respond(await services(request).writer.run(apply, command))
 
 
 _SIDE = r"^([0-9]{1,20}|[0-9a-f]{64})$"
