@@ -7,6 +7,7 @@ app, outermost first:
   and the drain's 503 of a request cut at the deadline (the deadlines' layer adds
   them from the scope). A request that arrives after that deadline is answered
   503 at once, neither charged nor told a budget: the process is about to exit;
+- POST /transaction's ordinary requests answered outside Litestar (app/transfer_path.py);
 - HEAD answered as GET without its body."""
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from app.deadlines import Deadlines
 from app.head import HeadAsGet
 from app.openapi_errors import document_errors
 from app.ratelimit import RateLimiter
+from app.transfer_path import TransferPath
 from storage.clock import Clock
 
 __all__ = ["install"]
 
 
 def install(app: Litestar, settings: Settings, clock: Clock) -> Litestar:
-    limited = RateLimiter.wrap(HeadAsGet(app.asgi_handler), settings, clock)  # HEAD: as GET
+    # POST /transaction's ordinary requests answered outside Litestar; HEAD as GET.
+    routed = TransferPath(HeadAsGet(app.asgi_handler), app, settings.max_body_bytes)
+    limited = RateLimiter.wrap(routed, settings, clock)
     if isinstance(limited, RateLimiter):  # its counts are shared from the lifespan
         app.state["limiter"] = limited
     # Outermost, one layer for two jobs (each layer costs a no-op request ~5 %): the
