@@ -52,10 +52,12 @@ def connect(server: Server, rcvbuf: int | None = None) -> socket.socket:
     return sock
 
 
-def half_body(server: Server) -> socket.socket:
+def half_body(server: Server, path: bytes = b"/profile/1/2") -> socket.socket:
     sock = connect(server)
     sock.sendall(
-        b"POST /profile/1/2 HTTP/1.1\r\nHost: t\r\nAuthorization: "
+        b"POST "
+        + path
+        + b" HTTP/1.1\r\nHost: t\r\nAuthorization: "
         + server.admin_key.encode()
         + b'\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"voicepoints": '
     )
@@ -81,6 +83,16 @@ def test_idle_and_half_body_connections_are_closed(quick: Server) -> None:
     assert until_closed(between).startswith(b"HTTP/1.1 200 ")
     with quick.client() as c:  # and the server is as good as before
         assert c.post("/profile/1/2", json={"voicepoints": 5}).status_code == 201
+
+
+def test_half_body_transfer_is_cut(quick: Server) -> None:
+    """POST /transaction's own path (app/transfer_path.py, taken once the key is
+    known) reads its body within the same timeout."""
+    with quick.client() as c:
+        assert c.get("/transaction").status_code == 200  # the key is known from now on
+    answer = until_closed(half_body(quick, b"/transaction"))
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    assert b'"code":"request_timeout"' in answer
 
 
 def sigterm(server: Server) -> int | None:
