@@ -91,10 +91,13 @@ class TransferPath:
         scope["user"], scope["auth"] = info, presented[1]
         try:
             read, whole = await self._read(scope, receive)
-            data = self._decoded(read) if whole else None
-            if data is None:
-                return await self.app(scope, _again(read, receive), send)
-            scope["path_template"] = PATH  # the route's name in the request metrics
+        except DomainError as exc:  # the body timeout's 408
+            return await _refuse(send, exc)
+        data = self._decoded(read) if whole else None
+        if data is None:
+            return await self.app(scope, _again(read, receive), send)
+        scope["path_template"] = PATH  # the route's name in the request metrics
+        try:
             command = transfer_command(
                 info.bot_id, data, key.decode("latin-1") if key is not None else None
             )
@@ -102,9 +105,7 @@ class TransferPath:
             if posted.refusal is not None:  # the first outcome of the key: kept
                 raise posted.refusal
         except DomainError as exc:
-            body, extra = domain_answer(PATH, exc)
-            headers = [(k.lower().encode(), v.encode()) for k, v in (extra or {}).items()]
-            return await _answer(send, body["status"], _encode(body), headers)
+            return await _refuse(send, exc)
         except Exception:
             log.exception("unhandled error on POST %s", PATH)
             return await _answer(send, 500, _encode(INTERNAL_ERROR), [])
@@ -161,6 +162,12 @@ def _again(read: list[dict], receive: Any) -> Any:
         return await receive()
 
     return receive_again
+
+
+async def _refuse(send: Any, exc: DomainError) -> None:
+    body, extra = domain_answer(PATH, exc)
+    headers = [(k.lower().encode(), v.encode()) for k, v in (extra or {}).items()]
+    await _answer(send, body["status"], _encode(body), headers)
 
 
 async def _answer(send: Any, status: int, body: bytes, headers: list) -> None:
