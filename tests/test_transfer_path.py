@@ -7,6 +7,7 @@ ordinary requests only: the rest go on to the route."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -105,12 +106,13 @@ def _key(path: Path, scopes: tuple[str, ...]) -> str:
 
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Sends CASES to a new server; returns each answer and whether the lean path
-    built its ledger command."""
+    """Sends CASES to a new server; returns each answer with whether the lean path
+    built its ledger command, and what /metrics counted of them."""
 
-    def go(name: str) -> list[tuple[Any, bool]]:
+    def go(name: str) -> tuple[list[tuple[Any, bool]], dict[str, int]]:
         path = tmp_path / f"{name}.db"
         secret = _key(path, keys.DEFAULT_SCOPES)
+        admin = {"Authorization": _key(path, keys.SCOPES)}
         named = {"READER": _key(path, ("ledger:read",)), "FRESH": _key(path, keys.DEFAULT_SCOPES)}
         built: list[object] = []
         build = transfer_path.transfer_command
@@ -128,6 +130,7 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             auth = {"Authorization": secret}
             for user, points in ((ALICE, 100), (BOB, 0), (CAROL, 0)):
                 profile(client, auth, user, points)
+            counted_before = _counted(client, admin)
             for _, _, headers, body in CASES:
                 sent = {"Content-Type": "application/json", **auth, **headers}
                 sent["Authorization"] = named.get(sent["Authorization"], sent["Authorization"])
@@ -138,9 +141,22 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
                 ]
                 r = client.post("/transaction", content=body, headers=listed)
                 answers.append((r, len(built) > before))
-        return answers
+            after = _counted(client, admin)
+        return answers, {k: n - counted_before.get(k, 0) for k, n in after.items()}
 
     yield go
+
+
+def _counted(client: TestClient, admin: dict) -> dict[str, int]:
+    """voiceprofile_requests_total of POST /transaction, by status."""
+    r = client.get("/metrics", headers=admin)
+    assert r.status_code == 200, r.text
+    found = re.findall(
+        r'^voiceprofile_requests_total\{method="POST",route="/transaction",status="(\d+)"\} (\S+)$',
+        r.text,
+        re.M,
+    )
+    return {status: int(float(n)) for status, n in found}
 
 
 def _seen(r: Any) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -149,10 +165,12 @@ def _seen(r: Any) -> tuple[int, list[tuple[str, str]], bytes]:
 
 
 def test_lean_path_answers_as_the_route(run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    lean = run("lean")
+    lean, lean_counted = run("lean")
     with monkeypatch.context() as m:
         m.setattr(TransferPath, "__call__", lambda self, *asgi: self.app(*asgi))
-        routed = run("routed")
+        routed, routed_counted = run("routed")
+    # the request metrics count them alike, by the route's name
+    assert lean_counted == routed_counted and sum(lean_counted.values()) == len(CASES)
     assert not any(taken for _, taken in routed)
     for (what, _, _, _), (fast, _), (slow, _) in zip(CASES, lean, routed, strict=True):
         assert _seen(fast) == _seen(slow), what
@@ -178,5 +196,6 @@ def test_lean_path_answers_as_the_route(run: Any, monkeypatch: pytest.MonkeyPatc
 
 
 def test_lean_path_takes_only_ordinary_requests(run: Any) -> None:
-    taken = {what: took for (what, *_), (_, took) in zip(CASES, run("lean"), strict=True)}
+    answers, _ = run("lean")
+    taken = {what: took for (what, *_), (_, took) in zip(CASES, answers, strict=True)}
     assert taken == {what: expected for what, expected, _, _ in CASES}
