@@ -6,7 +6,7 @@ getting it back means waiting for the event loop to let go. Measured at c64 (REA
 waits, and the loop's share was mostly the framework's per-request work: routing, the
 Request, parameter parsing, the Response. This plain ASGI layer, inside the rate
 limiter and the request metrics, answers an ordinary transfer itself, and single
-transfers went from 0.48x to about 0.77x a bare framework no-op.
+transfers went from 0.48x to 0.75-0.77x a bare framework no-op.
 
 Ordinary means: a key the key cache knows to be valid, with `ledger:write`; no Origin
 header (CORS answers are Litestar's); at most one Content-Type, and JSON; at most one
@@ -89,6 +89,7 @@ class TransferPath:
             return await self.app(scope, receive, send)
         # As the route's own auth leaves it: the rate limiter learns the key from here.
         scope["user"], scope["auth"] = info, presented[1]
+        scope["path_template"] = PATH  # the route's name in the request metrics, a 408 too
         try:
             read, whole = await self._read(scope, receive)
         except DomainError as exc:  # the body timeout's 408
@@ -96,7 +97,6 @@ class TransferPath:
         data = self._decoded(read) if whole else None
         if data is None:
             return await self.app(scope, _again(read, receive), send)
-        scope["path_template"] = PATH  # the route's name in the request metrics
         try:
             command = transfer_command(
                 info.bot_id, data, key.decode("latin-1") if key is not None else None
