@@ -34,6 +34,7 @@ from app.auth import presented_key
 from app.bodies import decoder, is_json
 from app.deadlines import Deadlines
 from app.errors import INTERNAL_ERROR, domain_answer
+from app.routes.common import IDEMPOTENCY_KEY_MAX
 from app.routes.transactions import TRANSFER_BODY, WRITE, transfer_command
 from ledger import apply
 from storage.errors import DomainError
@@ -44,7 +45,6 @@ log = logging.getLogger("voiceprofile.errors")
 
 PATH = "/transaction"
 _SCOPE = WRITE["scope"]
-_KEY_MAX = 64  # the route's Idempotency-Key header parameter: 1 to 64 characters
 _JSON = [(b"content-type", b"application/json")]
 _REPLAYED = [(b"idempotent-replayed", b"true")]
 _current_task = asyncio.current_task
@@ -83,7 +83,7 @@ class TransferPath:
                 key = value
             elif name == b"origin":
                 unusual = True
-        if unusual or (key is not None and not 0 < len(key) <= _KEY_MAX):
+        if unusual or (key is not None and not 0 < len(key) <= IDEMPOTENCY_KEY_MAX):
             return await self.app(scope, receive, send)
         if content_type is not None and not is_json(content_type.decode("latin-1")):
             return await self.app(scope, receive, send)

@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Request, Response
+from litestar.params import HeaderParameter
 from litestar.response import Stream
 
 from app.timed_io import timed_chunks
 from schemas.base import is_snowflake
 from storage.errors import InvalidValue
 
-__all__ = ["json_list", "page_bounds", "snowflake", "stream", "stream_json_array"]
+__all__ = [
+    "IDEMPOTENCY_KEY_MAX",
+    "IdempotencyKey",
+    "json_list",
+    "page_bounds",
+    "snowflake",
+    "stream",
+    "stream_json_array",
+]
+
+IDEMPOTENCY_KEY_MAX = 64
+# The Idempotency-Key header of the routes that take one: 1 to 64 characters (also
+# checked by app/transfer_path.py, which reads POST /transaction's headers itself).
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(name="Idempotency-Key", max_length=IDEMPOTENCY_KEY_MAX, min_length=1),
+]
 
 T = TypeVar("T")
 _encode = msgspec.json.encode

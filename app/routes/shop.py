@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, delete, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, HeaderParameter
+from litestar.params import FromPath, FromQuery
 
 from app.auth import caller
 from app.bodies import documented, read_body
-from app.routes.common import snowflake
+from app.routes.common import IdempotencyKey, snowflake
 from app.services import services
 from ledger import apply
 from ledger.commands import BuyItem
@@ -133,9 +133,7 @@ async def buy(
     request: Request,
     guild_id: FromPath[str],
     item_id: FromPath[str],
-    idempotency_key: Annotated[
-        str | None, HeaderParameter(name="Idempotency-Key", max_length=64, min_length=1)
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[Purchase]:
     key = _key(request, guild_id, item_id)
     body = await read_body(request, BuyIn)

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, HeaderParameter, Parameter, QueryParameter
+from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 from msgspec import Meta
 
 from app.auth import caller
 from app.bodies import documented, read_body
-from app.routes.common import json_list, page_bounds, snowflake, stream_json_array
+from app.routes.common import IdempotencyKey, json_list, page_bounds, snowflake, stream_json_array
 from app.services import services
 from ledger import apply
 from ledger.accounts import treasury_vp
@@ -64,9 +64,7 @@ def _respond(posted: Posted) -> Response[bytes]:
 )
 async def transfer(
     request: Request,
-    idempotency_key: Annotated[
-        str | None, HeaderParameter(name="Idempotency-Key", max_length=64, min_length=1)
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[bytes]:
     data = await read_body(request, TRANSFER_BODY)
     if data == []:
