@@ -54,7 +54,7 @@ def _stored(state: LedgerState, bot: int, key: str) -> tuple[bytes, int, bytes] 
     if pair in state.stored:
         return state.stored[pair]
     if state.stored:  # read ahead already: a key that read did not know to look for
-        return store.keyed_outcome(state.conn, bot, key)
+        return store.keyed_outcomes(state.conn, bot, [key]).get(key)
     wanted: dict[int, set[str]] = {bot: {key}}
     for arg in state.ctx.batch:
         other, bot_id = getattr(arg, "idempotency_key", None), getattr(arg, "bot_id", None)

@@ -103,17 +103,9 @@ def accounts(conn: Conn) -> Iterable[tuple[int, str, str | None, int]]:
 # -- idempotency keys ------------------------------------------------------------------------
 
 
-def keyed_outcome(conn: Conn, bot: int, key: str) -> tuple[bytes, int, bytes] | None:
-    """(body hash, status, stored response) of a key's first outcome, if kept."""
-    row = conn.execute(
-        "SELECT body_hash, status, response FROM idempotency WHERE bot = ? AND key = ?",
-        (bot, key),
-    ).fetchone()
-    return None if row is None else (bytes(row[0]), int(row[1]), bytes(row[2]))
-
-
 def keyed_outcomes(conn: Conn, bot: int, keys: list[str]) -> dict[str, tuple[bytes, int, bytes]]:
-    """`keyed_outcome` of many keys of one bot, 512 to a query (primary-key lookups).
+    """(body hash, status, stored response) of the first outcome of each key of one bot
+    that has one kept, 512 keys to a query (primary-key lookups).
     A query's list is padded to a power of two (repeating its last key), so at most
     ten texts take places in the connection's cache of prepared statements."""
     found = {}
