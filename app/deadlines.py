@@ -50,7 +50,7 @@ import msgspec
 from litestar import Litestar
 
 from app.config import Settings
-from app.errors import body_for
+from app.errors import body_for, send_json
 from app.ratelimit import BUDGET
 from app.services import close_services
 from storage.errors import DomainError
@@ -310,16 +310,5 @@ async def _shutting_down(scope: dict, send: Any) -> None:
             {"status": 503, "code": "shutting_down", "message": "the server is shutting down"},
         )
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-                *scope.get(BUDGET, ()),  # the rate-limit headers, if it was charged
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    budget = scope.get(BUDGET, ())  # the rate-limit headers, if it was charged
+    await send_json(send, 503, body, [(b"connection", b"close"), *budget])

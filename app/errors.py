@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 import msgspec
 from litestar import Request, Response
@@ -13,7 +14,14 @@ from ledger.reputation import ReputationRefused
 from storage.errors import DomainError, InvalidValue, in_bulk
 from storage.queries import reputation as reputation_reads
 
-__all__ = ["EXCEPTION_HANDLERS", "INTERNAL_ERROR", "body_for", "domain_answer", "error_response"]
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "INTERNAL_ERROR",
+    "body_for",
+    "domain_answer",
+    "error_response",
+    "send_json",
+]
 
 log = logging.getLogger("voiceprofile.errors")
 
@@ -68,6 +76,15 @@ def error_response(request: Request | None, body: dict, headers: dict | None = N
     return Response(
         content=body, status_code=body["status"], headers=headers, media_type="application/json"
     )
+
+
+async def send_json(send: Any, status: int, body: bytes, headers: list | tuple = ()) -> None:
+    """A JSON answer sent by a plain ASGI layer, outside Litestar (the 429, the
+    drain's 503, POST /transaction's own path)."""
+    length = str(len(body)).encode()
+    start = [(b"content-type", b"application/json"), (b"content-length", length), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": start})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _field(path: str, litestar: bool) -> str:

@@ -38,7 +38,7 @@ import msgspec
 
 from app.auth import presented_key
 from app.config import Settings, parse_rate
-from app.errors import body_for
+from app.errors import body_for, send_json
 from storage.clock import Clock, SystemClock
 from storage.engine.host import HostBudgets
 from storage.queries.keys import KeyInfo
@@ -288,16 +288,4 @@ async def _refuse(
             },
         )
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(reset).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, 429, body, [(b"retry-after", str(reset).encode()), *headers])

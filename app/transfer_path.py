@@ -33,7 +33,7 @@ from litestar import Litestar
 from app.auth import presented_key
 from app.bodies import decoder, is_json
 from app.deadlines import Deadlines
-from app.errors import INTERNAL_ERROR, domain_answer
+from app.errors import INTERNAL_ERROR, domain_answer, send_json
 from app.routes.common import IDEMPOTENCY_KEY_MAX
 from app.routes.transactions import TRANSFER_BODY, WRITE, transfer_command
 from ledger import apply
@@ -45,7 +45,6 @@ log = logging.getLogger("voiceprofile.errors")
 
 PATH = "/transaction"
 _SCOPE = WRITE["scope"]
-_JSON = [(b"content-type", b"application/json")]
 _REPLAYED = [(b"idempotent-replayed", b"true")]
 _current_task = asyncio.current_task
 _encode = msgspec.json.encode
@@ -108,8 +107,8 @@ class TransferPath:
             return await _refuse(send, exc)
         except Exception:
             log.exception("unhandled error on POST %s", PATH)
-            return await _answer(send, 500, _encode(INTERNAL_ERROR), [])
-        await _answer(send, 201, posted.json(), _REPLAYED if posted.replayed else [])
+            return await send_json(send, 500, _encode(INTERNAL_ERROR))
+        await send_json(send, 201, posted.json(), _REPLAYED if posted.replayed else [])
 
     async def _read(self, scope: dict, receive: Any) -> tuple[list[dict], bool]:
         """The body's messages, and whether they are the whole body within the limit,
@@ -167,12 +166,4 @@ def _again(read: list[dict], receive: Any) -> Any:
 async def _refuse(send: Any, exc: DomainError) -> None:
     body, extra = domain_answer(PATH, exc)
     headers = [(k.lower().encode(), v.encode()) for k, v in (extra or {}).items()]
-    await _answer(send, body["status"], _encode(body), headers)
-
-
-async def _answer(send: Any, status: int, body: bytes, headers: list) -> None:
-    length = [(b"content-length", str(len(body)).encode())]
-    await send(
-        {"type": "http.response.start", "status": status, "headers": headers + _JSON + length}
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, body["status"], _encode(body), headers)
