@@ -29,6 +29,7 @@ __all__ = [
     "authorize",
     "caller",
     "key_digest",
+    "known_key",
     "may_move_money",
     "presented_key",
 ]
@@ -99,21 +100,34 @@ async def authorize(request: Request) -> None:
 
 async def _authenticate(scope: Any) -> KeyInfo:
     """The key's record, kept in the scope as Litestar's `request.user`."""
+    services = scope["litestar_app"].state["services"]
+    info = known_key(scope, services)
+    if info is not None:
+        return info
     presented = presented_key(scope)
     if presented is None or not presented[0]:
         raise NotAuthorizedException("missing API key: send Authorization: <KEY>")
     header, digest = presented
-    services = scope["litestar_app"].state["services"]
-    info = services.keys.get(digest)
-    if info is None:
-        ticket = services.keys.ticket()
-        row = await services.readers.call(keys.lookup, _secret(header))
-        if row is None:
-            raise NotAuthorizedException("unknown or revoked API key")
-        services.keys.put(digest, row, ticket)
-        info = row
-    scope["user"], scope["auth"] = info, digest
-    return info  # type: ignore[no-any-return]
+    ticket = services.keys.ticket()
+    row = await services.readers.call(keys.lookup, _secret(header))
+    if row is None:
+        raise NotAuthorizedException("unknown or revoked API key")
+    services.keys.put(digest, row, ticket)
+    scope["user"], scope["auth"] = row, digest
+    return row  # type: ignore[no-any-return]
+
+
+def known_key(scope: Any, services: Any) -> KeyInfo | None:
+    """The request's key when the key cache knows it valid, kept in the scope as the
+    key check keeps it; None without a key, or when the database must say (also asked
+    by app/transfer_path.py, which answers transfers outside Litestar)."""
+    presented = presented_key(scope)
+    if presented is None or not presented[0]:
+        return None
+    info: KeyInfo | None = services.keys.get(presented[1])
+    if info is not None:
+        scope["user"], scope["auth"] = info, presented[1]
+    return info
 
 
 def caller(connection: ASGIConnection) -> KeyInfo:

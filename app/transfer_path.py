@@ -30,7 +30,7 @@ from typing import Any
 import msgspec
 from litestar import Litestar
 
-from app.auth import presented_key
+from app.auth import known_key
 from app.bodies import decoder, is_json
 from app.deadlines import Deadlines
 from app.errors import INTERNAL_ERROR, domain_answer, send_json
@@ -65,11 +65,8 @@ class TransferPath:
 
     async def _transfer(self, scope: dict, receive: Any, send: Any) -> None:
         services = self._state.get("services")
-        presented = presented_key(scope)
-        if services is None or presented is None or not presented[0]:
-            return await self.app(scope, receive, send)
-        info = services.keys.get(presented[1])
-        if info is None or _SCOPE not in info.scopes:
+        info = None if services is None else known_key(scope, services)
+        if services is None or info is None or _SCOPE not in info.scopes:
             return await self.app(scope, receive, send)
         content_type = key = None
         unusual = False  # a header twice, or an Origin
@@ -86,8 +83,6 @@ class TransferPath:
             return await self.app(scope, receive, send)
         if content_type is not None and not is_json(content_type.decode("latin-1")):
             return await self.app(scope, receive, send)
-        # As the route's own auth leaves it: the rate limiter learns the key from here.
-        scope["user"], scope["auth"] = info, presented[1]
         scope["path_template"] = PATH  # the route's name in the request metrics, a 408 too
         try:
             read, whole = await self._read(scope, receive)
