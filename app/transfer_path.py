@@ -136,7 +136,7 @@ class TransferPath:
 
     def _decoded(self, read: list[dict]) -> Any:
         """The transfers, or None when the route should say what is wrong."""
-        raw = read[0].get("body", b"") if len(read) == 1 else b"".join(m["body"] for m in read)
+        raw = b"".join([m.get("body", b"") for m in read])  # one message: not copied
         if not raw.isascii() or not raw.strip():  # UTF-8 and empty bodies: the route's
             return None
         try:
