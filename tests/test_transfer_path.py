@@ -23,8 +23,8 @@ from storage.clock import ManualClock
 from storage.engine.migrations import apply_migrations
 from storage.queries import keys
 from tests import backend
-from tests.conftest import BOT
-from tests.transactions_helpers import ALICE, BOB, CAROL, G, profile
+from tests.conftest import BOT, OTHER_BOT
+from tests.transactions_helpers import ALICE, BOB, CAROL, T2, G, profile
 
 LIMIT = 4096  # the body limit of both servers
 A = {"guild_id": G, "user_id": ALICE}
@@ -60,6 +60,7 @@ CASES: list[tuple[str, bool, dict[str, Any], bytes]] = [
     ("more than the balance", True, {}, _one(10_000)),
     ("an unknown profile", True, {}, _one(1, dst={"guild_id": G, "user_id": "999"})),
     ("to itself", True, {}, _one(1, dst=A)),
+    ("from another bot's treasury", True, {}, _one(1, src=T2)),
     ("keyed", True, {"Idempotency-Key": "k1"}, _one(3)),
     ("keyed, retried", True, {"Idempotency-Key": "k1"}, _one(3)),
     (
@@ -85,6 +86,7 @@ CASES: list[tuple[str, bool, dict[str, Any], bytes]] = [
     ("amount as a string", False, {}, _one(1).replace(b'"amount": 1', b'"amount": "1"')),
     ("an unknown field", False, {}, _one(1)[:-1] + b', "extra": 1}'),
     ("a negative amount", False, {}, _one(-1)),
+    ("a reason of 201 characters", False, {}, _one(1, reason="r" * 201)),
     ("UTF-8 reason", False, {}, _one(1, reason="café ☕")),
     ("not UTF-8", False, {}, _one(1, reason="cafe").replace(b"cafe", b"caf\xe9")),
     ("too deep", False, {}, b"[" * 2000 + b"]" * 2000),
@@ -96,10 +98,10 @@ CASES: list[tuple[str, bool, dict[str, Any], bytes]] = [
 ]
 
 
-def _key(path: Path, scopes: tuple[str, ...]) -> str:
+def _key(path: Path, scopes: tuple[str, ...], bot: str = BOT) -> str:
     conn = backend.connect(path)
     apply_migrations(conn)
-    _, secret = keys.create_key(conn, "test", BOT, scopes)
+    _, secret = keys.create_key(conn, "test", bot, scopes)
     conn.close()
     return secret
 
@@ -130,6 +132,8 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             auth = {"Authorization": secret}
             for user, points in ((ALICE, 100), (BOB, 0), (CAROL, 0)):
                 profile(client, auth, user, points)
+            # another bot funds a profile: its treasury exists, and is not ours to spend
+            profile(client, {"Authorization": _key(path, keys.DEFAULT_SCOPES, OTHER_BOT)}, "4", 1)
             counted_before = _counted(client, admin)
             for _, _, headers, body in CASES:
                 sent = {"Content-Type": "application/json", **auth, **headers}
@@ -193,6 +197,8 @@ def test_lean_path_answers_as_the_route(run: Any, monkeypatch: pytest.MonkeyPatc
     assert statuses["not JSON"] == 415
     assert statuses["malformed"] == 400
     assert (statuses["no key"], statuses["a key without ledger:write"]) == (401, 403)
+    assert statuses["from another bot's treasury"] == 403  # no impostors (SPEC §6)
+    assert statuses["a reason of 201 characters"] == 422
 
 
 def test_lean_path_takes_only_ordinary_requests(run: Any) -> None:
